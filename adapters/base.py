@@ -1,0 +1,126 @@
+"""The normalized chat types every platform adapter speaks, and the Adapter protocol.
+
+Adapters live at the edge: each turns its SDK's events into `ChatMessage` (or
+`PlatformTip`) and turns `Reply` back into the SDK's send calls. Nothing above this
+module knows which platform a message came from beyond the `platform` string.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Protocol, runtime_checkable
+
+
+class Role(enum.IntEnum):
+    """What a chat user may do; ordered so that `role >= Role.MODERATOR` reads naturally."""
+
+    VIEWER = 0
+    SUBSCRIBER = 1
+    MODERATOR = 2
+    OWNER = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ChatUser:
+    """A person in chat, identified by the platform's stable user id (names change)."""
+
+    platform: str
+    id: str
+    name: str
+    role: Role = Role.VIEWER
+    locale: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One chat line, as the command layer sees it.
+
+    `id` is the platform's message id: `(platform, id)` is processed at most once.
+    `channel` is where a reply or an announcement about this message goes back to.
+    `raw` keeps the SDK object for adapters that need it to answer (interactions).
+    """
+
+    platform: str
+    id: str
+    channel: str
+    author: ChatUser
+    text: str
+    sent_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    private: bool = False
+    raw: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformTip:
+    """Money that arrived through the platform itself: Twitch Bits, YouTube Super Chats."""
+
+    platform: str
+    id: str
+    channel: str
+    author: ChatUser
+    amount: Decimal
+    currency: str
+    message: str = ""
+    source: str = "bits"
+    raw: Any = None
+
+
+class Priority(enum.IntEnum):
+    """Lower goes out first: a buyer waiting for a link beats a thank-you."""
+
+    PAYMENT = 0
+    REPLY = 1
+    ANNOUNCE = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Something the bot says on one platform.
+
+    `mention` is the user the reply is addressed to (adapters render it their way and the
+    outbox may coalesce several mentions into one line). `private` asks the adapter to
+    deliver it only to `mention` where the platform can (DM, ephemeral, private chat).
+    `reply_to` is the message being answered, when there is one.
+    """
+
+    channel: str
+    text: str
+    mention: ChatUser | None = None
+    private: bool = False
+    priority: Priority = Priority.REPLY
+    reply_to: ChatMessage | None = None
+    coalesce_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendLimits:
+    """A platform's outbound limits, as published by the platform."""
+
+    max_length: int
+    messages: int
+    per_seconds: float
+
+
+Inbox = Callable[[ChatMessage | PlatformTip], Awaitable[None]]
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """A connected chat platform.
+
+    `start` connects and begins calling `inbox` for every message; it returns once the
+    adapter is ready to send. `send` delivers one already-limited, already-split reply.
+    """
+
+    platform: str
+    limits: SendLimits
+
+    async def start(self, inbox: Inbox) -> None: ...
+
+    async def send(self, reply: Reply) -> None: ...
+
+    async def stop(self) -> None: ...

@@ -1,0 +1,154 @@
+"""Plain, immutable snapshots the Store hands out, so no caller holds a live ORM row."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from commerce.money import Money
+
+
+class OrderStatus(enum.StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    FULFILLED = "fulfilled"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+class TipStatus(enum.StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+
+
+class TipSource(enum.StrEnum):
+    LINK = "link"
+    BITS = "bits"
+    SUPERCHAT = "superchat"
+
+
+@dataclass(frozen=True, slots=True)
+class ViewerRef:
+    """Who is buying: the platform's stable user id plus the name to greet them by."""
+
+    platform: str
+    user_id: str
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class VariantView:
+    id: int
+    key: str  # canonical "color=rojo,talle=M": option names sorted, values as configured
+    options: dict[str, str]
+    price: Money  # the variant's own price, or the product's
+    stock: int
+    available: int  # stock - reserved - sold
+
+
+@dataclass(frozen=True, slots=True)
+class ProductView:
+    id: int
+    sku: str
+    name: str
+    aliases: tuple[str, ...]
+    description: str
+    price: Money
+    stock: int
+    available: int  # for a product with variants: the sum over its variants
+    active: bool
+    max_per_viewer: int | None
+    image_url: str | None
+    digital: bool
+    variants: tuple[VariantView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LineRequest:
+    sku: str
+    quantity: int = 1
+    variant_key: str | None = None  # must be a VariantView.key of that product
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLineView:
+    sku: str
+    product_name: str
+    variant_key: str | None
+    quantity: int
+    unit_price: Money
+
+    @property
+    def subtotal(self) -> Money:
+        return Money(self.unit_price.amount * self.quantity, self.unit_price.currency)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    code: str  # public, unguessable
+    status: OrderStatus
+    viewer: ViewerRef
+    platform: str
+    channel_id: str
+    lines: tuple[OrderLineView, ...]
+    total: Money
+    created_at: datetime
+    expires_at: datetime
+    payment_url: str | None = None
+    preference_id: str | None = None
+    paid_at: datetime | None = None
+    needs_refund: bool = False  # paid after expiry with no stock left: the owner must refund
+
+
+@dataclass(frozen=True, slots=True)
+class TipView:
+    code: str
+    status: TipStatus
+    viewer: ViewerRef
+    platform: str
+    channel_id: str
+    amount: Money
+    message: str
+    source: TipSource
+    created_at: datetime
+    payment_url: str | None = None
+    preference_id: str | None = None
+    paid_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentReport:
+    """A payment as the provider's API reported it (never as a webhook body claimed)."""
+
+    provider: str
+    provider_payment_id: str
+    status: str  # the provider's status word: approved, rejected, refunded...
+    amount: Decimal
+    currency: str
+    external_reference: str | None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+class OutcomeKind(enum.StrEnum):
+    ORDER_PAID = "order_paid"  # pending -> paid (also: expired order re-reserved and paid)
+    TIP_PAID = "tip_paid"
+    DUPLICATE = "duplicate"  # already recorded in this state: nothing changed
+    MISMATCH = "mismatch"  # amount, currency or reference do not match: nothing changed
+    UNKNOWN_REFERENCE = "unknown_reference"
+    NOT_PAID = "not_paid"  # pending/in_process/rejected...: recorded, order unchanged
+    REFUND_NEEDED = "refund_needed"  # paid after expiry, no stock: marked for refund
+    REFUNDED = "refunded"  # paid -> refunded (refund or chargeback), stock returned
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentOutcome:
+    kind: OutcomeKind
+    order: OrderView | None = None
+    tip: TipView | None = None
+    detail: str = ""
