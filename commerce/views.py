@@ -104,6 +104,7 @@ class OrderView:
     preference_id: str | None = None
     paid_at: datetime | None = None
     needs_refund: bool = False  # paid after expiry with no stock left: the owner must refund
+    locale: str = "es"  # the buyer's language, for the thank-you sent when the payment lands
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,34 @@ class TipView:
     payment_url: str | None = None
     preference_id: str | None = None
     paid_at: datetime | None = None
+    locale: str = "es"
+
+
+@dataclass(frozen=True, slots=True)
+class VariantSpec:
+    """One variant as the owner describes it; its key is derived from `options`."""
+
+    options: dict[str, str]
+    stock: int
+    price: Decimal | None = None  # None: the product's price
+
+
+@dataclass(frozen=True, slots=True)
+class ProductSpec:
+    """A product as the owner's catalog (TOML, CLI, dashboard) describes it, for sync_catalog."""
+
+    sku: str
+    name: str
+    price: Decimal
+    currency: str
+    stock: int = 0  # ignored when `variants` is set: the product's stock is their sum
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+    active: bool = True
+    max_per_viewer: int | None = None
+    image_url: str | None = None
+    digital: bool = False
+    variants: tuple[VariantSpec, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,25 @@
+"""Payment providers: the `PaymentProvider` contract and its MercadoPago implementation."""
+
+from commerce.payments.base import (
+    InvalidSignature,
+    LinkItem,
+    LinkRequest,
+    Notification,
+    PaymentError,
+    PaymentLink,
+    PaymentProvider,
+    ProviderRejected,
+    ProviderUnavailable,
+)
+
+__all__ = [
+    "InvalidSignature",
+    "LinkItem",
+    "LinkRequest",
+    "Notification",
+    "PaymentError",
+    "PaymentLink",
+    "PaymentProvider",
+    "ProviderRejected",
+    "ProviderUnavailable",
+]

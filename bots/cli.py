@@ -1,0 +1,308 @@
+"""The `vivo` command: demo, run, init, check, products, orders, db.
+
+Every subcommand that touches the store reads the same config file, so the owner's
+terminal and the running bot always agree on which database they mean.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import logging
+import shutil
+import sys
+import tomllib
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TextIO
+
+from commerce.errors import CommerceError
+from commerce.money import format_money
+from commerce.store import Store
+from commerce.views import OrderStatus, OrderView, ProductSpec, ProductView
+
+from bots.config import Config, ConfigError, load_config, parse_config
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        result: int = args.func(args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except CommerceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vivo", description="Chat commerce for live streams.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log everything")
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="run the bot on the sandbox, no credentials needed")
+    demo.add_argument("--web-port", type=int, default=0)
+    demo.add_argument("--sandbox-port", type=int, default=0)
+    demo.set_defaults(func=_demo)
+
+    run = sub.add_parser("run", help="run the bot with your config")
+    _config_arg(run)
+    run.set_defaults(func=_run)
+
+    init = sub.add_parser("init", help="write config.toml from the example")
+    init.add_argument("path", nargs="?", default="config.toml")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.set_defaults(func=_init)
+
+    check = sub.add_parser("check", help="validate the config and say what to fix")
+    _config_arg(check)
+    check.set_defaults(func=_check)
+
+    products = sub.add_parser("products", help="list and edit merchandise").add_subparsers(
+        metavar="ACTION")
+    plist = products.add_parser("list")
+    _config_arg(plist)
+    plist.add_argument("--all", action="store_true", help="include products not on sale")
+    plist.set_defaults(func=_products_list)
+    padd = products.add_parser("add")
+    _config_arg(padd)
+    padd.add_argument("sku")
+    padd.add_argument("name")
+    padd.add_argument("price")
+    padd.add_argument("--stock", type=int, default=0)
+    padd.add_argument("--alias", action="append", default=[])
+    padd.set_defaults(func=_products_add)
+    pstock = products.add_parser("set-stock")
+    _config_arg(pstock)
+    pstock.add_argument("sku")
+    pstock.add_argument("stock", type=int)
+    pstock.add_argument("--variant", help='e.g. "talle=M"')
+    pstock.set_defaults(func=_products_set_stock)
+    pimport = products.add_parser("import", help="[[products]] TOML or a CSV (sku,name,price,stock)")
+    _config_arg(pimport)
+    pimport.add_argument("file")
+    pimport.set_defaults(func=_products_import)
+
+    orders = sub.add_parser("orders", help="see and export orders").add_subparsers(metavar="ACTION")
+    olist = orders.add_parser("list")
+    _config_arg(olist)
+    olist.add_argument("--status", choices=[s.value for s in OrderStatus])
+    olist.set_defaults(func=_orders_list)
+    oshow = orders.add_parser("show")
+    _config_arg(oshow)
+    oshow.add_argument("code")
+    oshow.set_defaults(func=_orders_show)
+    oexport = orders.add_parser("export")
+    _config_arg(oexport)
+    oexport.add_argument("--csv", dest="csv_path", default="-", help="file, or - for stdout")
+    oexport.set_defaults(func=_orders_export)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(metavar="ACTION")
+    upgrade = db.add_parser("upgrade", help="create or migrate the schema")
+    _config_arg(upgrade)
+    upgrade.set_defaults(func=_db_upgrade)
+    return p
+
+
+def _config_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", "-c", default="config.toml", help="default: ./config.toml")
+
+
+def _load(args: argparse.Namespace) -> Config:
+    return load_config(args.config)
+
+
+def _store(config: Config) -> Store:
+    store = Store(config.database_url)
+    store.migrate()
+    return store
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from bots.demo import run_demo
+
+    return asyncio.run(run_demo(web_port=args.web_port, sandbox_port=args.sandbox_port))
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bots.launch import run_bot
+
+    return asyncio.run(run_bot(_load(args)))
+
+
+def _init(args: argparse.Namespace) -> int:
+    target = Path(args.path)
+    if target.exists() and not args.force:
+        print(f"{target} already exists; use --force to overwrite it", file=sys.stderr)
+        return 1
+    shutil.copyfile(EXAMPLE, target)
+    print(f"wrote {target}. Next: edit the [[products]], then `vivo check`.")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    config = _load(args)
+    print(f"{args.config} is valid: {len(config.products)} products, "
+          f"platforms: {', '.join(config.enabled_platforms()) or 'none'}")
+    if config.web.public_url is None:
+        print("note: no web.public_url, so payments are found by polling MercadoPago "
+              "every few seconds (fine at home).")
+    if "telegram" in config.enabled_platforms():
+        print("note: in Telegram groups the bot only sees !comprar with privacy mode off "
+              "(BotFather > /setprivacy); /comprar always works.")
+    return 0
+
+
+def _products_list(args: argparse.Namespace) -> int:
+    config = _load(args)
+    for product in _store(config).list_products(include_inactive=args.all):
+        _print_product(product, config.settings.locale, sys.stdout)
+    return 0
+
+
+def _print_product(p: ProductView, locale: str, out: TextIO) -> None:
+    state = "" if p.active else "  (pausado)"
+    out.write(f"{p.sku:<12} {p.name:<28} {format_money(p.price, locale):>14}  "
+              f"{p.available}/{p.stock}{state}\n")
+    for v in p.variants:
+        out.write(f"{'':<12}   {v.key:<25} {format_money(v.price, locale):>14}  "
+                  f"{v.available}/{v.stock}\n")
+
+
+def _decimal(text: str, what: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise SystemExit(f"{what}: {text!r} is not a number") from None
+    if not value.is_finite() or value <= 0:
+        raise SystemExit(f"{what}: must be positive")
+    return value
+
+
+def _products_add(args: argparse.Namespace) -> int:
+    config = _load(args)
+    spec = ProductSpec(sku=args.sku, name=args.name, price=_decimal(args.price, "price"),
+                       currency=config.settings.currency, stock=args.stock,
+                       aliases=tuple(args.alias))
+    for product in _store(config).sync_catalog([spec]):
+        _print_product(product, config.settings.locale, sys.stdout)
+    return 0
+
+
+def _products_set_stock(args: argparse.Namespace) -> int:
+    config = _load(args)
+    product = _store(config).set_stock(args.sku, args.stock, args.variant)
+    _print_product(product, config.settings.locale, sys.stdout)
+    return 0
+
+
+def _products_import(args: argparse.Namespace) -> int:
+    config = _load(args)
+    path = Path(args.file)
+    if path.suffix.lower() == ".csv":
+        specs = _csv_products(path, config.settings.currency)
+    else:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        env: dict[str, str] = {}
+        parsed = parse_config(
+            {"store": {"currency": config.settings.currency}, "products": raw.get("products", []),
+             "payments": {"mercadopago": {"access_token": "-"}}},
+            env,
+        )
+        specs = list(parsed.products)
+    products = _store(config).sync_catalog(specs)
+    print(f"imported {len(products)} products")
+    return 0
+
+
+def _csv_products(path: Path, currency: str) -> list[ProductSpec]:
+    specs: list[ProductSpec] = []
+    with path.open(newline="", encoding="utf-8") as f:
+        for n, row in enumerate(csv.DictReader(f), start=2):
+            try:
+                specs.append(ProductSpec(
+                    sku=row["sku"].strip(), name=row["name"].strip(),
+                    price=_decimal(row["price"].strip(), f"line {n} price"), currency=currency,
+                    stock=int(row.get("stock") or 0),
+                    aliases=tuple(a.strip() for a in (row.get("aliases") or "").split("|")
+                                  if a.strip()),
+                ))
+            except (KeyError, ValueError) as exc:
+                raise SystemExit(f"{path}:{n}: {exc} (columns: sku,name,price,stock,aliases)")
+    return specs
+
+
+def _orders_list(args: argparse.Namespace) -> int:
+    config = _load(args)
+    status = OrderStatus(args.status) if args.status else None
+    for order in _store(config).list_orders(status):
+        _print_order(order, config.settings.locale)
+    return 0
+
+
+def _print_order(o: OrderView, locale: str) -> None:
+    flag = "  REFUND NEEDED" if o.needs_refund else ""
+    print(f"{o.code}  {o.status.value:<9} {format_money(o.total, locale):>14}  "
+          f"{o.platform}:{o.viewer.display_name}  {o.created_at:%Y-%m-%d %H:%M}{flag}")
+
+
+def _orders_show(args: argparse.Namespace) -> int:
+    config = _load(args)
+    order = _store(config).get_order(args.code)
+    _print_order(order, config.settings.locale)
+    for line in order.lines:
+        variant = f" ({line.variant_key})" if line.variant_key else ""
+        print(f"    {line.quantity} × {line.product_name}{variant}  "
+              f"{format_money(line.unit_price, config.settings.locale)}")
+    if order.payment_url:
+        print(f"    pago: {order.payment_url}")
+    return 0
+
+
+def _orders_export(args: argparse.Namespace) -> int:
+    config = _load(args)
+    orders = _store(config).list_orders(None, limit=1_000_000)
+    out: TextIO = sys.stdout if args.csv_path == "-" else open(args.csv_path, "w", newline="",
+                                                              encoding="utf-8")
+    try:
+        writer = csv.writer(out)
+        writer.writerow(["code", "status", "created_at", "paid_at", "platform", "viewer",
+                         "sku", "variant", "quantity", "unit_price", "currency", "order_total"])
+        for o in orders:
+            for line in o.lines:
+                writer.writerow([o.code, o.status.value, o.created_at.isoformat(),
+                                 o.paid_at.isoformat() if o.paid_at else "", o.platform,
+                                 o.viewer.display_name, line.sku, line.variant_key or "",
+                                 line.quantity, str(line.unit_price.amount),
+                                 o.total.currency, str(o.total.amount)])
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    config = _load(args)
+    Store(config.database_url).migrate()
+    print("database is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,83 @@
+"""What happened in the store, fanned out to whoever listens: chat, overlay, dashboard.
+
+Events are facts after the transaction committed; a listener that fails is logged and
+never stops the others or the code that published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from commerce.views import OrderView, TipView
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPaid:
+    order: OrderView
+    late: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OrderExpired:
+    order: OrderView
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRefunded:
+    order: OrderView
+
+
+@dataclass(frozen=True, slots=True)
+class RefundNeeded:
+    """Paid after its reservation lapsed with nothing left to sell: the owner must refund."""
+
+    order: OrderView
+
+
+@dataclass(frozen=True, slots=True)
+class TipReceived:
+    tip: TipView
+
+
+@dataclass(frozen=True, slots=True)
+class LinkReady:
+    """A payment link that could not be made while the buyer waited, made later."""
+
+    order: OrderView | None
+    tip: TipView | None
+    url: str
+
+
+Event = OrderPaid | OrderExpired | OrderRefunded | RefundNeeded | TipReceived | LinkReady
+Listener = Callable[[Event], Awaitable[None]]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    async def publish(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            try:
+                await listener(event)
+            except Exception:
+                log.exception("listener %r failed on %s", listener, type(event).__name__)
+
+    def publish_soon(self, event: Event) -> None:
+        """Publish from code that must not wait for the listeners (a webhook answer)."""
+        task = asyncio.get_running_loop().create_task(self.publish(event))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)

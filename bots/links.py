@@ -1,0 +1,202 @@
+"""Payment links for orders and tips, made off the event loop and never lost to an outage.
+
+The buyer waits at most `wait_seconds` for a link. If the provider is slow or down, the
+buyer hears "your link is on its way" and a background task keeps trying with backoff and
+jitter, reusing one idempotency key per order so a retry can never create a second
+preference. When the link comes, `LinkReady` goes out and the announcer delivers it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from commerce.payments.base import (
+    LinkItem,
+    LinkRequest,
+    PaymentProvider,
+    ProviderRejected,
+    ProviderUnavailable,
+)
+from commerce.store import Store
+from commerce.views import OrderStatus, OrderView, TipStatus, TipView
+
+from bots.events import EventBus, LinkReady
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["order", "tip"]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkPolicy:
+    wait_seconds: float = 4.0
+    first_retry: float = 1.0
+    max_retry: float = 60.0
+    give_up_after: int = 200
+
+
+class LinkService:
+    def __init__(
+        self,
+        store: Store,
+        provider: PaymentProvider,
+        bus: EventBus,
+        *,
+        store_name: str,
+        notification_url: str | None = None,
+        back_url: str | None = None,
+        policy: LinkPolicy | None = None,
+        tip_ttl: timedelta = timedelta(minutes=15),
+    ) -> None:
+        self.tip_ttl = tip_ttl
+        self.store = store
+        self.provider = provider
+        self.bus = bus
+        self.store_name = store_name
+        self.notification_url = notification_url
+        self.back_url = back_url
+        self.policy = policy or LinkPolicy()
+        self._retrying: dict[str, asyncio.Task[None]] = {}
+
+    async def for_order(self, order: OrderView) -> str | None:
+        if order.payment_url:
+            return order.payment_url
+        return await self._obtain("order", order.code, self._order_request(order))
+
+    async def for_tip(self, tip: TipView) -> str | None:
+        if tip.payment_url:
+            return tip.payment_url
+        return await self._obtain("tip", tip.code, self._tip_request(tip))
+
+    def _order_request(self, order: OrderView) -> LinkRequest:
+        items = tuple(
+            LinkItem(
+                id=line.sku,
+                title=line.product_name + (f" ({_variant_label(line.variant_key)})"
+                                           if line.variant_key else ""),
+                quantity=line.quantity,
+                unit_price=line.unit_price.amount,
+                currency=line.unit_price.currency,
+            )
+            for line in order.lines
+        )
+        return LinkRequest(
+            reference=order.code,
+            title=f"{self.store_name} — {order.code}",
+            items=items,
+            total=order.total,
+            expires_at=order.expires_at,
+            idempotency_key=f"vivo-order-{order.code}",
+            notification_url=self.notification_url,
+            back_url=self.back_url,
+            payer_name=order.viewer.display_name,
+        )
+
+    def _tip_request(self, tip: TipView) -> LinkRequest:
+        title = f"Propina para {self.store_name}"
+        item = LinkItem(id="tip", title=title, quantity=1, unit_price=tip.amount.amount,
+                        currency=tip.amount.currency)
+        return LinkRequest(
+            reference=tip.code,
+            title=title,
+            items=(item,),
+            total=tip.amount,
+            expires_at=tip.created_at + self.tip_ttl,
+            idempotency_key=f"vivo-tip-{tip.code}",
+            notification_url=self.notification_url,
+            back_url=self.back_url,
+            payer_name=tip.viewer.display_name,
+        )
+
+    async def _obtain(self, kind: Kind, code: str, request: LinkRequest) -> str | None:
+        attempt = asyncio.ensure_future(self._create(kind, code, request))
+        try:
+            return await asyncio.wait_for(asyncio.shield(attempt), self.policy.wait_seconds)
+        except (ProviderUnavailable, TimeoutError) as exc:
+            log.warning("payment link for %s delayed: %s", code, exc or "timeout")
+            self._retry_later(kind, code, request, attempt)
+            return None
+        except ProviderRejected:
+            log.exception("MercadoPago refused the link for %s; check the credentials", code)
+            self._retry_later(kind, code, request, None)
+            return None
+
+    async def _create(self, kind: Kind, code: str, request: LinkRequest) -> str:
+        link = await asyncio.to_thread(self.provider.create_link, request)
+        if kind == "tip":
+            await asyncio.to_thread(self.store.set_tip_link, code, link.url, link.preference_id)
+        else:
+            await asyncio.to_thread(self.store.set_order_link, code, link.url, link.preference_id)
+        return link.url
+
+    def _retry_later(self, kind: Kind, code: str, request: LinkRequest,
+                     first: asyncio.Future[str] | None) -> None:
+        if code not in self._retrying:
+            task = asyncio.get_running_loop().create_task(self._retry(kind, code, request, first))
+            self._retrying[code] = task
+            task.add_done_callback(lambda _t: self._retrying.pop(code, None))
+
+    async def _retry(self, kind: Kind, code: str, request: LinkRequest,
+                     first: asyncio.Future[str] | None) -> None:
+        url: str | None = None
+        if first is not None:
+            try:
+                url = await first
+            except Exception:
+                url = None
+        delay = self.policy.first_retry
+        attempts = 0
+        while url is None and attempts < self.policy.give_up_after:
+            attempts += 1
+            await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 2, self.policy.max_retry)
+            if not await self._still_wanted(kind, code):
+                return
+            try:
+                url = await self._create(kind, code, request)
+            except (ProviderUnavailable, ProviderRejected) as exc:
+                log.warning("payment link for %s still delayed (attempt %d): %s", code, attempts, exc)
+            except Exception:
+                log.exception("payment link for %s failed unexpectedly", code)
+        if url is None:
+            log.error("gave up on a payment link for %s after %d attempts", code, attempts)
+            return
+        order, tip = await self._lookup(kind, code)
+        await self.bus.publish(LinkReady(order=order, tip=tip, url=url))
+
+    async def _still_wanted(self, kind: Kind, code: str) -> bool:
+        order, tip = await self._lookup(kind, code)
+        if order is not None:
+            return order.status is OrderStatus.PENDING
+        return tip is not None and tip.status is TipStatus.PENDING
+
+    async def _lookup(self, kind: Kind, code: str) -> tuple[OrderView | None, TipView | None]:
+        if kind == "tip":
+            return None, await asyncio.to_thread(self.store.get_tip, code)
+        return await asyncio.to_thread(self.store.get_order, code), None
+
+    async def resume(self) -> int:
+        """After a restart: retry links for pending orders that never got one."""
+        orders = await asyncio.to_thread(self.store.list_orders, OrderStatus.PENDING, 1000)
+        missing = [o for o in orders if not o.payment_url]
+        for order in missing:
+            self._retry_later("order", order.code, self._order_request(order), None)
+        return len(missing)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._retrying)
+
+    async def stop(self) -> None:
+        for task in list(self._retrying.values()):
+            task.cancel()
+        self._retrying.clear()
+
+
+def _variant_label(key: str) -> str:
+    return ", ".join(part.split("=", 1)[-1] for part in key.split(","))

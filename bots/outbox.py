@@ -1,0 +1,121 @@
+"""Delivery to one adapter within the platform's send limits.
+
+Payment links jump the queue ahead of announcements; long text is split at the platform's
+length on word boundaries; nothing is sent faster than the platform allows, so the bot is
+never the one that gets blocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import replace
+
+from adapters.base import Adapter, Reply, SendLimits
+
+log = logging.getLogger(__name__)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut text into pieces of at most `limit` characters, preferring line and word breaks."""
+    if limit < 1:
+        raise ValueError("limit must be positive")
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        cut = rest.rfind("\n", 0, limit + 1)
+        if cut <= 0:
+            cut = rest.rfind(" ", 0, limit + 1)
+        if cut <= 0:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces or [""]
+
+
+class RateWindow:
+    """A sliding window: at most `count` sends in any `seconds`-long interval."""
+
+    def __init__(self, count: int, seconds: float, clock: Callable[[], float] = time.monotonic):
+        self.count = count
+        self.seconds = seconds
+        self.clock = clock
+        self.sent: deque[float] = deque()
+
+    def wait_time(self) -> float:
+        now = self.clock()
+        while self.sent and now - self.sent[0] >= self.seconds:
+            self.sent.popleft()
+        if len(self.sent) < self.count:
+            return 0.0
+        return self.seconds - (now - self.sent[0])
+
+    def record(self) -> None:
+        self.sent.append(self.clock())
+
+
+class Outbox:
+    def __init__(self, adapter: Adapter, limits: SendLimits | None = None) -> None:
+        self.adapter = adapter
+        self.limits = limits or adapter.limits
+        self.window = RateWindow(self.limits.messages, self.limits.per_seconds)
+        self._queue: asyncio.PriorityQueue[tuple[int, int, Reply]] = asyncio.PriorityQueue()
+        self._seq = itertools.count()
+        self._task: asyncio.Task[None] | None = None
+        self._sending = False
+        self.sent_count = 0
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def put(self, reply: Reply) -> None:
+        for piece in split_text(reply.text, self._room(reply)):
+            await self._queue.put((int(reply.priority), next(self._seq), replace(reply, text=piece)))
+
+    def _room(self, reply: Reply) -> int:
+        mention = len(reply.mention.name) + 2 if reply.mention else 0
+        return max(20, self.limits.max_length - mention)
+
+    @property
+    def idle(self) -> bool:
+        return self._queue.empty() and not self._sending
+
+    async def drain(self) -> None:
+        while not self.idle:
+            await asyncio.sleep(0.02)
+
+    async def _run(self) -> None:
+        while True:
+            _, _, reply = await self._queue.get()
+            self._sending = True
+            try:
+                delay = self.window.wait_time()
+                while delay > 0:
+                    await asyncio.sleep(delay)
+                    delay = self.window.wait_time()
+                self.window.record()
+                await self.adapter.send(reply)
+                self.sent_count += 1
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sending to %s failed", self.adapter.platform)
+            finally:
+                self._sending = False
+                self._queue.task_done()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None

@@ -1,0 +1,261 @@
+"""The running bot: adapters in, router through, outboxes out, events back to chat.
+
+One `Bot` owns every long-lived task (outboxes, expiry, reconciler, web app) so that
+stopping it stops everything, and `wait_idle` can tell a scripted demo when all the work
+that a chat line started has finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from adapters.base import Adapter, ChatMessage, ChatUser, PlatformTip, Priority, Reply
+from aiohttp import web
+from commerce.money import Money
+from commerce.payments.base import PaymentProvider
+from commerce.store import Store
+from commerce.views import OrderView, TipSource, TipView, ViewerRef
+
+from bots.config import Config
+from bots.events import (
+    Event,
+    EventBus,
+    LinkReady,
+    OrderExpired,
+    OrderPaid,
+    RefundNeeded,
+    TipReceived,
+)
+from bots.i18n import Messages
+from bots.links import LinkService
+from bots.outbox import Outbox
+from bots.payments import PaymentRecorder, Reconciler
+from bots.router import Router
+from bots.services import Services
+from bots.web.app import build_app
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """Where the bot's web app listens once started."""
+
+    web_url: str
+
+
+class Bot:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        provider: PaymentProvider,
+        adapters: Sequence[Adapter],
+        *,
+        poll_payments: bool | None = None,
+        expiry_interval: float = 5.0,
+        web_port: int | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.provider = provider
+        self.adapters = {a.platform: a for a in adapters}
+        self.bus = EventBus()
+        self.messages = Messages(config.messages)
+        public = config.web.public_url
+        self.links = LinkService(
+            store,
+            provider,
+            self.bus,
+            store_name=config.settings.store_name,
+            notification_url=f"{public}/webhooks/mercadopago" if public else None,
+            tip_ttl=config.settings.reservation_ttl,
+        )
+        self.services = Services(store=store, links=self.links, settings=config.settings,
+                                 messages=self.messages)
+        self.router = Router(self.services)
+        self.recorder = PaymentRecorder(store, provider, self.bus)
+        self.reconciler = Reconciler(store, provider, self.recorder)
+        self.poll_payments = (not public) if poll_payments is None else poll_payments
+        self.expiry_interval = expiry_interval
+        self.web_port = config.web.port if web_port is None else web_port
+        self.outboxes = {name: Outbox(adapter) for name, adapter in self.adapters.items()}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._handling = 0
+        self._runner: web.AppRunner | None = None
+        self.endpoints: Endpoints | None = None
+        self.bus.subscribe(self._announce)
+
+    async def start(self) -> Endpoints:
+        app = build_app(self.store, self.provider, self.recorder)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.web.host, self.web_port)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.endpoints = Endpoints(web_url=f"http://{self.config.web.host}:{port}")
+        for outbox in self.outboxes.values():
+            outbox.start()
+        loop = asyncio.get_running_loop()
+        self._tasks.append(loop.create_task(self._expire_forever()))
+        if self.poll_payments:
+            self._tasks.append(loop.create_task(self.reconciler.run()))
+        resumed = await self.links.resume()
+        if resumed:
+            log.info("retrying payment links for %d pending order(s)", resumed)
+        for adapter in self.adapters.values():
+            await adapter.start(self.inbox)
+        return self.endpoints
+
+    async def inbox(self, event: ChatMessage | PlatformTip) -> None:
+        """Everything an adapter hears comes through here, once per platform message id."""
+        self._handling += 1
+        try:
+            if not await asyncio.to_thread(self.store.claim_message, event.platform, event.id):
+                return
+            if isinstance(event, PlatformTip):
+                await self._platform_tip(event)
+            else:
+                await self.router.handle(event, self._send)
+        except Exception:
+            log.exception("handling %s message %s failed", event.platform, event.id)
+        finally:
+            self._handling -= 1
+
+    async def _send(self, reply: Reply) -> None:
+        platform = reply.mention.platform if reply.mention else None
+        if platform is None and reply.reply_to is not None:
+            platform = reply.reply_to.platform
+        outbox = self.outboxes.get(platform or "")
+        if outbox is None:
+            log.warning("no adapter for %s: dropped %r", platform, reply.text[:80])
+            return
+        await outbox.put(reply)
+
+    async def _platform_tip(self, tip: PlatformTip) -> None:
+        source = TipSource.SUPERCHAT if tip.source == "superchat" else TipSource.BITS
+        viewer = ViewerRef(tip.platform, tip.author.id, tip.author.name)
+        view = await asyncio.to_thread(
+            self.store.create_tip,
+            viewer,
+            tip.channel,
+            Money(tip.amount, tip.currency),
+            tip.message,
+            source,
+            ttl=self.config.settings.reservation_ttl,
+            locale=self.router.locale_for(tip.author),
+            external_id=f"{tip.platform}:{tip.id}",
+        )
+        await self.bus.publish(TipReceived(view))
+
+    async def _announce(self, event: Event) -> None:
+        reply = self._render(event)
+        if reply is not None:
+            await self._send(reply)
+
+    def _render(self, event: Event) -> Reply | None:
+        t = self.messages.t
+        if isinstance(event, OrderPaid):
+            order = event.order
+            key = "order_late_paid" if event.late else "order_paid_thanks"
+            text = t(order.locale, key, name=order.viewer.display_name,
+                     product=_products(order), code=order.code)
+            return Reply(order.channel_id, text, mention=_user(order),
+                         priority=Priority.ANNOUNCE)
+        if isinstance(event, TipReceived):
+            tip = event.tip
+            text = t(tip.locale, "tip_thanks", name=tip.viewer.display_name,
+                     amount=self.messages.money(tip.amount, tip.locale), message=tip.message)
+            return Reply(tip.channel_id, text, mention=_tip_user(tip), priority=Priority.ANNOUNCE)
+        if isinstance(event, OrderExpired):
+            order = event.order
+            text = t(order.locale, "order_expired", name=order.viewer.display_name,
+                     code=order.code)
+            return Reply(order.channel_id, text, mention=_user(order), priority=Priority.ANNOUNCE)
+        if isinstance(event, LinkReady):
+            view: OrderView | TipView | None = event.order or event.tip
+            if view is None:
+                return None
+            minutes = max(1, int(self.config.settings.reservation_ttl.total_seconds() // 60))
+            user = _user(view) if isinstance(view, OrderView) else _tip_user(view)
+            text = t(view.locale, "link_ready", name=view.viewer.display_name, url=event.url,
+                     code=view.code, minutes=minutes)
+            return Reply(view.channel_id, text, mention=user, private=True,
+                         priority=Priority.PAYMENT)
+        if isinstance(event, RefundNeeded):
+            order = event.order
+            log.error(t(self.config.settings.locale, "refund_needed_owner", code=order.code,
+                        name=order.viewer.display_name,
+                        amount=self.messages.money(order.total, self.config.settings.locale)))
+        return None
+
+    async def _expire_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.expiry_interval)
+            try:
+                for order in await asyncio.to_thread(self.store.expire_due):
+                    await self.bus.publish(OrderExpired(order))
+            except Exception:
+                log.exception("expiring reservations failed")
+
+    @property
+    def idle(self) -> bool:
+        return (self._handling == 0 and not self.bus.busy and not self.links.busy
+                and all(o.idle for o in self.outboxes.values()))
+
+    async def wait_idle(self, quiet: float = 1.0, timeout: float = 15.0) -> bool:
+        """Wait until nothing has happened for `quiet` seconds (webhooks arrive a bit later)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        quiet_since: float | None = None
+        sent = self._sent_total()
+        while loop.time() < deadline:
+            await asyncio.sleep(0.05)
+            now_sent = self._sent_total()
+            if self.idle and now_sent == sent:
+                quiet_since = quiet_since or loop.time()
+                if loop.time() - quiet_since >= quiet:
+                    return True
+            else:
+                quiet_since = None
+                sent = now_sent
+        return False
+
+    def _sent_total(self) -> int:
+        return sum(o.sent_count for o in self.outboxes.values())
+
+    async def stop(self) -> None:
+        for adapter in self.adapters.values():
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        await self.links.stop()
+        for outbox in self.outboxes.values():
+            await outbox.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+def _user(order: OrderView) -> ChatUser:
+    return ChatUser(order.platform, order.viewer.user_id, order.viewer.display_name)
+
+
+def _tip_user(tip: TipView) -> ChatUser:
+    return ChatUser(tip.platform, tip.viewer.user_id, tip.viewer.display_name)
+
+
+def _products(order: OrderView) -> str:
+    return ", ".join(
+        (f"{line.quantity}× " if line.quantity > 1 else "") + line.product_name
+        for line in order.lines
+    )

@@ -1,0 +1,241 @@
+"""The store's tables. Money is stored as integer minor units (exact on every database).
+
+Invariants that the database itself can hold are declared here as CHECK constraints, as a
+backstop behind the Store's conditional UPDATEs: `0 <= reserved + sold <= stock`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out; SQLite, which keeps no zone, stores naive UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _when(nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _stock_checks(prefix: str) -> tuple[CheckConstraint, ...]:
+    return (
+        CheckConstraint("stock >= 0", name=f"ck_{prefix}_stock"),
+        CheckConstraint("reserved >= 0", name=f"ck_{prefix}_reserved"),
+        CheckConstraint("sold >= 0", name=f"ck_{prefix}_sold"),
+        CheckConstraint("reserved + sold <= stock", name=f"ck_{prefix}_committed"),
+    )
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "products"
+    __table_args__ = _stock_checks("products")
+
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    price_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    stock: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    reserved: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    sold: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    active: bool = True
+    max_per_viewer: int | None = None
+    image_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    digital: bool = False
+
+
+class Variant(SQLModel, table=True):
+    """A sellable option of a product; when a product has variants, stock lives here."""
+
+    __tablename__ = "variants"
+    __table_args__ = (
+        UniqueConstraint("product_id", "key", name="uq_variants_product_key"),
+        *_stock_checks("variants"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="products.id", index=True)
+    key: str = Field(sa_column=Column(String(255), nullable=False))
+    options: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    stock: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    reserved: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    sold: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    price_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    active: bool = True
+
+
+class Viewer(SQLModel, table=True):
+    __tablename__ = "viewers"
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_user_id", name="uq_viewers_platform_user"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(sa_column=Column(String(32), nullable=False))
+    platform_user_id: str = Field(sa_column=Column(String(128), nullable=False))
+    display_name: str = Field(sa_column=Column(String(200), nullable=False))
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_status_expires", "status", "expires_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(sa_column=Column(String(16), nullable=False, unique=True))
+    viewer_id: int = Field(foreign_key="viewers.id", index=True)
+    platform: str = Field(sa_column=Column(String(32), nullable=False))
+    channel_id: str = Field(sa_column=Column(String(128), nullable=False))
+    locale: str = Field(default="es", sa_column=Column(String(16), nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    total_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+    payment_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    preference_id: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    paid_at: datetime | None = _when(nullable=True)
+    needs_refund: bool = False
+    # The Payment row that moved this order to paid (no FK: payments point here too).
+    paid_by_payment_id: int | None = None
+
+
+class OrderLine(SQLModel, table=True):
+    __tablename__ = "order_lines"
+    __table_args__ = (CheckConstraint("quantity >= 1", name="ck_order_lines_quantity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    product_id: int = Field(foreign_key="products.id", index=True)
+    variant_id: int | None = Field(default=None, foreign_key="variants.id")
+    quantity: int
+    unit_price_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class Tip(SQLModel, table=True):
+    __tablename__ = "tips"
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id", name="uq_tips_platform_external"),
+        Index("ix_tips_status_expires", "status", "expires_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(sa_column=Column(String(16), nullable=False, unique=True))
+    viewer_id: int = Field(foreign_key="viewers.id", index=True)
+    platform: str = Field(sa_column=Column(String(32), nullable=False))
+    channel_id: str = Field(sa_column=Column(String(128), nullable=False))
+    locale: str = Field(default="es", sa_column=Column(String(16), nullable=False))
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    message: str = Field(default="", sa_column=Column(Text, nullable=False))
+    source: str = Field(sa_column=Column(String(16), nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    payment_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    preference_id: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    created_at: datetime = _when()
+    expires_at: datetime | None = _when(nullable=True)
+    paid_at: datetime | None = _when(nullable=True)
+    external_id: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    paid_by_payment_id: int | None = None
+
+
+class Payment(SQLModel, table=True):
+    """The latest known state of one provider payment, and what it already did to the store.
+
+    `effect` makes every transition happen once per payment: "" (nothing yet), "paid",
+    "refund_needed" (paid an order that could no longer be served), "refunded".
+    """
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_payment_id", name="uq_payments_provider_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(sa_column=Column(String(32), nullable=False))
+    provider_payment_id: str = Field(sa_column=Column(String(128), nullable=False))
+    status: str = Field(sa_column=Column(String(32), nullable=False))
+    amount: str = Field(sa_column=Column(String(64), nullable=False))  # exact, as reported
+    currency: str = Field(sa_column=Column(String(8), nullable=False))
+    reference: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    order_id: int | None = Field(default=None, foreign_key="orders.id", index=True)
+    tip_id: int | None = Field(default=None, foreign_key="tips.id", index=True)
+    effect: str = Field(default="", sa_column=Column(String(16), nullable=False))
+    mismatch: bool = False
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+
+
+class ProcessedMessage(SQLModel, table=True):
+    __tablename__ = "processed_messages"
+    __table_args__ = (
+        UniqueConstraint("platform", "message_id", name="uq_processed_platform_message"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(sa_column=Column(String(32), nullable=False))
+    message_id: str = Field(sa_column=Column(String(255), nullable=False))
+    created_at: datetime = _when()
+
+
+class StoreState(SQLModel, table=True):
+    """A single row (id 1): whether viewers may buy right now."""
+
+    __tablename__ = "store_state"
+
+    id: int = Field(default=1, primary_key=True)
+    open: bool = True
+
+
+TABLES = (
+    Product.__table__,
+    Variant.__table__,
+    Viewer.__table__,
+    Order.__table__,
+    OrderLine.__table__,
+    Tip.__table__,
+    Payment.__table__,
+    ProcessedMessage.__table__,
+    StoreState.__table__,
+)
