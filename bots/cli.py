@@ -18,12 +18,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
+from bots.config import Config, ConfigError, load_config, parse_config
 from commerce.errors import CommerceError
 from commerce.money import format_money
 from commerce.store import Store
 from commerce.views import OrderStatus, OrderView, ProductSpec, ProductView
-
-from bots.config import Config, ConfigError, load_config, parse_config
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 
@@ -75,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_check)
 
     products = sub.add_parser("products", help="list and edit merchandise").add_subparsers(
-        metavar="ACTION")
+        metavar="ACTION"
+    )
     plist = products.add_parser("list")
     _config_arg(plist)
     plist.add_argument("--all", action="store_true", help="include products not on sale")
@@ -94,7 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     pstock.add_argument("stock", type=int)
     pstock.add_argument("--variant", help='e.g. "talle=M"')
     pstock.set_defaults(func=_products_set_stock)
-    pimport = products.add_parser("import", help="[[products]] TOML or a CSV (sku,name,price,stock)")
+    pimport = products.add_parser(
+        "import", help="[[products]] TOML or a CSV (sku,name,price,stock)"
+    )
     _config_arg(pimport)
     pimport.add_argument("file")
     pimport.set_defaults(func=_products_import)
@@ -158,14 +160,20 @@ def _init(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     config = _load(args)
-    print(f"{args.config} is valid: {len(config.products)} products, "
-          f"platforms: {', '.join(config.enabled_platforms()) or 'none'}")
+    print(
+        f"{args.config} is valid: {len(config.products)} products, "
+        f"platforms: {', '.join(config.enabled_platforms()) or 'none'}"
+    )
     if config.web.public_url is None:
-        print("note: no web.public_url, so payments are found by polling MercadoPago "
-              "every few seconds (fine at home).")
+        print(
+            "note: no web.public_url, so payments are found by polling MercadoPago "
+            "every few seconds (fine at home)."
+        )
     if "telegram" in config.enabled_platforms():
-        print("note: in Telegram groups the bot only sees !comprar with privacy mode off "
-              "(BotFather > /setprivacy); /comprar always works.")
+        print(
+            "note: in Telegram groups the bot only sees !comprar with privacy mode off "
+            "(BotFather > /setprivacy); /comprar always works."
+        )
     return 0
 
 
@@ -178,11 +186,14 @@ def _products_list(args: argparse.Namespace) -> int:
 
 def _print_product(p: ProductView, locale: str, out: TextIO) -> None:
     state = "" if p.active else "  (pausado)"
-    out.write(f"{p.sku:<12} {p.name:<28} {format_money(p.price, locale):>14}  "
-              f"{p.available}/{p.stock}{state}\n")
+    out.write(
+        f"{p.sku:<12} {p.name:<28} {format_money(p.price, locale):>14}  "
+        f"{p.available}/{p.stock}{state}\n"
+    )
     for v in p.variants:
-        out.write(f"{'':<12}   {v.key:<25} {format_money(v.price, locale):>14}  "
-                  f"{v.available}/{v.stock}\n")
+        out.write(
+            f"{'':<12}   {v.key:<25} {format_money(v.price, locale):>14}  {v.available}/{v.stock}\n"
+        )
 
 
 def _decimal(text: str, what: str) -> Decimal:
@@ -197,9 +208,14 @@ def _decimal(text: str, what: str) -> Decimal:
 
 def _products_add(args: argparse.Namespace) -> int:
     config = _load(args)
-    spec = ProductSpec(sku=args.sku, name=args.name, price=_decimal(args.price, "price"),
-                       currency=config.settings.currency, stock=args.stock,
-                       aliases=tuple(args.alias))
+    spec = ProductSpec(
+        sku=args.sku,
+        name=args.name,
+        price=_decimal(args.price, "price"),
+        currency=config.settings.currency,
+        stock=args.stock,
+        aliases=tuple(args.alias),
+    )
     for product in _store(config).sync_catalog([spec]):
         _print_product(product, config.settings.locale, sys.stdout)
     return 0
@@ -221,8 +237,11 @@ def _products_import(args: argparse.Namespace) -> int:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
         env: dict[str, str] = {}
         parsed = parse_config(
-            {"store": {"currency": config.settings.currency}, "products": raw.get("products", []),
-             "payments": {"mercadopago": {"access_token": "-"}}},
+            {
+                "store": {"currency": config.settings.currency},
+                "products": raw.get("products", []),
+                "payments": {"mercadopago": {"access_token": "-"}},
+            },
             env,
         )
         specs = list(parsed.products)
@@ -236,15 +255,22 @@ def _csv_products(path: Path, currency: str) -> list[ProductSpec]:
     with path.open(newline="", encoding="utf-8") as f:
         for n, row in enumerate(csv.DictReader(f), start=2):
             try:
-                specs.append(ProductSpec(
-                    sku=row["sku"].strip(), name=row["name"].strip(),
-                    price=_decimal(row["price"].strip(), f"line {n} price"), currency=currency,
-                    stock=int(row.get("stock") or 0),
-                    aliases=tuple(a.strip() for a in (row.get("aliases") or "").split("|")
-                                  if a.strip()),
-                ))
+                specs.append(
+                    ProductSpec(
+                        sku=row["sku"].strip(),
+                        name=row["name"].strip(),
+                        price=_decimal(row["price"].strip(), f"line {n} price"),
+                        currency=currency,
+                        stock=int(row.get("stock") or 0),
+                        aliases=tuple(
+                            a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()
+                        ),
+                    )
+                )
             except (KeyError, ValueError) as exc:
-                raise SystemExit(f"{path}:{n}: {exc} (columns: sku,name,price,stock,aliases)")
+                raise SystemExit(
+                    f"{path}:{n}: {exc} (columns: sku,name,price,stock,aliases)"
+                ) from None
     return specs
 
 
@@ -258,8 +284,10 @@ def _orders_list(args: argparse.Namespace) -> int:
 
 def _print_order(o: OrderView, locale: str) -> None:
     flag = "  REFUND NEEDED" if o.needs_refund else ""
-    print(f"{o.code}  {o.status.value:<9} {format_money(o.total, locale):>14}  "
-          f"{o.platform}:{o.viewer.display_name}  {o.created_at:%Y-%m-%d %H:%M}{flag}")
+    print(
+        f"{o.code}  {o.status.value:<9} {format_money(o.total, locale):>14}  "
+        f"{o.platform}:{o.viewer.display_name}  {o.created_at:%Y-%m-%d %H:%M}{flag}"
+    )
 
 
 def _orders_show(args: argparse.Namespace) -> int:
@@ -268,8 +296,10 @@ def _orders_show(args: argparse.Namespace) -> int:
     _print_order(order, config.settings.locale)
     for line in order.lines:
         variant = f" ({line.variant_key})" if line.variant_key else ""
-        print(f"    {line.quantity} × {line.product_name}{variant}  "
-              f"{format_money(line.unit_price, config.settings.locale)}")
+        print(
+            f"    {line.quantity} × {line.product_name}{variant}  "
+            f"{format_money(line.unit_price, config.settings.locale)}"
+        )
     if order.payment_url:
         print(f"    pago: {order.payment_url}")
     return 0
@@ -278,23 +308,39 @@ def _orders_show(args: argparse.Namespace) -> int:
 def _orders_export(args: argparse.Namespace) -> int:
     config = _load(args)
     orders = _store(config).list_orders(None, limit=1_000_000)
-    out: TextIO = sys.stdout if args.csv_path == "-" else open(args.csv_path, "w", newline="",
-                                                              encoding="utf-8")
-    try:
-        writer = csv.writer(out)
-        writer.writerow(["code", "status", "created_at", "paid_at", "platform", "viewer",
-                         "sku", "variant", "quantity", "unit_price", "currency", "order_total"])
-        for o in orders:
-            for line in o.lines:
-                writer.writerow([o.code, o.status.value, o.created_at.isoformat(),
-                                 o.paid_at.isoformat() if o.paid_at else "", o.platform,
-                                 o.viewer.display_name, line.sku, line.variant_key or "",
-                                 line.quantity, str(line.unit_price.amount),
-                                 o.total.currency, str(o.total.amount)])
-    finally:
-        if out is not sys.stdout:
-            out.close()
+    if args.csv_path == "-":
+        _write_orders_csv(orders, sys.stdout)
+    else:
+        with open(args.csv_path, "w", newline="", encoding="utf-8") as out:
+            _write_orders_csv(orders, out)
     return 0
+
+
+CSV_COLUMNS = ["code", "status", "created_at", "paid_at", "platform", "viewer", "sku", "variant", "quantity", "unit_price", "currency", "order_total"]
+
+
+def _write_orders_csv(orders: list[OrderView], out: TextIO) -> None:
+    """One row per order line, so a spreadsheet can sum units per product directly."""
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for o in orders:
+        for line in o.lines:
+            writer.writerow(
+                [
+                    o.code,
+                    o.status.value,
+                    o.created_at.isoformat(),
+                    o.paid_at.isoformat() if o.paid_at else "",
+                    o.platform,
+                    o.viewer.display_name,
+                    line.sku,
+                    line.variant_key or "",
+                    line.quantity,
+                    str(line.unit_price.amount),
+                    o.total.currency,
+                    str(o.total.amount),
+                ]
+            )
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

@@ -15,10 +15,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from bots.services import Settings
 from commerce.money import EXPONENTS
 from commerce.views import ProductSpec, VariantSpec
-
-from bots.services import Settings
 
 LOCALES = ("es", "en", "pt")
 PLATFORMS = ("console", "twitch", "youtube", "discord", "telegram")
@@ -121,7 +120,9 @@ class _Reader:
             self.problem(key, f"must be a whole number, got {value!r}", f"write {name} = {default}")
             return default
         if value < minimum:
-            self.problem(key, f"must be at least {minimum}, got {value}", f"write {name} = {default}")
+            self.problem(
+                key, f"must be at least {minimum}, got {value}", f"write {name} = {default}"
+            )
             return default
         return value
 
@@ -129,8 +130,11 @@ class _Reader:
         if value is None:
             return default
         if isinstance(value, float):
-            self.problem(key, f"{value!r} is a float, which cannot hold money exactly",
-                         f'write it as a string: "{value}"')
+            self.problem(
+                key,
+                f"{value!r} is a float, which cannot hold money exactly",
+                f'write it as a string: "{value}"',
+            )
             return default
         try:
             amount = Decimal(str(value).strip())
@@ -150,18 +154,25 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            [Problem(str(path), "file not found", "run `vivo init` to create one from the example")],
+            [
+                Problem(
+                    str(path), "file not found", "run `vivo init` to create one from the example"
+                )
+            ],
             str(path),
         ) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([Problem(str(path), f"is not valid TOML ({exc})", "fix the syntax")],
-                          str(path)) from None
+        raise ConfigError(
+            [Problem(str(path), f"is not valid TOML ({exc})", "fix the syntax")], str(path)
+        ) from None
     return parse_config(raw, env if env is not None else os.environ, path=path)
 
 
-def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], *, path: Path | None = None) -> Config:
+def parse_config(
+    raw: Mapping[str, Any], env: Mapping[str, str], *, path: Path | None = None
+) -> Config:
     r = _Reader(raw, env)
     known = {"store", "bot", "web", "payments", "platforms", "products", "messages"}
     for key in raw:
@@ -170,8 +181,11 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], *, path: Path |
 
     currency = (r.string("store", "currency", "ARS") or "ARS").upper()
     if currency not in EXPONENTS:
-        r.problem("store.currency", f"{currency!r} is not supported",
-                  f"use one of: {', '.join(sorted(EXPONENTS))}")
+        r.problem(
+            "store.currency",
+            f"{currency!r} is not supported",
+            f"use one of: {', '.join(sorted(EXPONENTS))}",
+        )
         currency = "ARS"
     locale = r.string("store", "locale", "es") or "es"
     if locale not in LOCALES:
@@ -189,8 +203,11 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], *, path: Path |
         prefix = "!"
     cooldown = bot.get("cooldown_seconds", 2)
     if isinstance(cooldown, bool) or not isinstance(cooldown, int | float) or cooldown < 0:
-        r.problem("bot.cooldown_seconds", f"{cooldown!r} must be a number of seconds >= 0",
-                  "write cooldown_seconds = 2")
+        r.problem(
+            "bot.cooldown_seconds",
+            f"{cooldown!r} must be a number of seconds >= 0",
+            "write cooldown_seconds = 2",
+        )
         cooldown = 2
     tip_min = r.decimal("bot.tip_min", bot.get("tip_min"), Decimal("100")) or Decimal("100")
     tip_max = r.decimal("bot.tip_max", bot.get("tip_max"), Decimal("1000000")) or Decimal("1000000")
@@ -199,9 +216,15 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], *, path: Path |
     owners: dict[str, frozenset[str]] = {}
     for platform, ids in r.section("bot.owners").items():
         if platform not in PLATFORMS:
-            r.problem(f"bot.owners.{platform}", "is not a platform", f"use one of: {', '.join(PLATFORMS)}")
+            r.problem(
+                f"bot.owners.{platform}", "is not a platform", f"use one of: {', '.join(PLATFORMS)}"
+            )
         elif not isinstance(ids, list) or not all(isinstance(i, str | int) for i in ids):
-            r.problem(f"bot.owners.{platform}", "must be a list of user ids", f'write {platform} = ["123"]')
+            r.problem(
+                f"bot.owners.{platform}",
+                "must be a list of user ids",
+                f'write {platform} = ["123"]',
+            )
         else:
             owners[platform] = frozenset(str(i) for i in ids)
 
@@ -224,20 +247,27 @@ def parse_config(raw: Mapping[str, Any], env: Mapping[str, str], *, path: Path |
         public_url=(r.string("web", "public_url", "") or "").rstrip("/") or None,
     )
     if web.public_url and not web.public_url.startswith("https://"):
-        r.problem("web.public_url", "MercadoPago only notifies https addresses",
-                  'write public_url = "https://…" or leave it empty to poll')
+        r.problem(
+            "web.public_url",
+            "MercadoPago only notifies https addresses",
+            'write public_url = "https://…" or leave it empty to poll',
+        )
 
     mercadopago = _payments(r)
     products = _products(r, raw.get("products", []), currency)
     platforms = {name: r.section(f"platforms.{name}") for name in PLATFORMS}
     for name in r.section("platforms"):
         if name not in PLATFORMS:
-            r.problem(f"platforms.{name}", "is not a platform", f"use one of: {', '.join(PLATFORMS)}")
+            r.problem(
+                f"platforms.{name}", "is not a platform", f"use one of: {', '.join(PLATFORMS)}"
+            )
 
     messages: dict[str, dict[str, str]] = {}
     for lang, templates in r.section("messages").items():
         if lang not in LOCALES:
-            r.problem(f"messages.{lang}", "is not a reply language", "use [messages.es], .en or .pt")
+            r.problem(
+                f"messages.{lang}", "is not a reply language", "use [messages.es], .en or .pt"
+            )
         elif isinstance(templates, Mapping):
             messages[lang] = {str(k): str(v) for k, v in templates.items()}
 
@@ -259,35 +289,48 @@ def _anchor_sqlite(url: str, base: Path) -> str:
     """A relative SQLite path means 'next to the config file', not 'wherever you ran vivo'."""
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith("sqlite:////") and ":memory:" not in url:
-        return prefix + str((base / url[len(prefix):]).resolve())
+        return prefix + str((base / url[len(prefix) :]).resolve())
     return url
 
 
 def _payments(r: _Reader) -> MercadoPagoConfig | None:
     provider = r.string("payments", "provider", "mercadopago")
     if provider != "mercadopago":
-        r.problem("payments.provider", f"{provider!r} is not supported", 'write provider = "mercadopago"')
+        r.problem(
+            "payments.provider", f"{provider!r} is not supported", 'write provider = "mercadopago"'
+        )
         return None
     section = r.section("payments.mercadopago")
     if not section:
-        r.problem("payments.mercadopago", "is missing",
-                  "add [payments.mercadopago] with access_token (see config.example.toml)")
+        r.problem(
+            "payments.mercadopago",
+            "is missing",
+            "add [payments.mercadopago] with access_token (see config.example.toml)",
+        )
         return None
     token = r.string("payments.mercadopago", "access_token")
     if not token:
         if "access_token" not in section:
-            r.problem("payments.mercadopago.access_token", "is missing",
-                      'write access_token = "env:MP_ACCESS_TOKEN" and export it')
+            r.problem(
+                "payments.mercadopago.access_token",
+                "is missing",
+                'write access_token = "env:MP_ACCESS_TOKEN" and export it',
+            )
         return None
     secret = r.string("payments.mercadopago", "webhook_secret")
     endpoint = r.string("payments.mercadopago", "endpoint")
-    return MercadoPagoConfig(access_token=token, webhook_secret=secret or None,
-                             endpoint=endpoint.rstrip("/") if endpoint else None)
+    return MercadoPagoConfig(
+        access_token=token,
+        webhook_secret=secret or None,
+        endpoint=endpoint.rstrip("/") if endpoint else None,
+    )
 
 
 def _products(r: _Reader, items: Any, currency: str) -> list[ProductSpec]:
     if not isinstance(items, list):
-        r.problem("products", "must be a list of [[products]] tables", "write each one as [[products]]")
+        r.problem(
+            "products", "must be a list of [[products]] tables", "write each one as [[products]]"
+        )
         return []
     specs: list[ProductSpec] = []
     seen: set[str] = set()
@@ -314,22 +357,29 @@ def _products(r: _Reader, items: Any, currency: str) -> list[ProductSpec]:
                 r.problem(f"{where}.price", "is missing", 'write price = "15000"')
             continue
         if price != price.quantize(Decimal(1).scaleb(-EXPONENTS[currency])):
-            r.problem(f"{where}.price", f"{price} has more decimals than {currency} allows",
-                      "round it")
+            r.problem(
+                f"{where}.price", f"{price} has more decimals than {currency} allows", "round it"
+            )
         aliases = item.get("aliases", [])
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             r.problem(f"{where}.aliases", "must be a list of words", 'write aliases = ["remera"]')
             aliases = []
         max_per = item.get("max_per_viewer")
-        if max_per is not None and (isinstance(max_per, bool) or not isinstance(max_per, int)
-                                    or max_per < 1):
-            r.problem(f"{where}.max_per_viewer", f"{max_per!r} must be a whole number >= 1",
-                      "remove it for no limit")
+        if max_per is not None and (
+            isinstance(max_per, bool) or not isinstance(max_per, int) or max_per < 1
+        ):
+            r.problem(
+                f"{where}.max_per_viewer",
+                f"{max_per!r} must be a whole number >= 1",
+                "remove it for no limit",
+            )
             max_per = None
         variants = _variants(r, where, item.get("variants", []))
         stock = item.get("stock", 0)
         if isinstance(stock, bool) or not isinstance(stock, int) or stock < 0:
-            r.problem(f"{where}.stock", f"{stock!r} must be a whole number >= 0", "write stock = 10")
+            r.problem(
+                f"{where}.stock", f"{stock!r} must be a whole number >= 0", "write stock = 10"
+            )
             stock = 0
         if variants:
             stock = sum(v.stock for v in variants)
@@ -354,7 +404,9 @@ def _products(r: _Reader, items: Any, currency: str) -> list[ProductSpec]:
 
 def _variants(r: _Reader, where: str, items: Any) -> list[VariantSpec]:
     if not isinstance(items, list):
-        r.problem(f"{where}.variants", "must be a list", 'write variants = [{ talle = "M", stock = 5 }]')
+        r.problem(
+            f"{where}.variants", "must be a list", 'write variants = [{ talle = "M", stock = 5 }]'
+        )
         return []
     out: list[VariantSpec] = []
     for j, item in enumerate(items):

@@ -13,19 +13,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sandbox.app import Sandbox, SandboxConfig
-
 from bots.config import load_config
 from bots.launch import make_adapters, make_provider, open_store, wait_for_exit
 from bots.runtime import Bot
+from sandbox.app import Sandbox, SandboxConfig
 
 DEMO_TOKEN = "TEST-0000000000000000-demo"
 DEMO_SECRET = "vivo-demo-webhook-secret"
 EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 
 
-async def run_demo(*, web_port: int = 0, sandbox_port: int = 0,
-                   config_path: Path = EXAMPLE) -> int:
+async def run_demo(*, web_port: int = 0, sandbox_port: int = 0, config_path: Path = EXAMPLE) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="vivo-demo-"))
     env = dict(os.environ, MP_ACCESS_TOKEN=DEMO_TOKEN, MP_WEBHOOK_SECRET=DEMO_SECRET)
     config = load_config(config_path, env)
@@ -36,13 +34,18 @@ async def run_demo(*, web_port: int = 0, sandbox_port: int = 0,
     config = dataclasses.replace(
         config,
         database_url=f"sqlite:///{workdir / 'demo.db'}",
-        mercadopago=dataclasses.replace(config.mercadopago,
-                                        endpoint=f"{sandbox.url}/mercadopago"),
+        mercadopago=dataclasses.replace(config.mercadopago, endpoint=f"{sandbox.url}/mercadopago"),
         platforms={**config.platforms, "console": {"enabled": True}},
     )
     store = open_store(config)
-    bot = Bot(config, store, make_provider(config), make_adapters(config, sandbox_url=sandbox.url),
-              poll_payments=True, web_port=web_port)
+    bot = Bot(
+        config,
+        store,
+        make_provider(config),
+        make_adapters(config, sandbox_url=sandbox.url),
+        poll_payments=True,
+        web_port=web_port,
+    )
     try:
         endpoints = await bot.start()
         # What an owner sets once in MercadoPago's dashboard: where to send notifications.

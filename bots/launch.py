@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
 
 from adapters.base import Adapter
 from adapters.console import ConsoleAdapter
-from commerce.payments.mercadopago import MercadoPagoProvider
-from commerce.store import Store
-
 from bots.config import Config, ConfigError, Problem
 from bots.runtime import Bot
+from commerce.payments.mercadopago import MercadoPagoProvider
+from commerce.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +21,15 @@ log = logging.getLogger(__name__)
 def make_provider(config: Config) -> MercadoPagoProvider:
     mp = config.mercadopago
     if mp is None:
-        raise ConfigError([Problem("payments.mercadopago", "is missing",
-                                   "add [payments.mercadopago] (see config.example.toml)")])
+        raise ConfigError(
+            [
+                Problem(
+                    "payments.mercadopago",
+                    "is missing",
+                    "add [payments.mercadopago] (see config.example.toml)",
+                )
+            ]
+        )
     return MercadoPagoProvider(mp.access_token, mp.webhook_secret, endpoint=mp.endpoint)
 
 
@@ -33,9 +40,13 @@ def make_adapters(config: Config, *, sandbox_url: str | None = None) -> list[Ada
         if name == "console":
             adapters.append(ConsoleAdapter(sandbox_url=sandbox_url))
         else:
-            problems.append(Problem(f"platforms.{name}.enabled",
-                                    f"the {name} adapter is not part of this release yet",
-                                    "set enabled = false"))
+            problems.append(
+                Problem(
+                    f"platforms.{name}.enabled",
+                    f"the {name} adapter is not part of this release yet",
+                    "set enabled = false",
+                )
+            )
     if problems:
         raise ConfigError(problems)
     return adapters
@@ -52,8 +63,10 @@ async def run_bot(config: Config) -> int:
     store = open_store(config)
     bot = Bot(config, store, make_provider(config), make_adapters(config))
     endpoints = await bot.start()
-    print(f"Vivo is running for {config.settings.store_name}. Web: {endpoints.web_url}",
-          file=sys.stderr)
+    print(
+        f"Vivo is running for {config.settings.store_name}. Web: {endpoints.web_url}",
+        file=sys.stderr,
+    )
     await wait_for_exit(bot)
     return 0
 
@@ -63,10 +76,8 @@ async def wait_for_exit(bot: Bot) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):
-            pass
     waiters = [asyncio.ensure_future(stop.wait())]
     console = bot.adapters.get("console")
     if isinstance(console, ConsoleAdapter):

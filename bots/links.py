@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+from bots.events import EventBus, LinkReady
 from commerce.payments.base import (
     LinkItem,
     LinkRequest,
@@ -24,8 +25,6 @@ from commerce.payments.base import (
 )
 from commerce.store import Store
 from commerce.views import OrderStatus, OrderView, TipStatus, TipView
-
-from bots.events import EventBus, LinkReady
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +76,8 @@ class LinkService:
         items = tuple(
             LinkItem(
                 id=line.sku,
-                title=line.product_name + (f" ({_variant_label(line.variant_key)})"
-                                           if line.variant_key else ""),
+                title=line.product_name
+                + (f" ({_variant_label(line.variant_key)})" if line.variant_key else ""),
                 quantity=line.quantity,
                 unit_price=line.unit_price.amount,
                 currency=line.unit_price.currency,
@@ -99,8 +98,13 @@ class LinkService:
 
     def _tip_request(self, tip: TipView) -> LinkRequest:
         title = f"Propina para {self.store_name}"
-        item = LinkItem(id="tip", title=title, quantity=1, unit_price=tip.amount.amount,
-                        currency=tip.amount.currency)
+        item = LinkItem(
+            id="tip",
+            title=title,
+            quantity=1,
+            unit_price=tip.amount.amount,
+            currency=tip.amount.currency,
+        )
         return LinkRequest(
             reference=tip.code,
             title=title,
@@ -134,15 +138,17 @@ class LinkService:
             await asyncio.to_thread(self.store.set_order_link, code, link.url, link.preference_id)
         return link.url
 
-    def _retry_later(self, kind: Kind, code: str, request: LinkRequest,
-                     first: asyncio.Future[str] | None) -> None:
+    def _retry_later(
+        self, kind: Kind, code: str, request: LinkRequest, first: asyncio.Future[str] | None
+    ) -> None:
         if code not in self._retrying:
             task = asyncio.get_running_loop().create_task(self._retry(kind, code, request, first))
             self._retrying[code] = task
             task.add_done_callback(lambda _t: self._retrying.pop(code, None))
 
-    async def _retry(self, kind: Kind, code: str, request: LinkRequest,
-                     first: asyncio.Future[str] | None) -> None:
+    async def _retry(
+        self, kind: Kind, code: str, request: LinkRequest, first: asyncio.Future[str] | None
+    ) -> None:
         url: str | None = None
         if first is not None:
             try:
@@ -160,7 +166,9 @@ class LinkService:
             try:
                 url = await self._create(kind, code, request)
             except (ProviderUnavailable, ProviderRejected) as exc:
-                log.warning("payment link for %s still delayed (attempt %d): %s", code, attempts, exc)
+                log.warning(
+                    "payment link for %s still delayed (attempt %d): %s", code, attempts, exc
+                )
             except Exception:
                 log.exception("payment link for %s failed unexpectedly", code)
         if url is None:

@@ -8,6 +8,7 @@ never the one that gets blocked.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import time
@@ -77,7 +78,9 @@ class Outbox:
 
     async def put(self, reply: Reply) -> None:
         for piece in split_text(reply.text, self._room(reply)):
-            await self._queue.put((int(reply.priority), next(self._seq), replace(reply, text=piece)))
+            await self._queue.put(
+                (int(reply.priority), next(self._seq), replace(reply, text=piece))
+            )
 
     def _room(self, reply: Reply) -> int:
         mention = len(reply.mention.name) + 2 if reply.mention else 0
@@ -114,8 +117,6 @@ class Outbox:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None

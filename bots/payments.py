@@ -10,11 +10,10 @@ import asyncio
 import logging
 import random
 
+from bots.events import EventBus, OrderPaid, OrderRefunded, RefundNeeded, TipReceived
 from commerce.payments.base import PaymentError, PaymentProvider
 from commerce.store import Store
 from commerce.views import OutcomeKind, PaymentOutcome, PaymentReport
-
-from bots.events import EventBus, OrderPaid, OrderRefunded, RefundNeeded, TipReceived
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +32,18 @@ class PaymentRecorder:
     async def record(self, report: PaymentReport) -> PaymentOutcome:
         outcome = await asyncio.to_thread(self.store.record_payment, report)
         if outcome.kind is OutcomeKind.MISMATCH:
-            log.warning("payment %s does not match its reference %s: %s",
-                        report.provider_payment_id, report.external_reference, outcome.detail)
+            log.warning(
+                "payment %s does not match its reference %s: %s",
+                report.provider_payment_id,
+                report.external_reference,
+                outcome.detail,
+            )
         elif outcome.kind is OutcomeKind.UNKNOWN_REFERENCE:
-            log.info("payment %s has a reference this store does not know: %r",
-                     report.provider_payment_id, report.external_reference)
+            log.info(
+                "payment %s has a reference this store does not know: %r",
+                report.provider_payment_id,
+                report.external_reference,
+            )
         await self._announce(outcome)
         return outcome
 
@@ -47,8 +53,12 @@ class PaymentRecorder:
         elif outcome.kind is OutcomeKind.TIP_PAID and outcome.tip is not None:
             await self.bus.publish(TipReceived(outcome.tip))
         elif outcome.kind is OutcomeKind.REFUND_NEEDED and outcome.order is not None:
-            log.error("order %s was paid after it expired and there is no stock left: refund it "
-                      "with `vivo orders refund %s`", outcome.order.code, outcome.order.code)
+            log.error(
+                "order %s was paid after it expired and there is no stock left: refund it "
+                "with `vivo orders refund %s`",
+                outcome.order.code,
+                outcome.order.code,
+            )
             await self.bus.publish(RefundNeeded(outcome.order))
         elif outcome.kind is OutcomeKind.REFUNDED and outcome.order is not None:
             await self.bus.publish(OrderRefunded(outcome.order))
@@ -61,8 +71,15 @@ class Reconciler:
     webhooks that never arrived.
     """
 
-    def __init__(self, store: Store, provider: PaymentProvider, recorder: PaymentRecorder,
-                 *, interval: float = 3.0, max_interval: float = 60.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        provider: PaymentProvider,
+        recorder: PaymentRecorder,
+        *,
+        interval: float = 3.0,
+        max_interval: float = 60.0,
+    ) -> None:
         self.store = store
         self.provider = provider
         self.recorder = recorder

@@ -303,7 +303,8 @@ class Router:
         """Run the command in `message`, if it is one of ours. True when it was.
 
         Anything but a command costs one prefix check. Errors become replies; nothing
-        raised by a handler or by `send` escapes.
+        raised by a handler or by `send` escapes. De-duplication by message id is the
+        caller's (the runtime claims each message before handing it over).
         """
         text = message.text
         if not text.lstrip().startswith(self._prefixes):
@@ -327,10 +328,6 @@ class Router:
         if command is None:
             return False
         services = self.services
-        if message.id and not await asyncio.to_thread(
-            services.store.claim_message, message.platform, message.id
-        ):
-            return True  # delivered twice: the first delivery already answered
         locale = self._choose_locale(message.author, command.names.get(fold(word)))
         role = self.effective_role(message.author)
         ctx = Context(

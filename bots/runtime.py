@@ -13,13 +13,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from adapters.base import Adapter, ChatMessage, ChatUser, PlatformTip, Priority, Reply
 from aiohttp import web
-from commerce.money import Money
-from commerce.payments.base import PaymentProvider
-from commerce.store import Store
-from commerce.views import OrderView, TipSource, TipView, ViewerRef
 
+from adapters.base import Adapter, ChatMessage, ChatUser, PlatformTip, Priority, Reply
 from bots.config import Config
 from bots.events import (
     Event,
@@ -37,6 +33,10 @@ from bots.payments import PaymentRecorder, Reconciler
 from bots.router import Router
 from bots.services import Services
 from bots.web.app import build_app
+from commerce.money import Money
+from commerce.payments.base import PaymentProvider
+from commerce.store import Store
+from commerce.views import OrderView, TipSource, TipView, ViewerRef
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,9 @@ class Bot:
             notification_url=f"{public}/webhooks/mercadopago" if public else None,
             tip_ttl=config.settings.reservation_ttl,
         )
-        self.services = Services(store=store, links=self.links, settings=config.settings,
-                                 messages=self.messages)
+        self.services = Services(
+            store=store, links=self.links, settings=config.settings, messages=self.messages
+        )
         self.router = Router(self.services)
         self.recorder = PaymentRecorder(store, provider, self.bus)
         self.reconciler = Reconciler(store, provider, self.recorder)
@@ -162,19 +163,27 @@ class Bot:
         if isinstance(event, OrderPaid):
             order = event.order
             key = "order_late_paid" if event.late else "order_paid_thanks"
-            text = t(order.locale, key, name=order.viewer.display_name,
-                     product=_products(order), code=order.code)
-            return Reply(order.channel_id, text, mention=_user(order),
-                         priority=Priority.ANNOUNCE)
+            text = t(
+                order.locale,
+                key,
+                name=order.viewer.display_name,
+                product=_products(order),
+                code=order.code,
+            )
+            return Reply(order.channel_id, text, mention=_user(order), priority=Priority.ANNOUNCE)
         if isinstance(event, TipReceived):
             tip = event.tip
-            text = t(tip.locale, "tip_thanks", name=tip.viewer.display_name,
-                     amount=self.messages.money(tip.amount, tip.locale), message=tip.message)
+            text = t(
+                tip.locale,
+                "tip_thanks",
+                name=tip.viewer.display_name,
+                amount=self.messages.money(tip.amount, tip.locale),
+                message=tip.message,
+            )
             return Reply(tip.channel_id, text, mention=_tip_user(tip), priority=Priority.ANNOUNCE)
         if isinstance(event, OrderExpired):
             order = event.order
-            text = t(order.locale, "order_expired", name=order.viewer.display_name,
-                     code=order.code)
+            text = t(order.locale, "order_expired", name=order.viewer.display_name, code=order.code)
             return Reply(order.channel_id, text, mention=_user(order), priority=Priority.ANNOUNCE)
         if isinstance(event, LinkReady):
             view: OrderView | TipView | None = event.order or event.tip
@@ -182,15 +191,28 @@ class Bot:
                 return None
             minutes = max(1, int(self.config.settings.reservation_ttl.total_seconds() // 60))
             user = _user(view) if isinstance(view, OrderView) else _tip_user(view)
-            text = t(view.locale, "link_ready", name=view.viewer.display_name, url=event.url,
-                     code=view.code, minutes=minutes)
-            return Reply(view.channel_id, text, mention=user, private=True,
-                         priority=Priority.PAYMENT)
+            text = t(
+                view.locale,
+                "link_ready",
+                name=view.viewer.display_name,
+                url=event.url,
+                code=view.code,
+                minutes=minutes,
+            )
+            return Reply(
+                view.channel_id, text, mention=user, private=True, priority=Priority.PAYMENT
+            )
         if isinstance(event, RefundNeeded):
             order = event.order
-            log.error(t(self.config.settings.locale, "refund_needed_owner", code=order.code,
-                        name=order.viewer.display_name,
-                        amount=self.messages.money(order.total, self.config.settings.locale)))
+            log.error(
+                t(
+                    self.config.settings.locale,
+                    "refund_needed_owner",
+                    code=order.code,
+                    name=order.viewer.display_name,
+                    amount=self.messages.money(order.total, self.config.settings.locale),
+                )
+            )
         return None
 
     async def _expire_forever(self) -> None:
@@ -204,8 +226,12 @@ class Bot:
 
     @property
     def idle(self) -> bool:
-        return (self._handling == 0 and not self.bus.busy and not self.links.busy
-                and all(o.idle for o in self.outboxes.values()))
+        return (
+            self._handling == 0
+            and not self.bus.busy
+            and not self.links.busy
+            and all(o.idle for o in self.outboxes.values())
+        )
 
     async def wait_idle(self, quiet: float = 1.0, timeout: float = 15.0) -> bool:
         """Wait until nothing has happened for `quiet` seconds (webhooks arrive a bit later)."""

@@ -39,9 +39,7 @@ def clean(text: str) -> str:
     out: list[str] = []
     for ch in normalized:
         category = unicodedata.category(ch)
-        if ch.isspace():
-            out.append(" ")
-        elif category in ("Cc", "Cs", "Co", "Cn"):
+        if ch.isspace() or category in ("Cc", "Cs", "Co", "Cn"):
             out.append(" ")
         elif category == "Cf":
             continue

@@ -119,3 +119,9 @@ class StockBelowCommitted(CommerceError):
         self.sku = sku
         self.requested = requested
         self.committed = committed
+
+
+class TipNotFound(OrderNotFound):
+    """No tip has that code (an OrderNotFound, so one handler can answer both)."""
+
+    code = "tip_not_found"

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -67,10 +68,13 @@ def _stock_checks(prefix: str) -> tuple[CheckConstraint, ...]:
 
 class Product(SQLModel, table=True):
     __tablename__ = "products"
-    __table_args__ = _stock_checks("products")
+    __table_args__ = (
+        UniqueConstraint("sku", name="uq_products_sku"),
+        *_stock_checks("products"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    sku: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    sku: str = Field(sa_column=Column(String(64), nullable=False))
     name: str = Field(sa_column=Column(String(200), nullable=False))
     aliases: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     description: str = Field(default="", sa_column=Column(Text, nullable=False))
@@ -119,10 +123,13 @@ class Viewer(SQLModel, table=True):
 
 class Order(SQLModel, table=True):
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_status_expires", "status", "expires_at"),)
+    __table_args__ = (
+        UniqueConstraint("code", name="uq_orders_code"),
+        Index("ix_orders_status_expires", "status", "expires_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(sa_column=Column(String(16), nullable=False, unique=True))
+    code: str = Field(sa_column=Column(String(16), nullable=False))
     viewer_id: int = Field(foreign_key="viewers.id", index=True)
     platform: str = Field(sa_column=Column(String(32), nullable=False))
     channel_id: str = Field(sa_column=Column(String(128), nullable=False))
@@ -155,12 +162,13 @@ class OrderLine(SQLModel, table=True):
 class Tip(SQLModel, table=True):
     __tablename__ = "tips"
     __table_args__ = (
+        UniqueConstraint("code", name="uq_tips_code"),
         UniqueConstraint("platform", "external_id", name="uq_tips_platform_external"),
         Index("ix_tips_status_expires", "status", "expires_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    code: str = Field(sa_column=Column(String(16), nullable=False, unique=True))
+    code: str = Field(sa_column=Column(String(16), nullable=False))
     viewer_id: int = Field(foreign_key="viewers.id", index=True)
     platform: str = Field(sa_column=Column(String(32), nullable=False))
     channel_id: str = Field(sa_column=Column(String(128), nullable=False))
@@ -228,14 +236,25 @@ class StoreState(SQLModel, table=True):
     open: bool = True
 
 
-TABLES = (
-    Product.__table__,
-    Variant.__table__,
-    Viewer.__table__,
-    Order.__table__,
-    OrderLine.__table__,
-    Tip.__table__,
-    Payment.__table__,
-    ProcessedMessage.__table__,
-    StoreState.__table__,
+# The Core tables, for the Store's conditional UPDATEs (SQLModel does not type `__table__`).
+PRODUCTS: Table = Product.__table__  # type: ignore[attr-defined]
+VARIANTS: Table = Variant.__table__  # type: ignore[attr-defined]
+VIEWERS: Table = Viewer.__table__  # type: ignore[attr-defined]
+ORDERS: Table = Order.__table__  # type: ignore[attr-defined]
+ORDER_LINES: Table = OrderLine.__table__  # type: ignore[attr-defined]
+TIPS: Table = Tip.__table__  # type: ignore[attr-defined]
+PAYMENTS: Table = Payment.__table__  # type: ignore[attr-defined]
+PROCESSED_MESSAGES: Table = ProcessedMessage.__table__  # type: ignore[attr-defined]
+STORE_STATE: Table = StoreState.__table__  # type: ignore[attr-defined]
+
+TABLES: tuple[Table, ...] = (
+    PRODUCTS,
+    VARIANTS,
+    VIEWERS,
+    ORDERS,
+    ORDER_LINES,
+    TIPS,
+    PAYMENTS,
+    PROCESSED_MESSAGES,
+    STORE_STATE,
 )

@@ -1,0 +1,61 @@
+"""The bot's chat commands, one module per area, plus the helpers they share."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from adapters.base import Priority
+from bots.router import Context, Router, variant_label
+from commerce.views import OrderLineView, OrderView, ProductView
+
+
+def register_all(router: Router) -> None:
+    """Add every built-in command to `router`."""
+    from bots.commands import help as help_
+    from bots.commands import orders, owner, shop, tips
+
+    for module in (shop, orders, tips, owner, help_):
+        module.register(router)
+
+
+async def catalog(ctx: Context, *, include_inactive: bool = False) -> list[ProductView]:
+    """The store's products; also teaches `ctx` their names for error replies."""
+    store = ctx.services.store
+    products = await ctx.run(store.list_products, include_inactive=include_inactive)
+    ctx.product_names.update({p.sku: p.name for p in products})
+    return products
+
+
+def line_text(line: OrderLineView) -> str:
+    """`2× Remera Vivo (negro M)`."""
+    label = variant_label(line.variant_key)
+    name = f"{line.product_name} ({label})" if label else line.product_name
+    return f"{line.quantity}× {name}"
+
+
+def order_items(order: OrderView) -> str:
+    return " + ".join(line_text(line) for line in order.lines)
+
+
+def minutes(ttl: timedelta) -> int:
+    return max(1, round(ttl.total_seconds() / 60))
+
+
+async def send_link(ctx: Context, url: str | None, code: str, ttl: timedelta) -> None:
+    """The payment link, privately and first in line; or word that it is on its way.
+
+    When the provider is slow the links service delivers the link itself later, so the
+    buyer only needs to know it is coming.
+    """
+    if url is None:
+        await ctx.reply("link_delayed", name=ctx.author.name, code=code)
+        return
+    await ctx.reply(
+        "link_ready",
+        private=True,
+        priority=Priority.PAYMENT,
+        name=ctx.author.name,
+        url=url,
+        code=code,
+        minutes=minutes(ttl),
+    )

@@ -10,11 +10,11 @@ import asyncio
 import logging
 
 from aiohttp import web
+
+from bots.payments import PaymentRecorder
 from commerce.errors import OrderNotFound
 from commerce.payments.base import InvalidSignature, PaymentError, PaymentProvider
 from commerce.store import Store
-
-from bots.payments import PaymentRecorder
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,9 @@ PROVIDER = web.AppKey("provider", PaymentProvider)
 RECORDER = web.AppKey("recorder", PaymentRecorder)
 
 
-def build_app(store: Store, provider: PaymentProvider, recorder: PaymentRecorder) -> web.Application:
+def build_app(
+    store: Store, provider: PaymentProvider, recorder: PaymentRecorder
+) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
     app[STORE] = store
     app[PROVIDER] = provider
@@ -60,7 +62,9 @@ async def short_link(request: web.Request) -> web.StreamResponse:
     except OrderNotFound:
         raise web.HTTPNotFound(text="No encontramos ese pedido.") from None
     if not order.payment_url:
-        raise web.HTTPNotFound(text="Ese pedido todavía no tiene link de pago; probá en un momento.")
+        raise web.HTTPNotFound(
+            text="Ese pedido todavía no tiene link de pago; probá en un momento."
+        )
     raise web.HTTPFound(order.payment_url)
 
 

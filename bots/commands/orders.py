@@ -1,0 +1,100 @@
+"""`!comprar`, `!pedido` and `!cancelar`: a viewer's own orders, from reservation to status."""
+
+from __future__ import annotations
+
+from bots.commands import catalog, minutes, order_items, send_link
+from bots.converters import parse_purchase
+from bots.router import Command, Context, Router
+from bots.text import words
+from commerce.errors import OrderNotFound
+from commerce.views import OrderStatus, OrderView
+
+
+async def buy(ctx: Context) -> None:
+    services = ctx.services
+    settings = services.settings
+    products = await catalog(ctx, include_inactive=True)
+    items = parse_purchase(ctx.args, products, settings.max_line_items)
+    order = await ctx.run(
+        services.store.reserve,
+        ctx.viewer,
+        ctx.message.channel,
+        [item.line() for item in items],
+        ttl=settings.reservation_ttl,
+        locale=ctx.locale,
+    )
+    ttl = order.expires_at - order.created_at
+    await ctx.reply(
+        "order_reserved",
+        items=order_items(order),
+        total=services.messages.money(order.total, ctx.locale),
+        code=order.code,
+        minutes=minutes(ttl),
+    )
+    url = await services.links.for_order(order)
+    await send_link(ctx, url, order.code, ttl)
+
+
+def _status(ctx: Context, order: OrderView) -> str:
+    return ctx.t(f"status_{order.status.value}")
+
+
+async def _own_order(ctx: Context, code: str) -> OrderView:
+    """The order with `code`, only if it is the author's: others' look like no order at all."""
+    order = await ctx.run(ctx.services.store.get_order, code)
+    if (order.viewer.platform, order.viewer.user_id) != (ctx.author.platform, ctx.author.id):
+        raise OrderNotFound(code)
+    return order
+
+
+async def my_orders(ctx: Context) -> None:
+    codes = words(ctx.args)
+    if codes:
+        order = await _own_order(ctx, codes[0])
+        await ctx.reply(
+            "order_status",
+            code=order.code,
+            items=order_items(order),
+            total=ctx.services.messages.money(order.total, ctx.locale),
+            status=_status(ctx, order),
+        )
+        if order.status is OrderStatus.PENDING and order.payment_url:
+            await send_link(ctx, order.payment_url, order.code, order.expires_at - order.created_at)
+        return
+    orders = await ctx.run(
+        ctx.services.store.viewer_orders, ctx.author.platform, ctx.author.id, limit=5
+    )
+    if not orders:
+        await ctx.reply("no_orders")
+        return
+    summary = " · ".join(
+        ctx.t("order_line", code=o.code, items=order_items(o), status=_status(ctx, o))
+        for o in orders
+    )
+    await ctx.reply("order_list", orders=summary)
+
+
+async def cancel(ctx: Context) -> None:
+    store = ctx.services.store
+    codes = words(ctx.args)
+    if codes:
+        order = await _own_order(ctx, codes[0])
+    else:
+        orders = await ctx.run(store.viewer_orders, ctx.author.platform, ctx.author.id, limit=20)
+        pending = [o for o in orders if o.status is OrderStatus.PENDING]
+        if not pending:
+            await ctx.reply("no_pending_orders")
+            return
+        order = max(pending, key=lambda o: o.created_at)
+    await ctx.run(store.cancel_order, order.code, viewer=ctx.viewer)
+    await ctx.reply("order_cancelled", code=order.code, items=order_items(order))
+
+
+def register(router: Router) -> None:
+    router.add(
+        Command(names={"comprar": None, "buy": "en", "quiero": "es"}, handler=buy),
+    )
+    router.add(
+        Command(names={"pedido": None, "mispedidos": "es", "order": "en"}, handler=my_orders),
+    )
+    router.add(Command(names={"cancelar": None, "cancel": "en"}, handler=cancel))

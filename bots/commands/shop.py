@@ -1,0 +1,85 @@
+"""`!tienda` and `!precio`: what is on sale, for how much, and whether any is left."""
+
+from __future__ import annotations
+
+from bots.commands import catalog
+from bots.converters import find_variant, option_summary, resolve_product
+from bots.router import BadArgument, Command, Context, MissingArgument, Router
+from commerce.money import Money
+from commerce.views import ProductView
+
+
+def lowest_price(product: ProductView) -> tuple[Money, bool]:
+    """The product's price, or its cheapest variant's; True when variants differ in price."""
+    prices = [v.price for v in product.variants] or [product.price]
+    cheapest = min(prices, key=lambda m: m.amount)
+    return cheapest, len({p.amount for p in prices}) > 1
+
+
+def price_text(ctx: Context, product: ProductView) -> str:
+    price, varies = lowest_price(product)
+    shown = ctx.services.messages.money(price, ctx.locale)
+    return ctx.t("price_from", price=shown) if varies else shown
+
+
+async def show_shop(ctx: Context) -> None:
+    products = await catalog(ctx)
+    if not products:
+        await ctx.reply("shop_empty")
+        return
+    items = []
+    for product in products:
+        key = "shop_item" if product.available > 0 else "shop_item_sold_out"
+        items.append(ctx.t(key, product=product.name, price=price_text(ctx, product)))
+    is_open = await ctx.run(ctx.services.store.is_open)
+    await ctx.reply(
+        "shop_list" if is_open else "shop_list_closed",
+        store=ctx.services.settings.store_name,
+        items=" · ".join(items),
+    )
+
+
+async def show_price(ctx: Context) -> None:
+    if not ctx.args:
+        raise MissingArgument("missing_product")
+    products = await catalog(ctx, include_inactive=True)
+    product, rest = resolve_product(ctx.args, products)
+    if not product.active:
+        await ctx.reply("error_product_inactive", product=product.name)
+        return
+    money = ctx.services.messages.money
+    if product.variants and rest:
+        try:
+            variant = find_variant(product, rest)
+        except BadArgument:
+            variant = None
+        if variant is not None:
+            key = "price_variant" if variant.available > 0 else "price_variant_sold_out"
+            await ctx.reply(
+                key,
+                product=product.name,
+                variant=" ".join(variant.options[k] for k in sorted(variant.options)),
+                price=money(variant.price, ctx.locale),
+                available=variant.available,
+            )
+            return
+    if product.available <= 0:
+        await ctx.reply("price_sold_out", product=product.name, price=price_text(ctx, product))
+        return
+    await ctx.reply(
+        "price_info_variants" if product.variants else "price_info",
+        product=product.name,
+        price=price_text(ctx, product),
+        available=product.available,
+        options=option_summary(product.variants),
+    )
+
+
+def register(router: Router) -> None:
+    router.add(
+        Command(
+            names={"tienda": "es", "catalogo": None, "shop": "en", "loja": "pt"},
+            handler=show_shop,
+        )
+    )
+    router.add(Command(names={"precio": "es", "price": "en", "preco": "pt"}, handler=show_price))
