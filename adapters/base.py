@@ -78,13 +78,23 @@ class Priority(enum.IntEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Button:
+    """A tappable choice under a reply. Pressing it speaks `command` as the presser."""
+
+    label: str
+    command: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """Something the bot says on one platform.
 
     `mention` is the user the reply is addressed to (adapters render it their way and the
     outbox may coalesce several mentions into one line). `private` asks the adapter to
     deliver it only to `mention` where the platform can (DM, ephemeral, private chat).
-    `reply_to` is the message being answered, when there is one.
+    `reply_to` is the message being answered, when there is one. `buttons` are offered
+    where the platform has them (Telegram inline keyboards, Discord components) and
+    ignored elsewhere, so the text must make sense without them.
     """
 
     channel: str
@@ -94,6 +104,7 @@ class Reply:
     priority: Priority = Priority.REPLY
     reply_to: ChatMessage | None = None
     coalesce_key: str | None = None
+    buttons: tuple[Button, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -316,7 +316,20 @@ def _orders_export(args: argparse.Namespace) -> int:
     return 0
 
 
-CSV_COLUMNS = ["code", "status", "created_at", "paid_at", "platform", "viewer", "sku", "variant", "quantity", "unit_price", "currency", "order_total"]
+CSV_COLUMNS = [
+    "code",
+    "status",
+    "created_at",
+    "paid_at",
+    "platform",
+    "viewer",
+    "sku",
+    "variant",
+    "quantity",
+    "unit_price",
+    "currency",
+    "order_total",
+]
 
 
 def _write_orders_csv(orders: list[OrderView], out: TextIO) -> None:
