@@ -49,7 +49,7 @@ async def run_demo(*, web_port: int = 0, sandbox_port: int = 0, config_path: Pat
     try:
         endpoints = await bot.start()
         # What an owner sets once in MercadoPago's dashboard: where to send notifications.
-        sandbox.config.mp_webhook_url = f"{endpoints.web_url}/webhooks/mercadopago"
+        sandbox.mercadopago.webhook_url = f"{endpoints.web_url}/webhooks/mercadopago"
         _banner(endpoints.web_url, sandbox.url, workdir)
         await wait_for_exit(bot)
     finally:

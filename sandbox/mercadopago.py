@@ -85,10 +85,10 @@ def mp_error(
 
 
 def _decimal(value: object) -> Decimal | None:
-    """A JSON number (parsed with parse_float=Decimal) or numeric string; None otherwise."""
+    """A number (JSON ones arrive as Decimal via parse_float) or numeric string; else None."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | Decimal | str):
+    if isinstance(value, int | float | Decimal | str):
         try:
             result = Decimal(str(value))
         except InvalidOperation:
@@ -415,28 +415,27 @@ class MercadoPagoStandIn:
         url = payment.get("notification_url") or self.webhook_url
         if not url:
             return
-        copies = 2 if self.faults.duplicate_webhooks else 1
-        for _ in range(copies):
-            task = asyncio.get_running_loop().create_task(
-                self._deliver(url, str(payment["id"]), action)
-            )
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def _deliver(self, url: str, payment_id: str, action: str) -> None:
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        notification_id = next(self._notification_ids)
         body = {
-            "id": notification_id,
+            "id": next(self._notification_ids),
             "live_mode": False,
             "type": "payment",
             "date_created": _iso(_now()),
             "user_id": COLLECTOR_ID,
             "api_version": "v1",
             "action": action,
-            "data": {"id": payment_id},
+            "data": {"id": str(payment["id"])},
         }
+        # A duplicate is the same notification sent again, as MercadoPago's retries are.
+        copies = 2 if self.faults.duplicate_webhooks else 1
+        for _ in range(copies):
+            task = asyncio.get_running_loop().create_task(self._deliver(url, body))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, url: str, body: dict[str, Any]) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        payment_id = body["data"]["id"]
         target = URL(url).update_query({"data.id": payment_id, "type": "payment"})
         payload = json.dumps(body)
         for attempt in range(1, self.webhook_attempts + 1):
@@ -451,10 +450,10 @@ class MercadoPagoStandIn:
                 "x-request-id": request_id,
             }
             record: dict[str, Any] = {
-                "notification_id": notification_id,
+                "notification_id": body["id"],
                 "url": str(target),
                 "payment_id": payment_id,
-                "action": action,
+                "action": body["action"],
                 "attempt": attempt,
                 "request_id": request_id,
                 "status": None,

@@ -81,7 +81,7 @@ class MercadoPagoProvider:
     ) -> None:
         self._token = access_token
         self._secret = webhook_secret
-        self._timeout = timeout
+        self._timeout = float(timeout)
         self._tolerance = signature_tolerance
         http_client = _EndpointHttpClient(endpoint) if endpoint else HttpClient()
         self._sdk = mercadopago.SDK(
