@@ -29,7 +29,7 @@ class _Keep(dict[str, object]):
 
 def load_catalog(locale: str) -> dict[str, str]:
     """The shipped templates for one locale."""
-    text = resources.files("bots").joinpath("locales", f"{locale}.toml").read_text("utf-8")
+    text = (resources.files("bots.locales") / f"{locale}.toml").read_text("utf-8")
     data = tomllib.loads(text)
     return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
 

@@ -139,15 +139,19 @@ class Context:
     async def send(self, reply: Reply) -> None:
         await self._send(reply)
 
-    async def reply(
+    async def reply(self, key: str, /, **params: object) -> None:
+        """Answer the author in chat with the localized template `key`."""
+        await self.respond(key, params)
+
+    async def respond(
         self,
         key: str,
+        params: Mapping[str, object],
         *,
         private: bool = False,
         priority: Priority = Priority.REPLY,
-        **params: object,
     ) -> None:
-        """Answer the author with the localized template `key`."""
+        """Answer the author with `key`, privately and/or ahead of other replies if asked."""
         if not self.services.messages.has(key):
             log.warning("no reply template %r; answering generically", key)
             key = "error_generic"
@@ -391,6 +395,8 @@ def describe_commerce_error(error: CommerceError, ctx: Context) -> tuple[str, di
                 key = "error_sold_out"
         case errors.LimitExceeded():
             params = {"product": name(error.sku), "limit": error.limit, "already": error.already}
+            if error.already <= 0:
+                key = "error_limit_per_viewer"
         case errors.VariantRequired() | errors.VariantNotFound():
             options = ", ".join(variant_label(option) for option in error.options)
             params = {"product": name(error.sku), "options": options}

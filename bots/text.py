@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 _SPACE = re.compile(r"\s+")
 # Edge punctuation a viewer adds around words; "-" is kept because "-5" must stay negative.
-_EDGE_PUNCT = ".,;:!?¡¿\"'`´()[]{}<>«»“”‘’*_~|"
+_EDGE_PUNCT = ".,;:!?¡¿\"'`´()[]{}<>«»“”‘’*_~|#"
 
 NUMBER_WORDS: dict[str, int] = {
     # es

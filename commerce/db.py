@@ -8,9 +8,11 @@ conditional UPDATEs and row locks are enough under READ COMMITTED.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -63,14 +65,24 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at `url` to `revision` (a fresh database gets the whole schema)."""
     from alembic import command
-    from alembic.config import Config
 
+    _alembic(url, lambda config: command.upgrade(config, revision))
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Step the schema back to `revision` ("base" drops every store table)."""
+    from alembic import command
+
+    _alembic(url, lambda config: command.downgrade(config, revision))
+
+
+def _alembic(url: str, run: Callable[[Config], None]) -> None:
     config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+            run(config)
     finally:
         engine.dispose()

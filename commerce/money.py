@@ -143,7 +143,7 @@ _AMOUNT_RE = re.compile(
     $""",
     re.VERBOSE,
 )
-_GROUPED_RE = re.compile(r"^\d{1,3}(?:[.,]\d{3})*$")
+_GROUPED_RE = re.compile(r"^(?:0|[1-9]\d{0,2}(?:[.,]\d{3})*)$")
 
 
 def parse_amount(text: str, currency: str, locale: str = "es") -> Decimal:
@@ -224,7 +224,7 @@ def _number(text: str, num: str, *, thousand: bool) -> Decimal:
             raise InvalidAmount(text, "not_a_number")
     elif len(seps) == 1:
         head, tail = num.split(seps[0])
-        if not thousand and len(tail) == 3 and len(head) <= 3:
+        if not thousand and len(tail) == 3 and len(head) <= 3 and head[0] != "0":
             integer = num
         else:
             integer, fraction = head, tail

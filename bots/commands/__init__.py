@@ -50,12 +50,5 @@ async def send_link(ctx: Context, url: str | None, code: str, ttl: timedelta) ->
     if url is None:
         await ctx.reply("link_delayed", name=ctx.author.name, code=code)
         return
-    await ctx.reply(
-        "link_ready",
-        private=True,
-        priority=Priority.PAYMENT,
-        name=ctx.author.name,
-        url=url,
-        code=code,
-        minutes=minutes(ttl),
-    )
+    params = {"name": ctx.author.name, "url": url, "code": code, "minutes": minutes(ttl)}
+    await ctx.respond("link_ready", params, private=True, priority=Priority.PAYMENT)

@@ -6,7 +6,7 @@ from bots.commands import catalog, minutes, order_items, send_link
 from bots.converters import parse_purchase
 from bots.router import Command, Context, Router
 from bots.text import words
-from commerce.errors import OrderNotFound
+from commerce.errors import InvalidTransition, OrderNotFound
 from commerce.views import OrderStatus, OrderView
 
 
@@ -86,6 +86,8 @@ async def cancel(ctx: Context) -> None:
             await ctx.reply("no_pending_orders")
             return
         order = max(pending, key=lambda o: o.created_at)
+    if order.status is not OrderStatus.PENDING:
+        raise InvalidTransition("order", order.status.value, OrderStatus.CANCELLED.value)
     await ctx.run(store.cancel_order, order.code, viewer=ctx.viewer)
     await ctx.reply("order_cancelled", code=order.code, items=order_items(order))
 

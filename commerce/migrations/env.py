@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import MetaData
+from sqlalchemy import Connection, MetaData
 
 from commerce import models
 from commerce.db import make_engine
@@ -17,7 +17,7 @@ def _target_metadata() -> MetaData:
     return metadata
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=_target_metadata(),

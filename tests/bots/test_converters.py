@@ -91,7 +91,9 @@ def test_several_items_in_one_command() -> None:
     assert error.value.key == "too_many_items"
 
 
-@pytest.mark.parametrize("text", ["remera M negro 0", "taza -2", "taza 100", "taza 99999", "0x taza"])
+@pytest.mark.parametrize(
+    "text", ["remera M negro 0", "taza -2", "taza 100", "taza 99999", "0x taza"]
+)
 def test_rejects_quantities_out_of_range(text: str) -> None:
     with pytest.raises(BadArgument) as error:
         parse_purchase(text, CATALOG, max_items=20)

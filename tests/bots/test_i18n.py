@@ -24,7 +24,9 @@ def test_falls_back_to_spanish_then_to_the_key() -> None:
 
 
 def test_owner_overrides_win_only_where_given() -> None:
-    messages = Messages({"es": {"order_paid_thanks": "¡Gracias {name}! Tu {product} ya es tuyo 🎉"}})
+    messages = Messages(
+        {"es": {"order_paid_thanks": "¡Gracias {name}! Tu {product} ya es tuyo 🎉"}}
+    )
     text = messages.t("es", "order_paid_thanks", name="ana", product="Remera", code="X")
     assert text == "¡Gracias ana! Tu Remera ya es tuyo 🎉"
     assert messages.t("en", "order_paid_thanks", name="ana", product="Remera", code="X") == (

@@ -35,7 +35,9 @@ def test_stem_maps_plural_and_gender_forms_together(typed: str, configured: str)
     assert stem(typed) == stem(configured)
 
 
-@pytest.mark.parametrize(("a", "b"), [("remera", "taza"), ("S", "XS"), ("M", "L"), ("roja", "rosa")])
+@pytest.mark.parametrize(
+    ("a", "b"), [("remera", "taza"), ("S", "XS"), ("M", "L"), ("roja", "rosa")]
+)
 def test_stem_keeps_different_words_apart(a: str, b: str) -> None:
     assert stem(a) != stem(b)
 

@@ -88,8 +88,9 @@ async def reserve_with_link(rig: Rig, user: str = "ana") -> OrderView:
         idempotency_key=f"test-{order.code}",
     )
     link = await asyncio.to_thread(rig.provider.create_link, request)
-    return await asyncio.to_thread(rig.store.set_order_link, order.code, link.url,
-                                   link.preference_id)
+    return await asyncio.to_thread(
+        rig.store.set_order_link, order.code, link.url, link.preference_id
+    )
 
 
 async def pay(rig: Rig, body: dict[str, object]) -> dict[str, object]:
@@ -159,8 +160,7 @@ async def test_amount_mismatch_is_not_accepted(rig: Rig) -> None:
     await pay(rig, {"preference_id": order.preference_id, "status": "approved", "amount": 1})
     assert rig.store.get_order(order.code).status is OrderStatus.PENDING
     assert rig.events == []
-    await pay(rig, {"preference_id": order.preference_id, "status": "approved",
-                    "currency": "BRL"})
+    await pay(rig, {"preference_id": order.preference_id, "status": "approved", "currency": "BRL"})
     assert rig.store.get_order(order.code).status is OrderStatus.PENDING
     assert rig.store.get_product("TAZA").available == 2
 

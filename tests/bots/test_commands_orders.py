@@ -1,0 +1,225 @@
+"""`!comprar`, `!pedido`, `!cancelar` against a real Store: what is reserved, what is said."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from chat_helpers import OTHER, VIEWER, Chat, Links, payment_replies, snapshot
+
+from adapters.base import Priority
+from bots.i18n import Messages
+from commerce.views import OrderStatus
+
+REMERA_OPTIONS = "color: negro, blanco · talle: S, M, L"
+ALIASES = {"es": "!comprar", "en": "!buy", "pt": "!comprar"}
+
+
+def t(locale: str, key: str, **params: object) -> str:
+    return Messages().t(locale, key, p="!", **params)
+
+
+def lines(store: Any, user_id: str = VIEWER.id) -> list[tuple[str, str | None, int]]:
+    (order,) = store.viewer_orders("test", user_id, limit=1)
+    return [(line.sku, line.variant_key, line.quantity) for line in order.lines]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("!comprar remera M negra 2", [("REM", "color=negro,talle=M", 2)]),
+        ("!comprar 2 remeras negras talle M", [("REM", "color=negro,talle=M", 2)]),
+        ("!quiero dos camisetas blancas L", [("REM", "color=blanco,talle=L", 2)]),
+        ("!buy three mugs", [("TAZA", None, 3)]),
+        ("!comprar taza x3", [("TAZA", None, 3)]),
+        ("!comprar 3x taza", [("TAZA", None, 3)]),
+        ("!comprar uma taza", [("TAZA", None, 1)]),
+        ("!comprar Saludo Personalizado", [("SALUDO", None, 1)]),
+        ("!comprar stickers x2, taza", [("STICK", None, 2), ("TAZA", None, 1)]),
+    ],
+)
+async def test_buy_reserves_what_was_asked(
+    chat: Chat, store: Any, text: str, expected: list[tuple[str, str | None, int]]
+) -> None:
+    await chat.send(text)
+    assert lines(store) == expected
+
+
+async def test_buy_answers_in_chat_and_sends_the_link_privately_first(
+    chat: Chat, store: Any, links: Links
+) -> None:
+    replies = await chat.send("!comprar remera M negra 2")
+    (order,) = links.orders
+    assert order.status is OrderStatus.PENDING
+    public, link = replies
+    assert public.text == t(
+        "es",
+        "order_reserved",
+        items="2× Remera (negro M)",
+        total="$ 30.000,00",
+        code=order.code,
+        minutes=15,
+    )
+    assert public.private is False
+    assert payment_replies(replies) == [link]
+    assert link.mention == VIEWER and link.reply_to is not None
+    assert f"http://pay.test/{order.code}" in link.text and "15 min" in link.text
+    assert store.get_product("REM").available == 28
+
+
+async def test_buy_without_a_link_yet_says_it_is_on_its_way(chat: Chat, links: Links) -> None:
+    links.available = False
+    replies = await chat.send("!buy mug")
+    assert payment_replies(replies) == []
+    assert replies[-1].text == t("en", "link_delayed", name=VIEWER.name)
+    assert len(links.orders) == 1
+
+
+def _rejections(locale: str) -> list[tuple[str, str, dict[str, object]]]:
+    buy = ALIASES[locale]
+    return [
+        (f"{buy}", "missing_product", {}),
+        (f"{buy} xyz", "product_not_found", {"query": "xyz"}),
+        (f"{buy} remra M", "did_you_mean", {"query": "remra M", "suggestion": "Remera"}),
+        (f"{buy} remera 0", "bad_quantity", {"max": 99}),
+        (f"{buy} remera 99999", "bad_quantity", {"max": 99}),
+        (f"{buy} taza -1", "bad_quantity", {"max": 99}),
+        (f"{buy} 2 tazas 3", "two_quantities", {}),
+        (f"{buy} remera", "variant_required", {"product": "Remera", "options": REMERA_OPTIONS}),
+        (
+            f"{buy} remera M",
+            "variant_required",
+            {"product": "Remera", "options": "color: negro, blanco"},
+        ),
+        (
+            f"{buy} remera verde",
+            "unknown_variant",
+            {"product": "Remera", "variant": "verde", "options": REMERA_OPTIONS},
+        ),
+        (f"{buy} taza gigante", "unknown_words", {"words": "gigante", "product": "Taza"}),
+        (f"{buy} llavero", "error_sold_out", {"product": "Llavero"}),
+        (
+            f"{buy} taza 21",
+            "error_out_of_stock",
+            {"product": "Taza", "requested": 21, "available": 20},
+        ),
+        (f"{buy} gorra", "error_product_inactive", {"product": "Gorra"}),
+        (f"{buy} stickers 6", "error_limit_per_viewer", {"product": "Sticker pack", "limit": 5}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("locale", "text", "key", "params"),
+    [(loc, *case) for loc in ("es", "en", "pt") for case in _rejections(loc)],
+)
+async def test_rejected_purchases_explain_and_change_nothing(
+    chat: Chat,
+    store: Any,
+    links: Links,
+    locale: str,
+    text: str,
+    key: str,
+    params: dict[str, object],
+) -> None:
+    if locale != "es":
+        await chat.send("!loja" if locale == "pt" else "!shop")  # the viewer's language
+    before = snapshot(store)
+    assert await chat.say(text) == t(locale, key, **params)
+    assert snapshot(store) == before
+    assert links.orders == []
+
+
+async def test_limit_counts_what_the_viewer_already_holds(chat: Chat, store: Any) -> None:
+    await chat.send("!comprar stickers 4")
+    before = snapshot(store)
+    assert await chat.say("!comprar stickers 2") == t(
+        "es", "error_limit_exceeded", product="Sticker pack", limit=5, already=4
+    )
+    assert snapshot(store) == before
+
+
+async def test_a_closed_store_refuses_purchases(chat: Chat, store: Any, links: Links) -> None:
+    store.set_open(False)
+    before = snapshot(store)
+    assert await chat.say("!buy mug") == t("en", "error_store_closed")
+    assert snapshot(store) == before and links.orders == []
+
+
+async def test_my_orders_lists_the_latest_with_status(chat: Chat, store: Any) -> None:
+    assert await chat.say("!pedido") == t("es", "no_orders")
+    await chat.send("!comprar taza")
+    await chat.send("!comprar remera S blanca")
+    first, second = store.viewer_orders("test", VIEWER.id, limit=5)[::-1]
+    store.cancel_order(first.code)
+    text = await chat.say("!mispedidos")
+    assert text == t(
+        "es",
+        "order_list",
+        orders=" · ".join(
+            [
+                t(
+                    "es",
+                    "order_line",
+                    code=second.code,
+                    items="1× Remera (blanco S)",
+                    status=t("es", "status_pending"),
+                ),
+                t(
+                    "es",
+                    "order_line",
+                    code=first.code,
+                    items="1× Taza",
+                    status=t("es", "status_cancelled"),
+                ),
+            ]
+        ),
+    )
+
+
+async def test_one_order_by_code_only_if_it_is_yours(chat: Chat, store: Any, links: Links) -> None:
+    await chat.send("!comprar taza 2", OTHER)
+    (theirs,) = links.orders
+    assert await chat.say(f"!order {theirs.code}") == t(
+        "en", "error_order_not_found", code=theirs.code
+    )
+    text = await chat.say(f"!pedido #{theirs.code.lower()}", OTHER)
+    assert text == t(
+        "es",
+        "order_status",
+        code=theirs.code,
+        items="2× Taza",
+        total="$ 17.000,00",
+        status=t("es", "status_pending"),
+    )
+
+
+async def test_cancel_releases_the_latest_pending_order(chat: Chat, store: Any) -> None:
+    assert await chat.say("!cancelar") == t("es", "no_pending_orders")
+    await chat.send("!comprar taza 2")
+    await chat.send("!comprar taza 3")
+    latest = store.viewer_orders("test", VIEWER.id, limit=1)[0]
+    assert store.get_product("TAZA").available == 15
+    assert await chat.say("!cancelar") == t(
+        "es", "order_cancelled", code=latest.code, items="3× Taza"
+    )
+    assert store.get_order(latest.code).status is OrderStatus.CANCELLED
+    assert store.get_product("TAZA").available == 18
+
+
+async def test_cancel_by_code_only_your_own_and_only_once(chat: Chat, store: Any) -> None:
+    await chat.send("!comprar taza", OTHER)
+    (theirs,) = store.viewer_orders("test", OTHER.id)
+    before = snapshot(store)
+    assert await chat.say(f"!cancel {theirs.code}") == t(
+        "en", "error_order_not_found", code=theirs.code
+    )
+    assert snapshot(store) == before
+    await chat.send(f"!cancelar {theirs.code}", OTHER)
+    assert await chat.say(f"!cancelar {theirs.code}", OTHER) == t(
+        "es", "error_invalid_transition", status=t("es", "status_cancelled")
+    )
+
+
+async def test_payment_link_outranks_replies(chat: Chat) -> None:
+    replies = await chat.send("!comprar taza")
+    assert [r.priority for r in replies] == [Priority.REPLY, Priority.PAYMENT]

@@ -1,0 +1,81 @@
+"""Helpers shared by the store tests: a sample catalog, a buyer, and the stock invariant."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import text
+
+from commerce.db import make_engine
+from commerce.store import Store
+from commerce.views import LineRequest, OrderView, ProductSpec, VariantSpec, ViewerRef
+
+PG_SERVER_URL = os.environ.get(
+    "VIVO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+T0 = datetime(2025, 6, 1, 20, 0, tzinfo=UTC)
+TTL = timedelta(minutes=15)
+ANA = ViewerRef("twitch", "u-ana", "ana")
+BETO = ViewerRef("twitch", "u-beto", "beto")
+
+
+def catalog() -> list[ProductSpec]:
+    return [
+        ProductSpec("TAZA", "Taza", Decimal("8500"), "ARS", stock=5, aliases=("mug",)),
+        ProductSpec(
+            "REM",
+            "Remera",
+            Decimal("15000"),
+            "ARS",
+            variants=(
+                VariantSpec({"talle": "M", "color": "negro"}, stock=3),
+                VariantSpec({"talle": "L", "color": "negro"}, stock=2, price=Decimal("16500")),
+            ),
+        ),
+        ProductSpec("STICK", "Stickers", Decimal("2500.50"), "ARS", stock=50, max_per_viewer=3),
+    ]
+
+
+def buy(
+    store: Store,
+    sku: str = "TAZA",
+    quantity: int = 1,
+    variant: str | None = None,
+    viewer: ViewerRef = ANA,
+    now: datetime = T0,
+) -> OrderView:
+    return store.reserve(viewer, "canal", [LineRequest(sku, quantity, variant)], ttl=TTL, now=now)
+
+
+def assert_stock_invariant(url: str) -> None:
+    """0 <= reserved + sold <= stock on every row, and reserved / sold equal exactly the
+    units of pending / paid+fulfilled orders drawing on that row (no unit lost or doubled)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            for table, line_col in (("products", "product_id"), ("variants", "variant_id")):
+                rows = conn.execute(text(f"SELECT id, stock, reserved, sold FROM {table}")).all()
+                for row_id, stock, reserved, sold in rows:
+                    assert stock >= 0 and reserved >= 0 and sold >= 0, (table, row_id)
+                    assert reserved + sold <= stock, (table, row_id, stock, reserved, sold)
+                    extra = " AND l.variant_id IS NULL" if table == "products" else ""
+                    held = dict(
+                        conn.execute(
+                            text(
+                                "SELECT o.status, COALESCE(SUM(l.quantity), 0) FROM order_lines l"
+                                f" JOIN orders o ON o.id = l.order_id WHERE l.{line_col} = :id"
+                                f"{extra} GROUP BY o.status"
+                            ),
+                            {"id": row_id},
+                        ).all()
+                    )
+                    assert reserved == held.get("pending", 0), (table, row_id, held)
+                    assert sold == held.get("paid", 0) + held.get("fulfilled", 0), (
+                        table,
+                        row_id,
+                        held,
+                    )
+    finally:
+        engine.dispose()

@@ -1,0 +1,386 @@
+"""The Discord stand-in on its own, spoken to in Discord's wire format with a raw client.
+
+No discord.py and no Vivo code here: these pin the documented behaviour the adapter's tests
+rely on (gateway handshake, sequence numbers and RESUME, interaction response rules,
+REST errors), and check the stand-in's payloads carry every field of Discord's examples
+in tests/payloads/discord.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import zlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from sandbox.discord import DiscordStandIn
+
+TOKEN = "MTIz.standin.token"
+AUTH = {"Authorization": f"Bot {TOKEN}"}
+PAYLOADS = Path(__file__).resolve().parent.parent / "payloads" / "discord"
+INTENTS = (1 << 0) | (1 << 9) | (1 << 12) | (1 << 15)  # guilds, messages, DMs, content
+
+
+@dataclass
+class Running:
+    standin: DiscordStandIn
+    url: str
+    http: aiohttp.ClientSession
+
+    @property
+    def api(self) -> str:
+        return f"{self.url}/discord/api/v10"
+
+    async def control(self, verb: str, body: dict[str, Any]) -> Any:
+        async with self.http.post(f"{self.url}/_sandbox/discord/{verb}", json=body) as response:
+            assert response.status == 200, await response.text()
+            return await response.json()
+
+
+class Gateway:
+    """A bare gateway client: JSON frames in, optionally zlib-stream frames out."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, compressed: bool) -> None:
+        self.ws = ws
+        self.inflate = zlib.decompressobj() if compressed else None
+
+    async def receive(self) -> dict[str, Any]:
+        message = await self.ws.receive(timeout=10)
+        if self.inflate is not None:
+            assert message.type == aiohttp.WSMsgType.BINARY
+            assert message.data.endswith(b"\x00\x00\xff\xff")
+            frame: dict[str, Any] = json.loads(self.inflate.decompress(message.data))
+            return frame
+        assert message.type == aiohttp.WSMsgType.TEXT, message
+        frame = json.loads(message.data)
+        return frame
+
+    async def send(self, op: int, data: Any) -> None:
+        await self.ws.send_json({"op": op, "d": data})
+
+    async def dispatch(self) -> dict[str, Any]:
+        """The next dispatch (op 0), skipping heartbeat ACKs."""
+        while True:
+            frame = await self.receive()
+            if frame["op"] == 0:
+                return frame
+
+
+@pytest.fixture
+async def discord_sandbox() -> AsyncIterator[Running]:
+    standin = DiscordStandIn(token=TOKEN)
+    app = web.Application()
+    standin.mount(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    async with aiohttp.ClientSession() as http:
+        yield Running(standin, f"http://{host}:{port}", http)
+    await standin.close()
+    await runner.cleanup()
+
+
+async def connect(running: Running, *, compressed: bool = False) -> Gateway:
+    query = "?v=10&encoding=json" + ("&compress=zlib-stream" if compressed else "")
+    ws = await running.http.ws_connect(f"{running.url}/discord/gateway{query}")
+    return Gateway(ws, compressed)
+
+
+async def identify(running: Running, intents: int = INTENTS) -> tuple[Gateway, dict[str, Any]]:
+    gateway = await connect(running)
+    assert (await gateway.receive())["op"] == 10
+    await gateway.send(2, {"token": TOKEN, "intents": intents, "properties": {}})
+    ready = await gateway.dispatch()
+    assert ready["t"] == "READY"
+    return gateway, ready
+
+
+async def register(running: Running) -> dict[str, Any]:
+    standin = running.standin
+    url = f"{running.api}/applications/{standin.application_id}/guilds/{standin.guild_id}/commands"
+    body = [
+        {
+            "name": "comprar",
+            "description": "Comprar",
+            "options": [
+                {"name": "producto", "description": "Qué", "type": 3, "required": True},
+                {"name": "cantidad", "description": "Cuántos", "type": 4},
+            ],
+        }
+    ]
+    async with running.http.put(url, json=body, headers=AUTH) as response:
+        assert response.status == 200
+        commands: list[dict[str, Any]] = await response.json()
+    return commands[0]
+
+
+# -- REST -------------------------------------------------------------------------------
+
+
+async def test_rest_answers_exactly_application_json_and_needs_the_bot_token(
+    discord_sandbox: Running,
+) -> None:
+    async with discord_sandbox.http.get(f"{discord_sandbox.api}/users/@me", headers=AUTH) as ok:
+        me = await ok.json()
+        ok_type = ok.headers["Content-Type"]
+    async with discord_sandbox.http.get(f"{discord_sandbox.api}/users/@me") as anonymous:
+        refused = await anonymous.json()
+    wrong = {"Authorization": "Bot nope"}
+    async with discord_sandbox.http.get(
+        f"{discord_sandbox.api}/oauth2/applications/@me", headers=wrong
+    ) as bad:
+        bad_status = bad.status
+
+    assert ok_type == "application/json"
+    assert me["id"] == discord_sandbox.standin.bot.id and me["bot"] is True
+    assert anonymous.status == 401 and refused["code"] == 0
+    assert bad_status == 401
+
+
+async def test_closed_dms_and_overlong_messages_get_discords_errors(
+    discord_sandbox: Running,
+) -> None:
+    said = await discord_sandbox.control("say", {"user": "ana", "text": "hola"})
+    await discord_sandbox.control("dms", {"user": "ana", "open": False})
+    api, http = discord_sandbox.api, discord_sandbox.http
+    async with http.post(
+        f"{api}/users/@me/channels", json={"recipient_id": said["user_id"]}, headers=AUTH
+    ) as response:
+        dm = await response.json()
+    async with http.post(
+        f"{api}/channels/{dm['id']}/messages", json={"content": "link"}, headers=AUTH
+    ) as closed:
+        closed_body = await closed.json()
+    async with http.post(
+        f"{api}/channels/{said['channel_id']}/messages", json={"content": "x" * 2001}, headers=AUTH
+    ) as long:
+        long_body = await long.json()
+
+    assert dm["type"] == 1 and dm["recipients"][0]["id"] == said["user_id"]
+    assert (closed.status, closed_body["code"]) == (403, 50007)
+    assert (long.status, long_body["code"]) == (400, 50035)
+    assert discord_sandbox.standin.sent == []
+
+
+# -- gateway ----------------------------------------------------------------------------
+
+
+async def test_identify_gets_ready_then_the_guild(discord_sandbox: Running) -> None:
+    gateway = await connect(discord_sandbox, compressed=True)
+    hello = await gateway.receive()
+    await gateway.send(1, None)
+    ack = await gateway.receive()
+    await gateway.send(2, {"token": TOKEN, "intents": INTENTS, "properties": {}})
+    ready = await gateway.dispatch()
+    guild = await gateway.dispatch()
+    standin = discord_sandbox.standin
+
+    assert hello["op"] == 10 and hello["d"]["heartbeat_interval"] > 0
+    assert ack["op"] == 11
+    assert ready["s"] == 1
+    assert ready["d"]["session_id"] and ready["d"]["resume_gateway_url"].startswith("ws://")
+    assert ready["d"]["guilds"] == [{"id": standin.guild_id, "unavailable": True}]
+    assert ready["d"]["application"]["id"] == standin.application_id
+    assert (guild["t"], guild["s"]) == ("GUILD_CREATE", 2)
+    roles = {r["name"]: r for r in guild["d"]["roles"]}
+    assert roles["@everyone"]["id"] == standin.guild_id
+    assert int(roles["Moderador"]["permissions"]) & (1 << 5)  # Manage Server
+    assert guild["d"]["owner_id"] == standin.owner.id
+    assert {c["name"] for c in guild["d"]["channels"]} == {"general", "tienda"}
+    # Without the GUILD_MEMBERS intent only the bot's own member comes along.
+    assert [m["user"]["id"] for m in guild["d"]["members"]] == [standin.bot.id]
+
+
+async def test_a_bad_token_closes_the_gateway_with_4004(discord_sandbox: Running) -> None:
+    gateway = await connect(discord_sandbox)
+    await gateway.receive()
+    await gateway.send(2, {"token": "wrong", "intents": INTENTS, "properties": {}})
+    closing = await gateway.ws.receive(timeout=10)
+
+    assert closing.type == aiohttp.WSMsgType.CLOSE
+    assert closing.data == 4004
+
+
+async def test_messages_carry_the_member_and_need_the_content_intent(
+    discord_sandbox: Running,
+) -> None:
+    with_content, _ = await identify(discord_sandbox)
+    without_content, _ = await identify(discord_sandbox, INTENTS & ~(1 << 15))
+    for gateway in (with_content, without_content):
+        assert (await gateway.dispatch())["t"] == "GUILD_CREATE"
+
+    await discord_sandbox.control("say", {"user": "sol", "text": "!tienda", "roles": ["Staff"]})
+    seen = await with_content.dispatch()
+    blank = await without_content.dispatch()
+
+    assert seen["t"] == "MESSAGE_CREATE"
+    assert seen["d"]["content"] == "!tienda"
+    assert seen["d"]["member"]["flags"] == 0
+    staff = next(r for r in discord_sandbox.standin.roles.values() if r.name == "Staff")
+    assert seen["d"]["member"]["roles"] == [staff.id]
+    assert blank["d"]["content"] == "" and blank["d"]["id"] == seen["d"]["id"]
+
+
+async def test_resume_replays_what_the_dropped_connection_missed(
+    discord_sandbox: Running,
+) -> None:
+    gateway, ready = await identify(discord_sandbox)
+    await gateway.dispatch()  # GUILD_CREATE
+    before = await discord_sandbox.control("say", {"user": "ana", "text": "uno"})
+    last_seen = (await gateway.dispatch())["s"]
+
+    dropped = await discord_sandbox.control("drop", {})
+    closing = await gateway.ws.receive(timeout=10)
+    missed = [
+        await discord_sandbox.control("say", {"user": "ana", "text": text})
+        for text in ("dos", "tres")
+    ]
+    again = await connect(discord_sandbox)
+    await again.receive()  # HELLO
+    resume = {"token": TOKEN, "session_id": ready["d"]["session_id"], "seq": last_seen}
+    await again.send(6, resume)
+    replayed = [await again.dispatch() for _ in missed]
+    resumed = await again.dispatch()
+
+    assert dropped["dropped"] == 1
+    assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 4000
+    assert [f["d"]["id"] for f in replayed] == [m["id"] for m in missed]
+    assert before["id"] not in [f["d"]["id"] for f in replayed]
+    assert [f["s"] for f in replayed] == [last_seen + 1, last_seen + 2]
+    assert resumed["t"] == "RESUMED" and resumed["s"] == last_seen + 3
+
+
+async def test_resuming_an_unknown_session_is_refused(discord_sandbox: Running) -> None:
+    gateway = await connect(discord_sandbox)
+    await gateway.receive()
+    await gateway.send(6, {"token": TOKEN, "session_id": "nope", "seq": 3})
+
+    assert await gateway.receive() == {"op": 9, "d": False, "s": None, "t": None}
+
+
+# -- interactions -----------------------------------------------------------------------
+
+
+async def test_interaction_responses_follow_discords_rules(discord_sandbox: Running) -> None:
+    gateway, _ = await identify(discord_sandbox)
+    await gateway.dispatch()
+    command = await register(discord_sandbox)
+    await discord_sandbox.control(
+        "slash", {"user": "ana", "command": "comprar", "options": {"producto": "taza"}}
+    )
+    event = (await gateway.dispatch())["d"]
+    api, http = discord_sandbox.api, discord_sandbox.http
+    callback = f"{api}/interactions/{event['id']}/{event['token']}/callback?with_response=true"
+    followup = f"{api}/webhooks/{event['application_id']}/{event['token']}"
+
+    async with http.post(followup, json={"content": "too soon"}) as early:
+        early_body = await early.json()
+    async with http.post(callback, json={"type": 5, "data": {"flags": 64}}) as deferred:
+        deferred_body = await deferred.json()
+    async with http.post(callback, json={"type": 5}) as twice:
+        twice_body = await twice.json()
+    async with http.post(followup, json={"content": "link", "flags": 0}) as first:
+        first_body = await first.json()
+    async with http.post(followup, json={"content": "public"}) as second:
+        second_body = await second.json()
+
+    assert event["data"]["id"] == command["id"] and event["data"]["name"] == "comprar"
+    assert event["data"]["options"] == [{"name": "producto", "type": 3, "value": "taza"}]
+    assert (early.status, early_body["code"]) == (404, 10015)
+    assert deferred_body["interaction"]["response_message_loading"] is True
+    assert deferred_body["interaction"]["response_message_ephemeral"] is True
+    assert (twice.status, twice_body["code"]) == (400, 40060)
+    # The first followup after a deferral edits the loading message: it stays ephemeral.
+    assert first_body["flags"] & 64
+    assert not second_body["flags"] & 64
+    kinds = [(s["kind"], s["content"], s["ephemeral"]) for s in discord_sandbox.standin.sent]
+    assert kinds == [
+        ("deferred", None, True),
+        ("followup", "link", True),
+        ("followup", "public", False),
+    ]
+
+
+async def test_a_late_first_response_is_an_unknown_interaction(discord_sandbox: Running) -> None:
+    discord_sandbox.standin.interaction_deadline = -1.0  # every answer is late
+    gateway, _ = await identify(discord_sandbox)
+    await gateway.dispatch()
+    await register(discord_sandbox)
+    await discord_sandbox.control("slash", {"user": "ana", "command": "comprar", "options": {}})
+    event = (await gateway.dispatch())["d"]
+    url = f"{discord_sandbox.api}/interactions/{event['id']}/{event['token']}/callback"
+
+    async with discord_sandbox.http.post(url, json={"type": 4, "data": {"content": "x"}}) as late:
+        body = await late.json()
+
+    assert (late.status, body["code"]) == (404, 10062)
+
+
+async def test_autocomplete_marks_the_focused_option_and_returns_the_choices(
+    discord_sandbox: Running,
+) -> None:
+    gateway, _ = await identify(discord_sandbox)
+    await gateway.dispatch()
+    await register(discord_sandbox)
+    ask = {
+        "user": "ana",
+        "command": "comprar",
+        "options": {"producto": "re"},
+        "focused": "producto",
+    }
+    pending = asyncio.ensure_future(discord_sandbox.control("autocomplete", ask))
+    event = (await gateway.dispatch())["d"]
+    url = f"{discord_sandbox.api}/interactions/{event['id']}/{event['token']}/callback"
+    choices = [{"name": "Remera Vivo", "value": "Remera Vivo"}]
+    async with discord_sandbox.http.post(
+        url, json={"type": 8, "data": {"choices": choices}}
+    ) as answered:
+        assert answered.status == 204, await answered.text()
+    result = await pending
+
+    assert event["type"] == 4
+    assert event["data"]["options"] == [
+        {"name": "producto", "type": 3, "value": "re", "focused": True}
+    ]
+    assert result == {"id": event["id"], "answered": True, "choices": choices}
+
+
+# -- shapes against Discord's documented examples ---------------------------------------
+
+
+def keys(payload: dict[str, Any]) -> set[str]:
+    return set(payload)
+
+
+async def test_payloads_have_every_field_of_the_documented_examples(
+    discord_sandbox: Running,
+) -> None:
+    documented_message = json.loads((PAYLOADS / "message_create.json").read_text())
+    documented_interaction = json.loads((PAYLOADS / "interaction_slash.json").read_text())
+    gateway, _ = await identify(discord_sandbox)
+    await gateway.dispatch()
+    await register(discord_sandbox)
+
+    await discord_sandbox.control("say", {"user": "ana", "text": "!tienda"})
+    message = (await gateway.dispatch())["d"]
+    await discord_sandbox.control(
+        "slash", {"user": "ana", "command": "comprar", "options": {"producto": "taza"}}
+    )
+    interaction = (await gateway.dispatch())["d"]
+
+    assert keys(documented_message) <= keys(message)
+    assert keys(documented_message["member"]) <= keys(message["member"])
+    assert keys(documented_message["author"]) <= keys(message["author"])
+    assert keys(documented_interaction) <= keys(interaction)
+    member = documented_interaction["member"]
+    assert keys(member) - {"is_pending"} <= keys(interaction["member"])
+    assert keys(member["user"]) <= keys(interaction["member"]["user"])
+    assert keys(documented_interaction["data"]) <= keys(interaction["data"])
