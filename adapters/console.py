@@ -127,7 +127,7 @@ class ConsoleAdapter:
         if self.sandbox_url is None:
             self._print("(no hay sandbox de pagos: abrí el link de pago en el navegador)")
             return
-        body: dict[str, str] = {"status": status}
+        body: dict[str, str | bool] = {"status": status, "wait": True}
         if code:
             body["external_reference"] = code.upper()
         else:
@@ -138,6 +138,8 @@ class ConsoleAdapter:
                 return
             body["preference_id"] = pref
         url = f"{self.sandbox_url}/_sandbox/mercadopago/pay"
+        verb = "pagando" if status == "approved" else "rechazando el pago"
+        self._print(f"(checkout de MercadoPago sandbox: {verb}…)")
         try:
             async with aiohttp.ClientSession() as http, http.post(url, json=body) as resp:
                 text = await resp.text()
@@ -146,9 +148,6 @@ class ConsoleAdapter:
             return
         if resp.status >= 400:
             self._print(f"(el checkout respondió {resp.status}: {_message(text)})")
-            return
-        verb = "pagado" if status == "approved" else "rechazado"
-        self._print(f"(checkout: pago {verb} en MercadoPago sandbox)")
 
 
 def _fold(text: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import pairwise
 
+from adapters.base import Button
 from bots.router import MAX_QUANTITY, BadArgument, MissingArgument
 from bots.text import NUMBER_WORDS, closest, fold, stem, stems, words
 from commerce.views import LineRequest, ProductView, VariantView
@@ -174,7 +175,19 @@ def find_variant(product: ProductView, tokens: Sequence[Word]) -> VariantView | 
             variant=" ".join(t.raw for t in meaningful),
             options=option_summary(product.variants),
         )
-    raise BadArgument("variant_required", product=product.name, options=option_summary(candidates))
+    raise BadArgument(
+        "variant_required", product=product.name, options=option_summary(candidates)
+    ).with_buttons(*variant_buttons(product, candidates))
+
+
+def variant_buttons(product: ProductView, variants: Sequence[VariantView]) -> list[Button]:
+    """One 'buy this one' tap per variant still in stock, as a command the router understands."""
+    buttons = []
+    for variant in variants:
+        if variant.available > 0:
+            label = " ".join(variant.options[k] for k in sorted(variant.options))
+            buttons.append(Button(f"{product.name} {label}", f"/comprar {product.sku} {label}"))
+    return buttons
 
 
 def resolve_product(text: str, products: Sequence[ProductView]) -> tuple[ProductView, list[Word]]:

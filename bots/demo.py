@@ -47,10 +47,11 @@ async def run_demo(*, web_port: int = 0, sandbox_port: int = 0, config_path: Pat
         web_port=web_port,
     )
     try:
-        endpoints = await bot.start()
+        endpoints = await bot.start_services()
         # What an owner sets once in MercadoPago's dashboard: where to send notifications.
         sandbox.mercadopago.webhook_url = f"{endpoints.web_url}/webhooks/mercadopago"
         _banner(endpoints.web_url, sandbox.url, workdir)
+        await bot.start_adapters()
         await wait_for_exit(bot)
     finally:
         await sandbox.stop()

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from adapters.base import ChatMessage, ChatUser, Priority, Reply, Role
+from adapters.base import Button, ChatMessage, ChatUser, Priority, Reply, Role
 from bots.services import Services
 from bots.text import clean, fold
 from commerce import errors
@@ -52,12 +52,18 @@ class CommandError(Exception):
     """
 
     key = "error_generic"
+    buttons: tuple[Button, ...] = ()
 
     def __init__(self, key: str | None = None, **params: object) -> None:
         if key is not None:
             self.key = key
         super().__init__(self.key)
         self.params: dict[str, object] = params
+
+    def with_buttons(self, *buttons: Button) -> CommandError:
+        """Offer taps that answer the question; platforms without buttons ignore them."""
+        self.buttons = buttons
+        return self
 
 
 class BadArgument(CommandError):
@@ -150,6 +156,7 @@ class Context:
         *,
         private: bool = False,
         priority: Priority = Priority.REPLY,
+        buttons: tuple[Button, ...] = (),
     ) -> None:
         """Answer the author with `key`, privately and/or ahead of other replies if asked."""
         if not self.services.messages.has(key):
@@ -164,6 +171,7 @@ class Context:
                 private=private,
                 priority=priority,
                 reply_to=self.message,
+                buttons=buttons,
             )
         )
 
@@ -201,27 +209,40 @@ class Gate(enum.Enum):
 @dataclass(slots=True)
 class _Window:
     until: float
+    text: str = ""
     warned: bool = False
+    forgiven: bool = False
 
 
 @dataclass(slots=True)
 class Cooldowns:
-    """Per viewer and command: one run per window, one warning per window, then silence."""
+    """Per viewer and command: one run per window, one warning per window, then silence.
+
+    A run that only earned an error reply is forgiven: the viewer's corrected retry (or
+    their tap on a button the error offered) goes through at once; the very same line
+    repeated is still spam.
+    """
 
     seconds: float
     clock: Callable[[], float]
     _windows: _Bounded[tuple[str, str, str], _Window] = field(default_factory=_Bounded)
 
-    def check(self, key: tuple[str, str, str]) -> tuple[Gate, float]:
+    def check(self, key: tuple[str, str, str], text: str = "") -> tuple[Gate, float]:
         now = self.clock()
         window = self._windows.get(key)
         if window is not None and now < window.until:
-            if window.warned:
-                return Gate.SILENT, window.until - now
-            window.warned = True
-            return Gate.WARN, window.until - now
-        self._windows[key] = _Window(until=now + self.seconds)
+            if not (window.forgiven and text != window.text):
+                if window.warned:
+                    return Gate.SILENT, window.until - now
+                window.warned = True
+                return Gate.WARN, window.until - now
+        self._windows[key] = _Window(until=now + self.seconds, text=text)
         return Gate.OPEN, 0.0
+
+    def forgive(self, key: tuple[str, str, str]) -> None:
+        window = self._windows.get(key)
+        if window is not None:
+            window.forgiven = True
 
 
 # ---------------------------------------------------------------- the router
@@ -353,9 +374,13 @@ class Router:
             await command.handler(ctx)
         except _Silenced:
             pass
+        except (OnCooldown, NotAllowed) as error:
+            await ctx.respond(error.key, error.params)
         except CommandError as error:
-            await ctx.reply(error.key, **error.params)
+            self._forgive(ctx)
+            await ctx.respond(error.key, error.params, buttons=error.buttons)
         except CommerceError as error:
+            self._forgive(ctx)
             key, params = describe_commerce_error(error, ctx)
             await ctx.reply(key, **params)
         except Exception:
@@ -363,10 +388,15 @@ class Router:
             await ctx.reply("unexpected_error")
         return True
 
+    def _forgive(self, ctx: Context) -> None:
+        self.cooldowns.forgive((ctx.author.platform, ctx.author.id, ctx.command.name))
+
     def _check(self, ctx: Context) -> None:
         if ctx.role < Role.MODERATOR:
             author = ctx.author
-            gate, retry_after = self.cooldowns.check((author.platform, author.id, ctx.command.name))
+            gate, retry_after = self.cooldowns.check(
+                (author.platform, author.id, ctx.command.name), ctx.args.casefold()
+            )
             if gate is Gate.SILENT:
                 raise _Silenced
             if gate is Gate.WARN:

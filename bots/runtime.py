@@ -92,6 +92,12 @@ class Bot:
         self.bus.subscribe(self._announce)
 
     async def start(self) -> Endpoints:
+        endpoints = await self.start_services()
+        await self.start_adapters()
+        return endpoints
+
+    async def start_services(self) -> Endpoints:
+        """Everything but the chat platforms: web app, outboxes, expiry, reconciler."""
         app = build_app(self.store, self.provider, self.recorder)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -108,9 +114,11 @@ class Bot:
         resumed = await self.links.resume()
         if resumed:
             log.info("retrying payment links for %d pending order(s)", resumed)
+        return self.endpoints
+
+    async def start_adapters(self) -> None:
         for adapter in self.adapters.values():
             await adapter.start(self.inbox)
-        return self.endpoints
 
     async def inbox(self, event: ChatMessage | PlatformTip) -> None:
         """Everything an adapter hears comes through here, once per platform message id."""

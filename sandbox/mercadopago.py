@@ -521,6 +521,9 @@ class MercadoPagoStandIn:
             currency=str(currency) if currency else None,
             status_detail=body.get("status_detail"),
         )
+        if body.get("wait"):
+            # A scripted buyer (the demo console, tests) wants the merchant to have heard.
+            await self.drain()
         return _json(payment, 201)
 
     def _find_preference(self, body: dict[str, Any]) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adapters.base import Button
 from bots.commands import catalog
 from bots.converters import find_variant, option_summary, resolve_product
 from bots.router import BadArgument, Command, Context, MissingArgument, Router
@@ -32,10 +33,15 @@ async def show_shop(ctx: Context) -> None:
         key = "shop_item" if product.available > 0 else "shop_item_sold_out"
         items.append(ctx.t(key, product=product.name, price=price_text(ctx, product)))
     is_open = await ctx.run(ctx.services.store.is_open)
-    await ctx.reply(
+    buttons = tuple(
+        Button(ctx.t("buy_button", product=p.name), f"/comprar {p.sku}")
+        for p in products
+        if p.available > 0
+    )
+    await ctx.respond(
         "shop_list" if is_open else "shop_list_closed",
-        store=ctx.services.settings.store_name,
-        items=" · ".join(items),
+        {"store": ctx.services.settings.store_name, "items": " · ".join(items)},
+        buttons=buttons if is_open else (),
     )
 
 
