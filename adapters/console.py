@@ -21,7 +21,8 @@ import aiohttp
 
 from adapters.base import ChatMessage, ChatUser, Inbox, Reply, Role, SendLimits
 
-_URL = re.compile(r"https?://\S+")
+_URL = re.compile(r"https?://[^\s,;)]+")
+_SHORT = re.compile(r"/p/([A-Za-z0-9]+)")
 
 
 class ConsoleAdapter:
@@ -131,12 +132,16 @@ class ConsoleAdapter:
         if code:
             body["external_reference"] = code.upper()
         else:
-            link = self._last_links.get(self.user.id)
-            pref = parse_qs(urlparse(link).query).get("pref_id", [None])[0] if link else None
-            if pref is None:
+            link = urlparse(self._last_links.get(self.user.id, ""))
+            pref = parse_qs(link.query).get("pref_id", [None])[0]
+            short = _SHORT.fullmatch(link.path)
+            if pref is not None:
+                body["preference_id"] = pref
+            elif short is not None:
+                body["external_reference"] = short.group(1)
+            else:
                 self._print("(decime qué pedido: /pagar <código>)")
                 return
-            body["preference_id"] = pref
         url = f"{self.sandbox_url}/_sandbox/mercadopago/pay"
         verb = "pagando" if status == "approved" else "rechazando el pago"
         self._print(f"(checkout de MercadoPago sandbox: {verb}…)")

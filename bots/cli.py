@@ -34,6 +34,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        # SDK chatter a streamer can do nothing about (voice support, optional web adapters).
+        for name in ("discord", "twitchio", "telegram", "httpx", "googleapiclient"):
+            logging.getLogger(name).setLevel(logging.ERROR)
     if not hasattr(args, "func"):
         parser.print_help()
         return 2

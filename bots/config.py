@@ -255,7 +255,7 @@ def parse_config(
 
     mercadopago = _payments(r)
     products = _products(r, raw.get("products", []), currency)
-    platforms = {name: r.section(f"platforms.{name}") for name in PLATFORMS}
+    platforms = {name: _platform(r, name) for name in PLATFORMS}
     for name in r.section("platforms"):
         if name not in PLATFORMS:
             r.problem(
@@ -283,6 +283,15 @@ def parse_config(
         messages=messages,
         path=path,
     )
+
+
+def _platform(r: _Reader, name: str) -> dict[str, Any]:
+    """A platform's table, with `env:` secrets resolved only when the platform is enabled."""
+    section = dict(r.section(f"platforms.{name}"))
+    if section.get("enabled"):
+        for key, value in section.items():
+            section[key] = r.resolve(f"platforms.{name}.{key}", value)
+    return section
 
 
 def _anchor_sqlite(url: str, base: Path) -> str:

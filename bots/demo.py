@@ -13,9 +13,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bots.config import load_config
+from adapters.base import Adapter
+from bots.config import Config, load_config
 from bots.launch import make_adapters, make_provider, open_store, wait_for_exit
 from bots.runtime import Bot
+from bots.suggest import make_suggest
+from commerce.store import Store
 from sandbox.app import Sandbox, SandboxConfig
 
 DEMO_TOKEN = "TEST-0000000000000000-demo"
@@ -35,16 +38,22 @@ async def run_demo(*, web_port: int = 0, sandbox_port: int = 0, config_path: Pat
         config,
         database_url=f"sqlite:///{workdir / 'demo.db'}",
         mercadopago=dataclasses.replace(config.mercadopago, endpoint=f"{sandbox.url}/mercadopago"),
-        platforms={**config.platforms, "console": {"enabled": True}},
+        # The console is the demo's own chat; the other platforms are built below, on the sandbox.
+        platforms={"console": {"enabled": True}},
     )
     store = open_store(config)
+    adapters = [
+        *make_adapters(config, store, sandbox_url=sandbox.url),
+        *sandbox_adapters(config, store, sandbox),
+    ]
     bot = Bot(
         config,
         store,
         make_provider(config),
-        make_adapters(config, sandbox_url=sandbox.url),
+        adapters,
         poll_payments=True,
         web_port=web_port,
+        short_links=True,
     )
     try:
         endpoints = await bot.start_services()
@@ -58,6 +67,38 @@ async def run_demo(*, web_port: int = 0, sandbox_port: int = 0, config_path: Pat
     return 0
 
 
+def sandbox_adapters(config: Config, store: Store, sandbox: Sandbox) -> list[Adapter]:
+    """Every chat platform's real adapter, pointed at its stand-in with sandbox credentials."""
+    from adapters.discord import DiscordAdapter
+    from adapters.telegram import TelegramAdapter
+    from adapters.twitch import TwitchAdapter
+    from adapters.twitch_auth import BOT_SCOPES, BROADCASTER_SCOPES, Tokens
+
+    twitch = sandbox.twitch
+    bot_token = twitch.mint(twitch.bot.login, BOT_SCOPES)
+    owner_token = twitch.mint(twitch.broadcaster.login, BROADCASTER_SCOPES)
+    return [
+        TelegramAdapter(
+            sandbox.telegram.token,
+            endpoint=f"{sandbox.url}/telegram",
+            locale=config.settings.locale,
+        ),
+        DiscordAdapter(
+            "sandbox-discord-token",
+            endpoint=f"{sandbox.url}/discord",
+            suggest=make_suggest(store),
+        ),
+        TwitchAdapter(
+            twitch.client_id,
+            twitch.client_secret,
+            bot_token=Tokens(bot_token.access, bot_token.refresh or ""),
+            broadcaster_token=Tokens(owner_token.access, owner_token.refresh or ""),
+            channel=twitch.broadcaster.login,
+            endpoint=f"{sandbox.url}/twitch",
+        ),
+    ]
+
+
 def _banner(web_url: str, sandbox_url: str, workdir: Path) -> None:
     lines = [
         "",
@@ -68,6 +109,8 @@ def _banner(web_url: str, sandbox_url: str, workdir: Path) -> None:
         "",
         "  Type as a viewer:  !tienda   !comprar remera M   !pedido   !propina 500 ¡grande!",
         "  Console only:      /pagar (pays your last link)   /como beto   /mod   /dueño",
+        "  Other chats (sandbox control API): POST "
+        f"{sandbox_url}/_sandbox/<twitch|discord|telegram>/say",
         "  Ctrl-D or Ctrl-C to quit.",
         "",
     ]

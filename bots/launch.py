@@ -7,11 +7,16 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from adapters.base import Adapter
 from adapters.console import ConsoleAdapter
 from bots.config import Config, ConfigError, Problem
 from bots.runtime import Bot
+from bots.suggest import make_suggest
 from commerce.payments.mercadopago import MercadoPagoProvider
 from commerce.store import Store
 
@@ -33,23 +38,107 @@ def make_provider(config: Config) -> MercadoPagoProvider:
     return MercadoPagoProvider(mp.access_token, mp.webhook_secret, endpoint=mp.endpoint)
 
 
-def make_adapters(config: Config, *, sandbox_url: str | None = None) -> list[Adapter]:
+def make_adapters(
+    config: Config, store: Store | None = None, *, sandbox_url: str | None = None
+) -> list[Adapter]:
+    """The adapters `[platforms.*]` enables, pointed at the real platforms."""
     adapters: list[Adapter] = []
     problems: list[Problem] = []
     for name in config.enabled_platforms():
-        if name == "console":
-            adapters.append(ConsoleAdapter(sandbox_url=sandbox_url))
-        else:
+        section = config.platforms[name]
+        try:
+            adapters.append(_ADAPTERS[name](config, section, store, sandbox_url))
+        except KeyError as exc:
+            problems.append(
+                Problem(f"platforms.{name}.{exc.args[0]}", "is missing", _FIXES.get(name, ""))
+            )
+        except ImportError as exc:
             problems.append(
                 Problem(
                     f"platforms.{name}.enabled",
-                    f"the {name} adapter is not part of this release yet",
-                    "set enabled = false",
+                    f"needs its SDK ({exc.name} is not installed)",
+                    f'pip install "vivo[{name}]"',
                 )
             )
     if problems:
         raise ConfigError(problems)
     return adapters
+
+
+_FIXES = {
+    "telegram": 'write token = "env:TELEGRAM_TOKEN" (from BotFather)',
+    "discord": 'write token = "env:DISCORD_TOKEN" (Developer Portal > Bot)',
+    "twitch": "see docs/platforms/twitch.md; then run `vivo auth twitch`",
+}
+
+
+def _console(
+    config: Config, section: Mapping[str, Any], store: Store | None, sandbox_url: str | None
+) -> Adapter:
+    return ConsoleAdapter(sandbox_url=sandbox_url)
+
+
+def _telegram(
+    config: Config, section: Mapping[str, Any], store: Store | None, sandbox_url: str | None
+) -> Adapter:
+    from adapters.telegram import TelegramAdapter, TelegramWebhook
+
+    webhook = None
+    if section.get("webhook_secret"):
+        webhook = TelegramWebhook(
+            secret_token=str(section["webhook_secret"]),
+            url=section.get("webhook_url"),
+            port=int(section.get("webhook_port", 8443)),
+        )
+    return TelegramAdapter(
+        str(section["token"]),
+        endpoint=section.get("endpoint"),
+        owner_ids=config.settings.owner_ids.get("telegram", ()),
+        webhook=webhook,
+        locale=config.settings.locale,
+    )
+
+
+def _discord(
+    config: Config, section: Mapping[str, Any], store: Store | None, sandbox_url: str | None
+) -> Adapter:
+    from adapters.discord import DiscordAdapter
+
+    return DiscordAdapter(
+        str(section["token"]),
+        endpoint=section.get("endpoint"),
+        moderator_roles=tuple(section.get("moderator_roles", ())),
+        suggest=make_suggest(store) if store is not None else None,
+    )
+
+
+def _twitch(
+    config: Config, section: Mapping[str, Any], store: Store | None, sandbox_url: str | None
+) -> Adapter:
+    from adapters.twitch import BitsValue, TwitchAdapter
+
+    base = config.path.parent if config.path else Path.cwd()
+    tokens = base / str(section.get("tokens", ".vivo/twitch-tokens.json"))
+    bits = BitsValue(
+        currency=str(section.get("bits_currency", "USD")),
+        rate=Decimal(str(section.get("bits_rate", "1"))),
+    )
+    return TwitchAdapter.from_token_file(
+        str(section["client_id"]),
+        str(section["client_secret"]),
+        tokens,
+        channel=str(section["channel"]),
+        endpoint=section.get("endpoint"),
+        bits_value=bits,
+    )
+
+
+_ADAPTERS: dict[str, Callable[[Config, Mapping[str, Any], Store | None, str | None], Adapter]] = {
+    "console": _console,
+    "telegram": _telegram,
+    "discord": _discord,
+    "twitch": _twitch,
+}
 
 
 def open_store(config: Config) -> Store:
@@ -61,7 +150,7 @@ def open_store(config: Config) -> Store:
 
 async def run_bot(config: Config) -> int:
     store = open_store(config)
-    bot = Bot(config, store, make_provider(config), make_adapters(config))
+    bot = Bot(config, store, make_provider(config), make_adapters(config, store))
     endpoints = await bot.start()
     print(
         f"Vivo is running for {config.settings.store_name}. Web: {endpoints.web_url}",

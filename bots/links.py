@@ -51,8 +51,10 @@ class LinkService:
         back_url: str | None = None,
         policy: LinkPolicy | None = None,
         tip_ttl: timedelta = timedelta(minutes=15),
+        short_base: str | None = None,
     ) -> None:
         self.tip_ttl = tip_ttl
+        self.short_base = short_base.rstrip("/") if short_base else None
         self.store = store
         self.provider = provider
         self.bus = bus
@@ -63,14 +65,24 @@ class LinkService:
         self._retrying: dict[str, asyncio.Task[None]] = {}
 
     async def for_order(self, order: OrderView) -> str | None:
-        if order.payment_url:
-            return order.payment_url
-        return await self._obtain("order", order.code, self._order_request(order))
+        url = order.payment_url or await self._obtain(
+            "order", order.code, self._order_request(order)
+        )
+        return self.shown(order.code, url)
 
     async def for_tip(self, tip: TipView) -> str | None:
-        if tip.payment_url:
-            return tip.payment_url
-        return await self._obtain("tip", tip.code, self._tip_request(tip))
+        url = tip.payment_url or await self._obtain("tip", tip.code, self._tip_request(tip))
+        return self.shown(tip.code, url)
+
+    def shown(self, code: str, url: str | None) -> str | None:
+        """The address to put in chat: our short page when the bot has a public address.
+
+        Checkout URLs are long; on Twitch (500 characters) and YouTube (200) a short one
+        lets several buyers share a message.
+        """
+        if url is None or self.short_base is None:
+            return url
+        return f"{self.short_base}/p/{code}"
 
     def _order_request(self, order: OrderView) -> LinkRequest:
         items = tuple(
@@ -175,7 +187,7 @@ class LinkService:
             log.error("gave up on a payment link for %s after %d attempts", code, attempts)
             return
         order, tip = await self._lookup(kind, code)
-        await self.bus.publish(LinkReady(order=order, tip=tip, url=url))
+        await self.bus.publish(LinkReady(order=order, tip=tip, url=self.shown(code, url) or url))
 
     async def _still_wanted(self, kind: Kind, code: str) -> bool:
         order, tip = await self._lookup(kind, code)

@@ -88,7 +88,9 @@ class Outbox:
 
     @property
     def idle(self) -> bool:
-        return self._queue.empty() and not self._sending
+        """Nothing queued here nor in the adapter's own queue (Twitch paces itself)."""
+        adapter_idle = getattr(self.adapter, "idle", True)
+        return self._queue.empty() and not self._sending and bool(adapter_idle)
 
     async def drain(self) -> None:
         while not self.idle:

@@ -230,12 +230,12 @@ class Cooldowns:
     def check(self, key: tuple[str, str, str], text: str = "") -> tuple[Gate, float]:
         now = self.clock()
         window = self._windows.get(key)
-        if window is not None and now < window.until:
-            if not (window.forgiven and text != window.text):
-                if window.warned:
-                    return Gate.SILENT, window.until - now
-                window.warned = True
-                return Gate.WARN, window.until - now
+        retry = window is not None and window.forgiven and text != window.text
+        if window is not None and now < window.until and not retry:
+            if window.warned:
+                return Gate.SILENT, window.until - now
+            window.warned = True
+            return Gate.WARN, window.until - now
         self._windows[key] = _Window(until=now + self.seconds, text=text)
         return Gate.OPEN, 0.0
 

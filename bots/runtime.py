@@ -59,6 +59,7 @@ class Bot:
         poll_payments: bool | None = None,
         expiry_interval: float = 5.0,
         web_port: int | None = None,
+        short_links: bool | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -74,7 +75,9 @@ class Bot:
             store_name=config.settings.store_name,
             notification_url=f"{public}/webhooks/mercadopago" if public else None,
             tip_ttl=config.settings.reservation_ttl,
+            short_base=public,
         )
+        self._short_links = bool(public) if short_links is None else short_links
         self.services = Services(
             store=store, links=self.links, settings=config.settings, messages=self.messages
         )
@@ -105,6 +108,8 @@ class Bot:
         await site.start()
         port = self._runner.addresses[0][1]
         self.endpoints = Endpoints(web_url=f"http://{self.config.web.host}:{port}")
+        if self._short_links and self.links.short_base is None:
+            self.links.short_base = self.endpoints.web_url
         for outbox in self.outboxes.values():
             outbox.start()
         loop = asyncio.get_running_loop()

@@ -15,7 +15,10 @@ from typing import Protocol
 
 from aiohttp import web
 
+from sandbox.discord import DiscordStandIn
 from sandbox.mercadopago import MercadoPagoStandIn
+from sandbox.telegram import TelegramStandIn
+from sandbox.twitch import TwitchStandIn
 
 
 @dataclass
@@ -47,7 +50,10 @@ class Sandbox:
             webhook_attempts=self.config.mp_webhook_attempts,
             webhook_retry_delay=self.config.mp_webhook_retry_delay,
         )
-        self.stand_ins: list[StandIn] = [self.mercadopago]
+        self.telegram = TelegramStandIn()
+        self.discord = DiscordStandIn()
+        self.twitch = TwitchStandIn(bot_is_moderator=True)
+        self.stand_ins: list[StandIn] = [self.mercadopago, self.telegram, self.discord, self.twitch]
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
 

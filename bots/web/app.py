@@ -15,6 +15,7 @@ from bots.payments import PaymentRecorder
 from commerce.errors import OrderNotFound
 from commerce.payments.base import InvalidSignature, PaymentError, PaymentProvider
 from commerce.store import Store
+from commerce.views import OrderStatus, OrderView, TipStatus, TipView
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +58,16 @@ async def mercadopago_webhook(request: web.Request) -> web.Response:
 async def short_link(request: web.Request) -> web.StreamResponse:
     """A short, secret-free address for an order's checkout (for QR codes and small chats)."""
     code = request.match_info["code"]
+    store = request.app[STORE]
     try:
-        order = await asyncio.to_thread(request.app[STORE].get_order, code)
+        order: OrderView | TipView = await asyncio.to_thread(store.get_order, code)
     except OrderNotFound:
-        raise web.HTTPNotFound(text="No encontramos ese pedido.") from None
+        try:
+            order = await asyncio.to_thread(store.get_tip, code)
+        except OrderNotFound:
+            raise web.HTTPNotFound(text="No encontramos ese pedido.") from None
+    if order.status not in (OrderStatus.PENDING, TipStatus.PENDING):
+        raise web.HTTPGone(text=f"Ese pedido ya no espera un pago (está {order.status.value}).")
     if not order.payment_url:
         raise web.HTTPNotFound(
             text="Ese pedido todavía no tiene link de pago; probá en un momento."
