@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import csv
 import logging
+import os
 import shutil
 import sys
 import tomllib
@@ -18,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
-from bots.config import Config, ConfigError, load_config, parse_config
+from bots.config import Config, ConfigError, Problem, load_config, parse_config
 from commerce.errors import CommerceError
 from commerce.money import format_money
 from commerce.store import Store
@@ -118,6 +119,14 @@ def _parser() -> argparse.ArgumentParser:
     _config_arg(oexport)
     oexport.add_argument("--csv", dest="csv_path", default="-", help="file, or - for stdout")
     oexport.set_defaults(func=_orders_export)
+
+    auth = sub.add_parser("auth", help="sign the bot in to a platform").add_subparsers(
+        metavar="PLATFORM"
+    )
+    twitch = auth.add_parser("twitch", help="device-code sign-in for the bot and the broadcaster")
+    _config_arg(twitch)
+    twitch.add_argument("--only", choices=["bot", "broadcaster"], help="sign in just one account")
+    twitch.set_defaults(func=_auth_twitch)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(metavar="ACTION")
     upgrade = db.add_parser("upgrade", help="create or migrate the schema")
@@ -358,6 +367,38 @@ def _write_orders_csv(orders: list[OrderView], out: TextIO) -> None:
                     str(o.total.amount),
                 ]
             )
+
+
+def _auth_twitch(args: argparse.Namespace) -> int:
+    from adapters.twitch_auth import BOT_SCOPES, BROADCASTER_SCOPES, device_login, save_tokens
+    from bots.launch import TWITCH_TOKENS
+
+    config = _load(args)
+    section = config.platforms["twitch"]
+    client_id = _secret(section.get("client_id"), "platforms.twitch.client_id")
+    base = config.path.parent if config.path else Path.cwd()
+    tokens = base / Path(str(section.get("tokens", TWITCH_TOKENS))).expanduser()
+    endpoint = section.get("endpoint")
+    roles = [("bot", BOT_SCOPES), ("broadcaster", BROADCASTER_SCOPES)]
+    for role, scopes in roles:
+        if args.only and args.only != role:
+            continue
+        who = "the BOT account" if role == "bot" else "the BROADCASTER (channel owner)"
+        print(f"Sign in as {who}:")
+        got = asyncio.run(device_login(client_id, scopes, endpoint))
+        save_tokens(tokens, role, got)
+        print(f"saved {role} tokens to {tokens}")
+    return 0
+
+
+def _secret(value: object, key: str) -> str:
+    """A config value that may be "env:NAME", read even while its platform is disabled."""
+    text = str(value or "")
+    if text.startswith("env:"):
+        text = os.environ.get(text[4:], "")
+    if not text:
+        raise ConfigError([Problem(key, "is missing", "set it in config.toml or the environment")])
+    return text
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

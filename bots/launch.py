@@ -65,6 +65,8 @@ def make_adapters(
     return adapters
 
 
+TWITCH_TOKENS = ".vivo/twitch-tokens.json"
+
 _FIXES = {
     "telegram": 'write token = "env:TELEGRAM_TOKEN" (from BotFather)',
     "discord": 'write token = "env:DISCORD_TOKEN" (Developer Portal > Bot)',
@@ -118,7 +120,7 @@ def _twitch(
     from adapters.twitch import BitsValue, TwitchAdapter
 
     base = config.path.parent if config.path else Path.cwd()
-    tokens = base / str(section.get("tokens", ".vivo/twitch-tokens.json"))
+    tokens = base / Path(str(section.get("tokens", TWITCH_TOKENS))).expanduser()
     bits = BitsValue(
         currency=str(section.get("bits_currency", "USD")),
         rate=Decimal(str(section.get("bits_rate", "1"))),
