@@ -29,6 +29,8 @@ lint: $(STAMP)
 
 bench: $(STAMP) services
 	$(BIN)/python benchmarks/flash_sale.py
+	$(BIN)/python benchmarks/twitch_rush.py
+	$(BIN)/python benchmarks/youtube_quota.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

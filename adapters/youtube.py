@@ -167,8 +167,8 @@ def render(reply: Reply) -> str:
     if handle.casefold() in text.casefold():
         return text
     name = reply.mention.name
-    if name and text.startswith(name):
-        return handle + text[len(name) :]
+    if name and name in text:
+        return text.replace(name, handle, 1)
     return f"{handle} {text}"
 
 

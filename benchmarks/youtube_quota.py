@@ -142,7 +142,9 @@ async def run(
             await clock.sleep(wait)
         stand_in.say(user, text)
     await clock.sleep(max(0.0, seconds - clock.now()))
-    await adapter.drain()
+    settle = clock.now() + 600  # ten simulated minutes for what is still queued
+    while not (adapter.idle and outbox.idle) and clock.now() < settle:
+        await clock.sleep(5)
     wall = time.monotonic() - started
     await adapter.stop()
     await outbox.stop()

@@ -21,7 +21,7 @@ from typing import TextIO
 
 from bots.config import Config, ConfigError, Problem, load_config, parse_config
 from commerce.errors import CommerceError
-from commerce.money import format_money
+from commerce.money import Money, format_money
 from commerce.store import Store
 from commerce.views import OrderStatus, OrderView, ProductSpec, ProductView
 
@@ -119,6 +119,18 @@ def _parser() -> argparse.ArgumentParser:
     _config_arg(oexport)
     oexport.add_argument("--csv", dest="csv_path", default="-", help="file, or - for stdout")
     oexport.set_defaults(func=_orders_export)
+    orefund = orders.add_parser("refund", help="give the money back through MercadoPago")
+    _config_arg(orefund)
+    orefund.add_argument("code")
+    orefund.add_argument("--amount", help="a partial refund; default: all of it")
+    orefund.set_defaults(func=_orders_refund)
+
+    payments = sub.add_parser("payments", help="MercadoPago payments").add_subparsers(
+        metavar="ACTION"
+    )
+    psync = payments.add_parser("sync", help="ask MercadoPago about every pending order now")
+    _config_arg(psync)
+    psync.set_defaults(func=_payments_sync)
 
     auth = sub.add_parser("auth", help="sign the bot in to a platform").add_subparsers(
         metavar="PLATFORM"
@@ -127,6 +139,12 @@ def _parser() -> argparse.ArgumentParser:
     _config_arg(twitch)
     twitch.add_argument("--only", choices=["bot", "broadcaster"], help="sign in just one account")
     twitch.set_defaults(func=_auth_twitch)
+    youtube = auth.add_parser("youtube", help="Google sign-in (installed-app flow, loopback)")
+    _config_arg(youtube)
+    youtube.add_argument(
+        "--client-secrets", required=True, help="the OAuth client JSON from Google Cloud"
+    )
+    youtube.set_defaults(func=_auth_youtube)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(metavar="ACTION")
     upgrade = db.add_parser("upgrade", help="create or migrate the schema")
@@ -318,6 +336,48 @@ def _orders_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _orders_refund(args: argparse.Namespace) -> int:
+    from bots.launch import make_provider
+    from bots.refunds import RefundProblem, refund_order
+    from commerce.payments.base import PaymentError
+
+    config = _load(args)
+    amount = _decimal(args.amount, "--amount") if args.amount else None
+    locale = config.settings.locale
+    try:
+        result = refund_order(_store(config), make_provider(config), args.code, amount)
+    except (RefundProblem, PaymentError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    money = format_money(Money(result.refunded, result.order.total.currency), locale)
+    print(f"refunded {money} of payment {result.payment_id} ({result.provider_status})")
+    _print_order(result.order, locale)
+    return 0
+
+
+def _payments_sync(args: argparse.Namespace) -> int:
+    from bots.events import EventBus
+    from bots.launch import make_provider
+    from bots.payments import PaymentRecorder, Reconciler
+    from commerce.payments.base import PaymentError
+
+    config = _load(args)
+    store, provider = _store(config), make_provider(config)
+    reconciler = Reconciler(store, provider, PaymentRecorder(store, provider, EventBus()))
+    try:
+        outcomes = asyncio.run(reconciler.sync_once())
+    except PaymentError as exc:
+        print(f"error: MercadoPago: {exc}", file=sys.stderr)
+        return 1
+    for outcome in outcomes:
+        view = outcome.order or outcome.tip
+        code = view.code if view is not None else "-"
+        detail = f" ({outcome.detail})" if outcome.detail else ""
+        print(f"{code}  {outcome.kind.value}{detail}")
+    print(f"{len(outcomes)} change(s)")
+    return 0
+
+
 def _orders_export(args: argparse.Namespace) -> int:
     config = _load(args)
     orders = _store(config).list_orders(None, limit=1_000_000)
@@ -388,6 +448,19 @@ def _auth_twitch(args: argparse.Namespace) -> int:
         got = asyncio.run(device_login(client_id, scopes, endpoint))
         save_tokens(tokens, role, got)
         print(f"saved {role} tokens to {tokens}")
+    return 0
+
+
+def _auth_youtube(args: argparse.Namespace) -> int:
+    from adapters.youtube_auth import authorize
+    from bots.launch import YOUTUBE_TOKENS
+
+    config = _load(args)
+    section = config.platforms["youtube"]
+    base = config.path.parent if config.path else Path.cwd()
+    token_file = base / Path(str(section.get("token_file", YOUTUBE_TOKENS))).expanduser()
+    authorize(args.client_secrets, token_file)
+    print(f"saved the YouTube token to {token_file}")
     return 0
 
 

@@ -48,6 +48,8 @@ class MercadoPagoConfig:
     access_token: str
     webhook_secret: str | None
     endpoint: str | None = None
+    # How far a webhook's signed `ts` may be from our clock (replays, skew); 0 disables.
+    signature_tolerance_seconds: int = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,10 +330,12 @@ def _payments(r: _Reader) -> MercadoPagoConfig | None:
         return None
     secret = r.string("payments.mercadopago", "webhook_secret")
     endpoint = r.string("payments.mercadopago", "endpoint")
+    tolerance = r.integer("payments.mercadopago", "signature_tolerance_seconds", 300, minimum=0)
     return MercadoPagoConfig(
         access_token=token,
         webhook_secret=secret or None,
         endpoint=endpoint.rstrip("/") if endpoint else None,
+        signature_tolerance_seconds=tolerance,
     )
 
 

@@ -59,6 +59,7 @@ async def run_demo(*, web_port: int = 0, sandbox_port: int = 0, config_path: Pat
         endpoints = await bot.start_services()
         # What an owner sets once in MercadoPago's dashboard: where to send notifications.
         sandbox.mercadopago.webhook_url = f"{endpoints.web_url}/webhooks/mercadopago"
+        sandbox.chatpage.links["Overlay (OBS)"] = f"{endpoints.web_url}/overlay?preview=1"
         _banner(endpoints.web_url, sandbox.url, workdir)
         await bot.start_adapters()
         await wait_for_exit(bot)
@@ -69,10 +70,13 @@ async def run_demo(*, web_port: int = 0, sandbox_port: int = 0, config_path: Pat
 
 def sandbox_adapters(config: Config, store: Store, sandbox: Sandbox) -> list[Adapter]:
     """Every chat platform's real adapter, pointed at its stand-in with sandbox credentials."""
+    from google.oauth2.credentials import Credentials
+
     from adapters.discord import DiscordAdapter
     from adapters.telegram import TelegramAdapter
     from adapters.twitch import TwitchAdapter
     from adapters.twitch_auth import BOT_SCOPES, BROADCASTER_SCOPES, Tokens
+    from adapters.youtube import YouTubeAdapter
 
     twitch = sandbox.twitch
     bot_token = twitch.mint(twitch.bot.login, BOT_SCOPES)
@@ -96,6 +100,10 @@ def sandbox_adapters(config: Config, store: Store, sandbox: Sandbox) -> list[Ada
             channel=twitch.broadcaster.login,
             endpoint=f"{sandbox.url}/twitch",
         ),
+        YouTubeAdapter(
+            Credentials(token="sandbox-youtube-token"),  # type: ignore[no-untyped-call]
+            endpoint=f"{sandbox.url}/youtube",
+        ),
     ]
 
 
@@ -105,9 +113,12 @@ def _banner(web_url: str, sandbox_url: str, workdir: Path) -> None:
         "  Vivo demo — everything runs on this machine, no accounts needed.",
         f"  Payments sandbox (MercadoPago stand-in): {sandbox_url}/mercadopago",
         f"  Bot web app (webhooks, short links):     {web_url}",
+        f"  Chat page (Twitch, YouTube, Discord, Telegram): {sandbox_url}/",
+        f"  Stream overlay (OBS browser source, 1920×1080): {web_url}/overlay",
         f"  Store (fresh SQLite):                    {workdir / 'demo.db'}",
         "",
         "  Type as a viewer:  !tienda   !comprar remera M   !pedido   !propina 500 ¡grande!",
+        "  Owner, for the overlay:  !destacar remera   !meta 50000",
         "  Console only:      /pagar (pays your last link)   /como beto   /mod   /dueño",
         "  Other chats (sandbox control API): POST "
         f"{sandbox_url}/_sandbox/<twitch|discord|telegram>/say",

@@ -11,7 +11,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from commerce.views import OrderView, TipView
+from commerce.money import Money
+from commerce.views import OrderView, ProductView, TipView
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,31 @@ class LinkReady:
     url: str
 
 
-Event = OrderPaid | OrderExpired | OrderRefunded | RefundNeeded | TipReceived | LinkReady
+@dataclass(frozen=True, slots=True)
+class SpotlightChanged:
+    """The owner put a product on the stream overlay (`!destacar`); None takes it off."""
+
+    product: ProductView | None
+
+
+@dataclass(frozen=True, slots=True)
+class GoalChanged:
+    """The owner set the overlay's goal bar (`!meta`): `kind` is "sales" or "tips"; None clears."""
+
+    target: Money | None
+    kind: str = "sales"
+
+
+Event = (
+    OrderPaid
+    | OrderExpired
+    | OrderRefunded
+    | RefundNeeded
+    | TipReceived
+    | LinkReady
+    | SpotlightChanged
+    | GoalChanged
+)
 Listener = Callable[[Event], Awaitable[None]]
 
 

@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,13 @@ def make_provider(config: Config) -> MercadoPagoProvider:
                 )
             ]
         )
-    return MercadoPagoProvider(mp.access_token, mp.webhook_secret, endpoint=mp.endpoint)
+    seconds = mp.signature_tolerance_seconds
+    return MercadoPagoProvider(
+        mp.access_token,
+        mp.webhook_secret,
+        endpoint=mp.endpoint,
+        signature_tolerance=timedelta(seconds=seconds) if seconds else None,
+    )
 
 
 def make_adapters(
@@ -66,11 +73,13 @@ def make_adapters(
 
 
 TWITCH_TOKENS = ".vivo/twitch-tokens.json"
+YOUTUBE_TOKENS = ".vivo/youtube-token.json"
 
 _FIXES = {
     "telegram": 'write token = "env:TELEGRAM_TOKEN" (from BotFather)',
     "discord": 'write token = "env:DISCORD_TOKEN" (Developer Portal > Bot)',
     "twitch": "see docs/platforms/twitch.md; then run `vivo auth twitch`",
+    "youtube": "see docs/platforms/youtube.md; then run `vivo auth youtube`",
 }
 
 
@@ -135,11 +144,29 @@ def _twitch(
     )
 
 
+def _youtube(
+    config: Config, section: Mapping[str, Any], store: Store | None, sandbox_url: str | None
+) -> Adapter:
+    from adapters.youtube import YouTubeAdapter
+    from adapters.youtube_auth import credentials_for
+
+    base = config.path.parent if config.path else Path.cwd()
+    token_file = base / Path(str(section.get("token_file", YOUTUBE_TOKENS))).expanduser()
+    return YouTubeAdapter(
+        credentials_for(token_file),
+        video_id=section.get("video_id") or None,
+        endpoint=section.get("endpoint"),
+        daily_budget=int(section.get("daily_budget", 10_000)),
+        stream_hours=float(section.get("stream_hours", 3)),
+    )
+
+
 _ADAPTERS: dict[str, Callable[[Config, Mapping[str, Any], Store | None, str | None], Adapter]] = {
     "console": _console,
     "telegram": _telegram,
     "discord": _discord,
     "twitch": _twitch,
+    "youtube": _youtube,
 }
 
 

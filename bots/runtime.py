@@ -28,11 +28,14 @@ from bots.events import (
 )
 from bots.i18n import Messages
 from bots.links import LinkService
+from bots.notifications import NotificationInbox
 from bots.outbox import Outbox
-from bots.payments import PaymentRecorder, Reconciler
+from bots.payments import WEBHOOK_SLOWDOWN, PaymentRecorder, PollPolicy, Reconciler
 from bots.router import Router
 from bots.services import Services
 from bots.web.app import build_app
+from bots.web.buy import BuyPage
+from bots.web.overlay import Overlay
 from commerce.money import Money
 from commerce.payments.base import PaymentProvider
 from commerce.store import Store
@@ -79,12 +82,22 @@ class Bot:
         )
         self._short_links = bool(public) if short_links is None else short_links
         self.services = Services(
-            store=store, links=self.links, settings=config.settings, messages=self.messages
+            store=store,
+            links=self.links,
+            settings=config.settings,
+            messages=self.messages,
+            bus=self.bus,
         )
         self.router = Router(self.services)
         self.recorder = PaymentRecorder(store, provider, self.bus)
-        self.reconciler = Reconciler(store, provider, self.recorder)
-        self.poll_payments = (not public) if poll_payments is None else poll_payments
+        self.notifications = NotificationInbox(store, provider, self.recorder)
+        # Polling finds payments without a public URL; with one it is a slower safety net
+        # for missed webhooks. poll_payments=False turns it off (tests that want only hooks).
+        self.poll_payments = poll_payments is not False
+        slowdown = WEBHOOK_SLOWDOWN if (poll_payments is None and public) else 1.0
+        self.reconciler = Reconciler(
+            store, provider, self.recorder, policy=PollPolicy(slowdown=slowdown)
+        )
         self.expiry_interval = expiry_interval
         self.web_port = config.web.port if web_port is None else web_port
         self.outboxes = {name: Outbox(adapter) for name, adapter in self.adapters.items()}
@@ -93,6 +106,10 @@ class Bot:
         self._runner: web.AppRunner | None = None
         self.endpoints: Endpoints | None = None
         self.bus.subscribe(self._announce)
+        self.overlay = Overlay(
+            store, self.messages, locale=config.settings.locale, public_url=public
+        )
+        self.bus.subscribe(self.overlay.on_event)
 
     async def start(self) -> Endpoints:
         endpoints = await self.start_services()
@@ -101,7 +118,9 @@ class Bot:
 
     async def start_services(self) -> Endpoints:
         """Everything but the chat platforms: web app, outboxes, expiry, reconciler."""
-        app = build_app(self.store, self.provider, self.recorder)
+        app = build_app(
+            self.store, self.provider, self.recorder, self.overlay, inbox=self.notifications
+        )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.web.host, self.web_port)
@@ -243,6 +262,7 @@ class Bot:
             self._handling == 0
             and not self.bus.busy
             and not self.links.busy
+            and not self.notifications.busy
             and all(o.idle for o in self.outboxes.values())
         )
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from commerce.views import OrderView, TipView
 
 if TYPE_CHECKING:
+    from bots.events import EventBus
     from bots.i18n import Messages
     from commerce.store import Store
 
@@ -53,3 +54,4 @@ class Services:
     links: PaymentLinks
     settings: Settings
     messages: Messages
+    bus: EventBus | None = None  # for commands that announce to the overlay (`!destacar`)

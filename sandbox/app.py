@@ -15,10 +15,12 @@ from typing import Protocol
 
 from aiohttp import web
 
+from sandbox.chatpage import ChatPage
 from sandbox.discord import DiscordStandIn
 from sandbox.mercadopago import MercadoPagoStandIn
 from sandbox.telegram import TelegramStandIn
 from sandbox.twitch import TwitchStandIn
+from sandbox.youtube import YouTubeStandIn
 
 
 @dataclass
@@ -53,7 +55,16 @@ class Sandbox:
         self.telegram = TelegramStandIn()
         self.discord = DiscordStandIn()
         self.twitch = TwitchStandIn(bot_is_moderator=True)
-        self.stand_ins: list[StandIn] = [self.mercadopago, self.telegram, self.discord, self.twitch]
+        self.youtube = YouTubeStandIn()
+        self.stand_ins: list[StandIn] = [
+            self.mercadopago,
+            self.telegram,
+            self.discord,
+            self.twitch,
+            self.youtube,
+        ]
+        self.chatpage = ChatPage(self)  # the four chats in a browser, at the sandbox's `/`
+        self.stand_ins.append(self.chatpage)
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
 

@@ -12,9 +12,9 @@ from commerce.views import OrderLineView, OrderView, ProductView
 def register_all(router: Router) -> None:
     """Add every built-in command to `router`."""
     from bots.commands import help as help_
-    from bots.commands import orders, owner, shop, tips
+    from bots.commands import orders, owner, shop, show, tips
 
-    for module in (shop, orders, tips, owner, help_):
+    for module in (shop, orders, tips, owner, show, help_):
         module.register(router)
 
 

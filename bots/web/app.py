@@ -11,9 +11,13 @@ import logging
 
 from aiohttp import web
 
+from bots.notifications import NotificationInbox
+from collections.abc import Sequence
+from typing import Protocol
+
 from bots.payments import PaymentRecorder
 from commerce.errors import OrderNotFound
-from commerce.payments.base import InvalidSignature, PaymentError, PaymentProvider
+from commerce.payments.base import InvalidSignature, PaymentProvider
 from commerce.store import Store
 from commerce.views import OrderStatus, OrderView, TipStatus, TipView
 
@@ -22,22 +26,53 @@ log = logging.getLogger(__name__)
 STORE = web.AppKey("store", Store)
 PROVIDER = web.AppKey("provider", PaymentProvider)
 RECORDER = web.AppKey("recorder", PaymentRecorder)
+INBOX = web.AppKey("inbox", NotificationInbox)
 
 
 def build_app(
-    store: Store, provider: PaymentProvider, recorder: PaymentRecorder
+    store: Store,
+    provider: PaymentProvider,
+    recorder: PaymentRecorder,
+    overlay: Overlay | None = None,
+    *,
+    inbox: NotificationInbox | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
     app[STORE] = store
     app[PROVIDER] = provider
     app[RECORDER] = recorder
+    _own_inbox(app, inbox or NotificationInbox(store, provider, recorder))
     app.router.add_post("/webhooks/mercadopago", mercadopago_webhook)
     app.router.add_get("/p/{code}", short_link)
     app.router.add_get("/healthz", health)
+    for page in pages:
+        page.setup(app)
     return app
 
 
+def _own_inbox(app: web.Application, inbox: NotificationInbox) -> None:
+    """The app runs the inbox while it serves: started with it (resuming what a previous
+    process left), stopped with it."""
+    app[INBOX] = inbox
+
+    async def start(_app: web.Application) -> None:
+        inbox.start()
+
+    async def stop(_app: web.Application) -> None:
+        await inbox.stop()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+
+
 async def mercadopago_webhook(request: web.Request) -> web.Response:
+    """Verify, persist, acknowledge; the payment is fetched and recorded afterwards.
+
+    401 (nothing written) for a missing or bad signature. A verified notification, or an
+    unverifiable legacy IPN (`?topic=payment&id=`), is only a hint to ask the API about that
+    payment id, so storing it is safe. Topics other than `payment` are answered 200 and
+    dropped, so MercadoPago does not retry them.
+    """
     body = await request.read()
     provider = request.app[PROVIDER]
     try:
@@ -45,14 +80,15 @@ async def mercadopago_webhook(request: web.Request) -> web.Response:
     except InvalidSignature as exc:
         log.warning("rejected a MercadoPago notification: %s", exc)
         return web.json_response({"error": "invalid signature"}, status=401)
-    if notification.topic != "payment":
+    inbox = request.app[INBOX]
+    if not inbox.wants(notification):
         return web.json_response({"ignored": notification.topic})
     try:
-        outcome = await request.app[RECORDER].record_id(notification.resource_id)
-    except PaymentError as exc:
-        log.warning("could not fetch payment %s yet: %s", notification.resource_id, exc)
+        row_id = await inbox.accept(notification)
+    except Exception:
+        log.exception("could not store notification for %s", notification.resource_id)
         return web.json_response({"error": "retry later"}, status=503)
-    return web.json_response({"outcome": outcome.kind.value})
+    return web.json_response({"received": row_id})
 
 
 async def short_link(request: web.Request) -> web.StreamResponse:

@@ -40,6 +40,7 @@ class Chat:
             "min_interval": 0.05,
             "max_interval": 0.5,
             "gather": 0.05,
+            "reply_hold": 0.1,
             "announce_hold": 0.1,
             "tight_announce_hold": 0.3,
         }

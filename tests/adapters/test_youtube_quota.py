@@ -137,6 +137,7 @@ def test_render_turns_a_private_reply_into_a_mention() -> None:
     assert render(Reply(live, "ana, tu link", mention=u("ana"))) == "@ana, tu link"
     assert render(Reply(live, "hola @ana", mention=u("ana"))) == "hola @ana"
     assert render(Reply(live, "hola", mention=u("@ana"))) == "@ana hola"
+    assert render(Reply(live, "¡Gracias ana! Llegó", mention=u("ana"))) == "¡Gracias @ana! Llegó"
     assert render(Reply(live, "para todos")) == "para todos"
 
 
