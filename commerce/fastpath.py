@@ -1,0 +1,477 @@
+"""The reservation hot path: `Store.reserve` on the DBAPI cursor, without the ORM.
+
+A flash sale is many viewers typing `!comprar` at once, so a reservation is a handful of
+prepared statements in one transaction, no unit-of-work and no read-back:
+
+1. per line, one SELECT of the product with its active variants (and, on the first line,
+   whether the store is open);
+2. the viewer upserted and locked with `INSERT ... ON CONFLICT DO UPDATE ... RETURNING id`;
+3. the viewer's held units, only for products with a `max_per_viewer`;
+4. ONE conditional UPDATE per stock row, in (table, id) order:
+   `SET reserved = reserved + :q WHERE id = :id AND stock - reserved - sold >= :q`;
+5. the order and its lines inserted (`RETURNING id`), and the OrderView built from values in
+   hand.
+
+Errors are the store's, raised in the same order and with the same details as before: extra
+queries (what is left of a row, whether the store is open when a SKU is missing) run only
+after the fast statement came back empty. Database errors surface as SQLAlchemy's
+exceptions, exactly as from a Session, so `Store` retries deadlocks and busy databases alike.
+
+The SQL is written once with `:name` parameters (sqlite3's style) and translated once to
+`%(name)s` for psycopg; columns with Python-side defaults on the models are filled in here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import Column, Engine, Table
+from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.pool import PoolProxiedConnection
+
+from commerce import errors
+from commerce.models import ORDER_LINES, ORDERS, PRODUCTS, VARIANTS
+from commerce.money import Money
+from commerce.views import (
+    LineRequest,
+    OrderLineView,
+    OrderStatus,
+    OrderView,
+    ViewerRef,
+)
+
+# Order statuses that hold units against a viewer's `max_per_viewer`.
+HOLDING = (OrderStatus.PENDING, OrderStatus.PAID, OrderStatus.FULFILLED)
+
+_PRODUCT_COLUMNS = """
+SELECT p.id, p.sku, p.name, p.price_minor, p.currency, p.active, p.max_per_viewer,
+       (SELECT st.open FROM store_state st WHERE st.id = 1),
+       v.id, v.key, v.options, v.price_minor
+FROM products p LEFT JOIN variants v ON v.product_id = p.id AND v.active
+"""
+_PRODUCT_BY_SKU = _PRODUCT_COLUMNS + "WHERE p.sku = :sku ORDER BY v.id"
+_PRODUCT_BY_ID = _PRODUCT_COLUMNS + "WHERE p.id = :id ORDER BY v.id"
+_PRODUCT_ID_ANY_CASE = "SELECT id FROM products WHERE lower(sku) = :sku"
+_STORE_OPEN = "SELECT open FROM store_state WHERE id = 1"
+_UPSERT_VIEWER = (
+    "INSERT INTO viewers (platform, platform_user_id, display_name) "
+    "VALUES (:platform, :user_id, :display_name) "
+    "ON CONFLICT (platform, platform_user_id) "
+    "DO UPDATE SET display_name = excluded.display_name "
+    "RETURNING id"
+)
+_HELD = (
+    "SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l "
+    "JOIN orders o ON o.id = l.order_id "
+    "WHERE o.viewer_id = :viewer_id AND l.product_id = :product_id "
+    f"AND o.status IN ({', '.join(repr(s.value) for s in HOLDING)})"
+)
+_TAKE = {
+    table.name: f"UPDATE {table.name} SET reserved = reserved + :q "
+    "WHERE id = :id AND stock - reserved - sold >= :q"
+    for table in (PRODUCTS, VARIANTS)
+}
+_AVAILABLE = {
+    table.name: f"SELECT stock - reserved - sold FROM {table.name} WHERE id = :id"
+    for table in (PRODUCTS, VARIANTS)
+}
+
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+
+
+class VariantRow(NamedTuple):
+    """An active variant, shaped like the rows `Store._match_variant` matches against."""
+
+    id: int
+    key: str
+    options: dict[str, str]
+    price_minor: int | None
+
+
+class _Product(NamedTuple):
+    id: int
+    sku: str
+    name: str
+    price_minor: int
+    currency: str
+    active: bool
+    max_per_viewer: int | None
+    store_open: bool
+    variants: list[VariantRow]
+
+
+class _Line(NamedTuple):
+    """One resolved request line: the stock row it draws from and what it costs."""
+
+    table: str  # "products" or "variants": the sort order of the row locks
+    row_id: int
+    product: _Product
+    variant: VariantRow | None
+    price_minor: int
+
+
+class _Insert:
+    """`INSERT INTO table (...) VALUES (...) [RETURNING id]` for the given columns plus every
+    column with a Python-side default on the model, with the dialect's bind processors."""
+
+    def __init__(self, engine: Engine, table: Table, given: Sequence[str], returning: bool):
+        dialect = engine.dialect
+        # Model-side defaults (a SQLModel field's `= False`): (column, value, is a callable).
+        self._defaults: list[tuple[str, Any, bool]] = []
+        for column in table.columns:
+            default: Any = column.default
+            if column.name in given or column.primary_key or default is None:
+                continue
+            if default.is_scalar or default.is_callable:
+                self._defaults.append((column.name, default.arg, bool(default.is_callable)))
+        names = [*given, *(name for name, _, _ in self._defaults)]
+        self._processors: list[tuple[str, Callable[[Any], Any]]] = []
+        for name in names:
+            column_: Column[Any] = table.columns[name]
+            processor = column_.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self._processors.append((name, processor))
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) "
+            f"VALUES ({', '.join(':' + n for n in names)})"
+        )
+        self.sql = sql + " RETURNING id" if returning else sql
+
+    def params(self, values: dict[str, Any]) -> dict[str, Any]:
+        for name, default, is_callable in self._defaults:
+            values[name] = default(None) if is_callable else default
+        for name, processor in self._processors:
+            values[name] = processor(values[name])
+        return values
+
+
+class FastReserve:
+    """`Store.reserve`'s transaction on one engine (SQLite or PostgreSQL on psycopg 3)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        new_code: Callable[[], str],
+        match_variant: Callable[[str, list[VariantRow], str], int],
+    ) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect
+        self._sqlite = self._dialect.name == "sqlite"
+        if self._dialect.name not in ("sqlite", "postgresql"):
+            raise NotImplementedError(f"no reservation fast path for {self._dialect.name}")
+        self._dbapi_error: type[Exception] = self._dialect.loaded_dbapi.Error
+        self._new_code = new_code
+        self._match_variant = match_variant
+        self._order = _Insert(
+            engine,
+            ORDERS,
+            [
+                "code",
+                "viewer_id",
+                "platform",
+                "channel_id",
+                "locale",
+                "status",
+                "total_minor",
+                "currency",
+                "created_at",
+                "expires_at",
+            ],
+            returning=True,
+        )
+        self._line = _Insert(
+            engine,
+            ORDER_LINES,
+            ["order_id", "product_id", "variant_id", "quantity", "unit_price_minor"],
+            returning=False,
+        )
+        self._sql: dict[str, str] = {}
+
+    def _q(self, sql: str) -> str:
+        """The statement in the driver's parameter style (translated once, then cached)."""
+        found = self._sql.get(sql)
+        if found is None:
+            found = sql if self._sqlite else _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))
+            self._sql[sql] = found
+        return found
+
+    # --- the transaction ---------------------------------------------------------------
+
+    def reserve(
+        self,
+        viewer: ViewerRef,
+        channel_id: str,
+        lines: list[LineRequest],
+        *,
+        at: datetime,
+        ttl: timedelta,
+        locale: str,
+    ) -> OrderView:
+        """One transaction: commit on success, roll back on any error (DBAPI errors raised
+        as SQLAlchemy's, as a Session would)."""
+        fairy = self._engine.raw_connection()
+        try:
+            cursor = fairy.cursor()
+            try:
+                if self._sqlite:
+                    self._execute(cursor, "BEGIN IMMEDIATE", None)
+                view = self._work(cursor, viewer, channel_id, lines, at, ttl, locale)
+                try:
+                    fairy.commit()
+                except self._dbapi_error as exc:
+                    raise self._wrap(fairy, cursor, "COMMIT", None, exc) from exc
+                return view
+            except BaseException:
+                self._abort(fairy)
+                raise
+            finally:
+                cursor.close()
+        finally:
+            fairy.close()
+
+    def _work(
+        self,
+        cursor: Any,
+        viewer: ViewerRef,
+        channel_id: str,
+        lines: list[LineRequest],
+        at: datetime,
+        ttl: timedelta,
+        locale: str,
+    ) -> OrderView:
+        resolved = [self._resolve(cursor, line, first=i == 0) for i, line in enumerate(lines)]
+        currencies = {r.product.currency for r in resolved}
+        if len(currencies) != 1:
+            raise ValueError(f"one order cannot mix currencies: {sorted(currencies)}")
+        currency = currencies.pop()
+
+        viewer_id = int(
+            self._one(
+                cursor,
+                _UPSERT_VIEWER,
+                {
+                    "platform": viewer.platform,
+                    "user_id": viewer.user_id,
+                    "display_name": viewer.display_name,
+                },
+            )[0]
+        )
+        self._check_limits(cursor, viewer_id, resolved, lines)
+
+        wanted: dict[tuple[str, int], int] = defaultdict(int)
+        skus: dict[tuple[str, int], str] = {}
+        for r, line in zip(resolved, lines, strict=True):
+            wanted[(r.table, r.row_id)] += line.quantity
+            skus[(r.table, r.row_id)] = r.product.sku
+        for target in sorted(wanted):
+            self._take(cursor, target, skus[target], wanted[target])
+
+        total = sum(r.price_minor * line.quantity for r, line in zip(resolved, lines, strict=True))
+        code = self._new_code()
+        expires_at = at + ttl
+        order_id = int(
+            self._one(
+                cursor,
+                self._order.sql,
+                self._order.params(
+                    {
+                        "code": code,
+                        "viewer_id": viewer_id,
+                        "platform": viewer.platform,
+                        "channel_id": channel_id,
+                        "locale": locale,
+                        "status": OrderStatus.PENDING.value,
+                        "total_minor": total,
+                        "currency": currency,
+                        "created_at": at,
+                        "expires_at": expires_at,
+                    }
+                ),
+            )[0]
+        )
+        line_views: list[OrderLineView] = []
+        for r, line in zip(resolved, lines, strict=True):
+            self._execute(
+                cursor,
+                self._line.sql,
+                self._line.params(
+                    {
+                        "order_id": order_id,
+                        "product_id": r.product.id,
+                        "variant_id": None if r.variant is None else r.variant.id,
+                        "quantity": line.quantity,
+                        "unit_price_minor": r.price_minor,
+                    }
+                ),
+            )
+            line_views.append(
+                OrderLineView(
+                    sku=r.product.sku,
+                    product_name=r.product.name,
+                    variant_key=None if r.variant is None else r.variant.key,
+                    quantity=line.quantity,
+                    unit_price=Money.from_minor(r.price_minor, currency),
+                )
+            )
+        return OrderView(
+            code=code,
+            status=OrderStatus.PENDING,
+            viewer=ViewerRef(viewer.platform, viewer.user_id, viewer.display_name),
+            platform=viewer.platform,
+            channel_id=channel_id,
+            lines=tuple(line_views),
+            total=Money.from_minor(total, currency),
+            created_at=at,
+            expires_at=expires_at,
+            locale=locale,
+        )
+
+    # --- steps ---------------------------------------------------------------------------
+
+    def _resolve(self, cursor: Any, line: LineRequest, *, first: bool) -> _Line:
+        """The stock row for one request, checking (in this order) that the store is open,
+        the product exists and is on sale, and the variant is right."""
+        product = self._product(cursor, _PRODUCT_BY_SKU, {"sku": line.sku})
+        if product is None:
+            found = self._first(cursor, _PRODUCT_ID_ANY_CASE, {"sku": line.sku.lower()})
+            if found is not None:
+                product = self._product(cursor, _PRODUCT_BY_ID, {"id": found[0]})
+        if first:
+            store_open = product.store_open if product is not None else self._store_open(cursor)
+            if not store_open:
+                raise errors.StoreClosed()
+        if product is None:
+            raise errors.ProductNotFound(line.sku)
+        if not product.active:
+            raise errors.ProductInactive(product.sku)
+        if not product.variants:
+            if line.variant_key is not None:
+                raise errors.VariantNotFound(product.sku, line.variant_key, [])
+            return _Line(PRODUCTS.name, product.id, product, None, product.price_minor)
+        if line.variant_key is None:
+            raise errors.VariantRequired(product.sku, [v.key for v in product.variants])
+        variant_id = self._match_variant(product.sku, product.variants, line.variant_key)
+        variant = next(v for v in product.variants if v.id == variant_id)
+        price = product.price_minor if variant.price_minor is None else variant.price_minor
+        return _Line(VARIANTS.name, variant.id, product, variant, price)
+
+    def _product(self, cursor: Any, sql: str, params: dict[str, Any]) -> _Product | None:
+        rows = self._all(cursor, sql, params)
+        if not rows:
+            return None
+        p = rows[0]
+        variants = [
+            VariantRow(
+                int(r[8]),
+                r[9],
+                json.loads(r[10]) if isinstance(r[10], str | bytes) else dict(r[10]),
+                None if r[11] is None else int(r[11]),
+            )
+            for r in rows
+            if r[8] is not None
+        ]
+        return _Product(
+            id=int(p[0]),
+            sku=p[1],
+            name=p[2],
+            price_minor=int(p[3]),
+            currency=p[4],
+            active=bool(p[5]),
+            max_per_viewer=None if p[6] is None else int(p[6]),
+            store_open=True if p[7] is None else bool(p[7]),
+            variants=variants,
+        )
+
+    def _store_open(self, cursor: Any) -> bool:
+        row = self._first(cursor, _STORE_OPEN, None)
+        return True if row is None or row[0] is None else bool(row[0])
+
+    def _check_limits(
+        self, cursor: Any, viewer_id: int, resolved: list[_Line], lines: list[LineRequest]
+    ) -> None:
+        """`max_per_viewer` against the units the (locked) viewer already holds; products
+        without a limit cost no query."""
+        asked: dict[int, int] = defaultdict(int)
+        products: dict[int, _Product] = {}
+        for r, line in zip(resolved, lines, strict=True):
+            asked[r.product.id] += line.quantity
+            products.setdefault(r.product.id, r.product)
+        for product_id, quantity in asked.items():
+            product = products[product_id]
+            if product.max_per_viewer is None:
+                continue
+            held = int(
+                self._one(cursor, _HELD, {"viewer_id": viewer_id, "product_id": product_id})[0]
+            )
+            if held + quantity > product.max_per_viewer:
+                raise errors.LimitExceeded(product.sku, product.max_per_viewer, held)
+
+    def _take(self, cursor: Any, target: tuple[str, int], sku: str, quantity: int) -> None:
+        """Reserve with one conditional UPDATE; only when it matched nothing, read what is
+        left to report it."""
+        table, row_id = target
+        self._execute(cursor, _TAKE[table], {"q": quantity, "id": row_id})
+        if cursor.rowcount != 1:
+            available = self._one(cursor, _AVAILABLE[table], {"id": row_id})[0]
+            raise errors.OutOfStock(sku, quantity, max(int(available), 0))
+
+    # --- the cursor ----------------------------------------------------------------------
+
+    def _execute(self, cursor: Any, sql: str, params: dict[str, Any] | None) -> None:
+        statement = self._q(sql)
+        try:
+            if params is None:
+                cursor.execute(statement)
+            else:
+                cursor.execute(statement, params)
+        except self._dbapi_error as exc:
+            raise self._wrap(None, cursor, statement, params, exc) from exc
+
+    def _first(self, cursor: Any, sql: str, params: dict[str, Any] | None) -> Any:
+        self._execute(cursor, sql, params)
+        rows = cursor.fetchall()  # all of it, so the statement is done before the next one
+        return rows[0] if rows else None
+
+    def _one(self, cursor: Any, sql: str, params: dict[str, Any] | None) -> Any:
+        row = self._first(cursor, sql, params)
+        if row is None:
+            raise RuntimeError(f"no row from {sql.split()[0]}")
+        return row
+
+    def _all(self, cursor: Any, sql: str, params: dict[str, Any] | None) -> list[Any]:
+        self._execute(cursor, sql, params)
+        return list(cursor.fetchall())
+
+    def _wrap(
+        self,
+        fairy: PoolProxiedConnection | None,
+        cursor: Any,
+        statement: str,
+        params: dict[str, Any] | None,
+        exc: Any,
+    ) -> StatementError:
+        """The SQLAlchemy exception a Session would have raised for this DBAPI error."""
+        dbapi_conn = fairy.dbapi_connection if fairy is not None else None
+        invalidated = self._dialect.is_disconnect(exc, dbapi_conn, cursor)
+        wrapped: StatementError = DBAPIError.instance(
+            statement,
+            params,
+            exc,
+            self._dbapi_error,
+            connection_invalidated=invalidated,
+            dialect=self._dialect,
+        )
+        return wrapped
+
+    def _abort(self, fairy: PoolProxiedConnection) -> None:
+        """Roll back; a connection that cannot even do that is dropped from the pool."""
+        try:
+            fairy.rollback()
+        except Exception as exc:
+            fairy.invalidate(exc)
