@@ -25,6 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import twitchio
 import twitchio.eventsub.websockets
 import twitchio.http
@@ -54,6 +55,9 @@ SUBSCRIBER_BADGES = frozenset({"subscriber", "founder"})
 _URL = re.compile(r"https?://\S+")
 _CHEERMOTE = re.compile(r"(?i)(?<!\S)[a-z]+\d+(?!\S)")
 _NO_DECIMALS = frozenset({"CLP", "PYG", "JPY", "KRW", "VND", "ISK", "BITS"})
+# How long a socket being replaced after `session_reconnect` may take to finish its close
+# handshake (aiohttp's own default for a websocket close).
+HANDOFF_CLOSE_SECONDS = 10.0
 
 
 def use_endpoint(endpoint: str) -> None:
@@ -279,6 +283,100 @@ def _reply_to(item: Pending) -> str | None:
     return parent.id if parent is not None and parent.platform == "twitch" else None
 
 
+# -- EventSub sessions ------------------------------------------------------------------
+
+
+class _EventSubSocket(twitchio.eventsub.websockets.Websocket):
+    """twitchio's EventSub websocket, with a `session_reconnect` hand-off that loses nothing.
+
+    Twitch keeps sending events on the old connection until the new one has been welcomed.
+    twitchio 3.3.2 handles `session_reconnect` inside the old socket's reader: it stops
+    reading, connects the new socket, then closes the old one with aiohttp's `close()`,
+    which throws away every frame still queued, so the events Twitch sent during the
+    hand-off were lost. Here the old socket keeps being read while the new one connects,
+    and is then retired with a close handshake: everything Twitch sent on it before
+    answering our close frame is still dispatched. An event is never sent on both
+    connections, and redeliveries are filtered by the adapter, so nothing repeats either.
+    """
+
+    __slots__ = ("_handing_off",)
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._handing_off = False
+
+    async def _process_reconnect(self, data: Any) -> None:
+        url = data["payload"]["session"].get("reconnect_url")
+        if not url or self._handing_off:
+            return
+        self._handing_off = True
+        task = asyncio.get_running_loop().create_task(self._hand_off(url))
+        self._connection_tasks.add(task)
+        task.add_done_callback(self._connection_tasks.discard)
+
+    async def _create_connection_task(self) -> None:
+        if self._handing_off:
+            return  # this socket is being replaced; its end is not a failure to recover from
+        await super()._create_connection_task()
+
+    async def _hand_off(self, url: str) -> None:
+        new = _EventSubSocket(
+            keep_alive_timeout=self.keep_alive_timeout,
+            reconnect_attempts=self._original_attempts,
+            client=self._client,
+            token_for=self._token_for,
+            http=self._http,
+        )
+        new._subscriptions = self._subscriptions
+        try:
+            await new.connect(url=url, fail_once=True)
+        except asyncio.CancelledError:
+            await new.close()
+            raise
+        except Exception as exc:
+            log.warning("twitch: EventSub reconnect failed (%s); starting a new session", exc)
+            self._handing_off = False
+            await self.connect(reconnect=True)  # twitchio's fallback: new session, resubscribed
+            return
+        if self._client is not None and self._token_for and new.session_id:
+            self._client._websockets[self._token_for][new.session_id] = new
+        await self._retire()
+
+    async def _retire(self) -> None:
+        """Close after the hand-off, reading (and dispatching) up to Twitch's close frame."""
+        socket, listener = self._socket, self._listen_task
+        if socket is not None and not socket.closed and listener is not None:
+            try:
+                await socket.send_frame((1000).to_bytes(2, "big"), aiohttp.WSMsgType.CLOSE)
+            except Exception as exc:
+                log.debug("twitch: could not start closing the old EventSub socket: %s", exc)
+            else:
+                await asyncio.wait({listener}, timeout=HANDOFF_CLOSE_SECONDS)
+        await self.close()
+
+    async def close(self, cleanup: bool = True, *, reassociate: bool = True) -> None:
+        current = asyncio.current_task()
+        for task in list(self._connection_tasks):
+            if task is not current:
+                task.cancel()
+        await super().close(cleanup, reassociate=reassociate)
+
+
+class _Client(twitchio.Client):
+    """A twitchio Client whose EventSub websockets are `_EventSubSocket`s."""
+
+    async def subscribe_websocket(
+        self, payload: Any, *, token_for: str | twitchio.PartialUser | None = None, **options: Any
+    ) -> Any:
+        owner = token_for.id if isinstance(token_for, twitchio.PartialUser) else token_for
+        if owner and not options.get("as_bot") and not self._websockets[owner]:
+            # twitchio opens the first socket for a token itself; open ours first instead.
+            socket = _EventSubSocket(client=self, token_for=owner, http=self._http)
+            await socket.connect(fail_once=True)
+            self._websockets[owner] = {socket.session_id or "": socket}
+        return await super().subscribe_websocket(payload, token_for=token_for, **options)
+
+
 # -- the adapter -----------------------------------------------------------------------
 
 
@@ -342,7 +440,7 @@ class TwitchAdapter:
         self.messages_sent = 0
         self.replies_sent = 0
         self.dropped = 0
-        self._client: twitchio.Client | None = None
+        self._client: _Client | None = None
         self._channel: twitchio.PartialUser | None = None
         self._inbox: Inbox | None = None
         self._seen = _Seen()
@@ -391,7 +489,7 @@ class TwitchAdapter:
         if self.endpoint:
             use_endpoint(self.endpoint)
         self._inbox = inbox
-        client = twitchio.Client(client_id=self.client_id, client_secret=self.client_secret)
+        client = _Client(client_id=self.client_id, client_secret=self.client_secret)
         client.add_listener(self._on_message, event="event_message")
         client.add_listener(self._on_cheer, event="event_cheer")
         client.add_listener(self._on_token_refreshed, event="event_token_refreshed")

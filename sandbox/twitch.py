@@ -10,8 +10,9 @@ Chat limits are enforced the way Twitch does: 20 messages per 30 seconds per sen
 channel, 100 when the sender is the broadcaster or a moderator. A message over the limit is
 dropped (`is_sent: false`, `msg_ratelimit`), recorded as a violation, and the sender is
 blocked for `block_seconds`. The control API (under `/_sandbox/twitch`) makes viewers speak
-and cheer, injects raw notifications, forces reconnects and drops, mints tokens, approves
-device codes and reports what the bot sent.
+and cheer, injects raw notifications, forces reconnects (optionally holding the new
+connections' welcome until `release`, so events meanwhile go to the old ones) and drops,
+mints tokens, approves device codes and reports what the bot sent.
 """
 
 from __future__ import annotations
@@ -189,6 +190,7 @@ class TwitchStandIn:
         self._blocked_until: dict[tuple[str, str], float] = {}
         self._started = time.monotonic()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._welcome_hold: asyncio.Event | None = None
 
     # -- users and tokens --------------------------------------------------------------
 
@@ -266,6 +268,7 @@ class TwitchStandIn:
         r.add_get(f"{CONTROL}/violations", self._control_violations)
         r.add_get(f"{CONTROL}/subscriptions", self._control_subscriptions)
         r.add_post(f"{CONTROL}/reconnect", self._control_reconnect)
+        r.add_post(f"{CONTROL}/release", self._control_release)
         r.add_post(f"{CONTROL}/drop", self._control_drop)
         r.add_post(f"{CONTROL}/token", self._control_token)
         r.add_post(f"{CONTROL}/activate", self._control_activate)
@@ -273,6 +276,7 @@ class TwitchStandIn:
         r.add_post(f"{CONTROL}/expire", self._control_expire)
 
     async def close(self) -> None:
+        self.release_welcome()
         for session in list(self.sessions.values()):
             await self._close_session(session, 1001, "sandbox stopping")
         for task in list(self._tasks):
@@ -742,14 +746,18 @@ class TwitchStandIn:
 
     async def _send(self, session: Session, message: dict[str, Any]) -> bool:
         async with session.lock:
-            if not session.open or session.ws.closed:
-                return False
-            try:
-                await session.ws.send_str(json.dumps(message))
-            except (ConnectionError, RuntimeError):
-                return False
-            session.last_sent = time.monotonic()
-            return True
+            return await self._write(session, message)
+
+    async def _write(self, session: Session, message: dict[str, Any]) -> bool:
+        """Send on the socket; the caller holds `session.lock`."""
+        if not session.open or session.ws.closed:
+            return False
+        try:
+            await session.ws.send_str(json.dumps(message))
+        except (ConnectionError, RuntimeError):
+            return False
+        session.last_sent = time.monotonic()
+        return True
 
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -769,11 +777,17 @@ class TwitchStandIn:
         )
         self.sessions[session.id] = session
         old = self.sessions.get(request.query.get("reconnect_id", ""))
-        await self._send(session, self._session_message("session_welcome", session))
-        if old is not None:
-            for subscription in self.subscriptions.values():
-                if subscription.session_id == old.id:
-                    subscription.session_id = session.id
+        if old is not None and self._welcome_hold is not None:
+            await self._welcome_hold.wait()
+        async with session.lock:
+            # Twitch sends events on the old connection up to the welcome on the new one:
+            # moving the subscriptions under the new session's lock means no event reaches
+            # the new connection before its welcome, and none goes to the old one after it.
+            if old is not None:
+                for subscription in self.subscriptions.values():
+                    if subscription.session_id == old.id:
+                        subscription.session_id = session.id
+            await self._write(session, self._session_message("session_welcome", session))
         session.tasks.append(asyncio.get_running_loop().create_task(self._keepalive(session)))
         try:
             async for frame in ws:
@@ -835,8 +849,15 @@ class TwitchStandIn:
                 await session.ws.close(code=code, message=reason.encode())
         self.sessions.pop(session.id, None)
 
-    async def reconnect(self) -> int:
-        """Ask every client to move to a new connection, as Twitch does before maintenance."""
+    async def reconnect(self, *, hold_welcome: bool = False) -> int:
+        """Ask every client to move to a new connection, as Twitch does before maintenance.
+
+        With `hold_welcome`, the new connections get their welcome only at `release_welcome()`;
+        until then events keep going to the old ones, as they do on Twitch while a slow
+        reconnect is in progress.
+        """
+        if hold_welcome and self._welcome_hold is None:
+            self._welcome_hold = asyncio.Event()
         count = 0
         for session in list(self.sessions.values()):
             if session.open and await self._send(
@@ -845,6 +866,12 @@ class TwitchStandIn:
                 count += 1
                 self._spawn(self._expire_old(session))
         return count
+
+    def release_welcome(self) -> None:
+        """Welcome the connections a `reconnect(hold_welcome=True)` kept waiting."""
+        if self._welcome_hold is not None:
+            self._welcome_hold.set()
+            self._welcome_hold = None
 
     async def _expire_old(self, session: Session) -> None:
         await asyncio.sleep(RECONNECT_GRACE_SECONDS)
@@ -924,7 +951,13 @@ class TwitchStandIn:
         )
 
     async def _control_reconnect(self, request: web.Request) -> web.Response:
-        return web.json_response({"sessions": await self.reconnect()})
+        body = await request.json() if request.can_read_body else {}
+        hold = bool(body.get("hold_welcome", False))
+        return web.json_response({"sessions": await self.reconnect(hold_welcome=hold)})
+
+    async def _control_release(self, request: web.Request) -> web.Response:
+        self.release_welcome()
+        return web.json_response({"released": True})
 
     async def _control_drop(self, request: web.Request) -> web.Response:
         return web.json_response({"sessions": await self.drop()})

@@ -146,6 +146,29 @@ async def test_session_reconnect_loses_and_repeats_nothing() -> None:
             await until(lambda: len(heard.messages) == 41)
 
 
+async def test_events_on_the_old_connection_during_a_reconnect_are_kept() -> None:
+    async with running(TwitchStandIn()) as rig:
+        heard = Heard()
+        async with started(await rig.adapter(), heard):
+            moving = await rig.control("POST", "reconnect", {"hold_welcome": True})
+            assert moving["sessions"] == 2
+            # The new connections are open but not welcomed: Twitch still uses the old ones.
+            await until(lambda: len(rig.twitch.sessions) == 4)
+            for n in range(3):
+                said = await rig.control("POST", "say", {"user": f"v{n}", "text": f"!n {n}"})
+                assert said["delivered"] == 1
+            await until(lambda: len(heard.messages) == 3)  # the old socket is still read
+            for n in range(3, 6):
+                await rig.control("POST", "say", {"user": f"v{n}", "text": f"!n {n}"})
+            await rig.control("POST", "release")
+            await until(lambda: len(rig.twitch.sessions) == 2)
+            await until(lambda: len(heard.messages) >= 6)
+            assert [m.text for m in heard.messages] == [f"!n {n}" for n in range(6)]
+            assert rig.twitch.undelivered == []
+            await rig.control("POST", "say", {"user": "ana", "text": "sigo acá"})
+            await until(lambda: len(heard.messages) == 7)
+
+
 async def test_a_dropped_socket_reconnects_and_resubscribes() -> None:
     async with running(TwitchStandIn()) as rig:
         heard = Heard()
