@@ -67,6 +67,8 @@ def make_adapters(
                     f'pip install "vivo[{name}]"',
                 )
             )
+        except Exception as exc:  # the adapter's own refusal: a missing token file, say
+            problems.append(Problem(f"platforms.{name}", str(exc), _FIXES.get(name, "")))
     if problems:
         raise ConfigError(problems)
     return adapters
