@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench services clean
+.PHONY: demo test lint bench services screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Vivo needs Python 3.11 or newer"'
@@ -21,6 +21,7 @@ test: $(STAMP) services
 
 services:
 	@bash scripts/services.sh
+	@bash scripts/browser.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -31,6 +32,9 @@ bench: $(STAMP) services
 	$(BIN)/python benchmarks/flash_sale.py
 	$(BIN)/python benchmarks/twitch_rush.py
 	$(BIN)/python benchmarks/youtube_quota.py
+
+screenshots: $(STAMP) services
+	VIVO_SCREENSHOTS=docs/images $(BIN)/python -m pytest tests/browser -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -118,9 +118,8 @@ class Bot:
 
     async def start_services(self) -> Endpoints:
         """Everything but the chat platforms: web app, outboxes, expiry, reconciler."""
-        app = build_app(
-            self.store, self.provider, self.recorder, self.overlay, inbox=self.notifications
-        )
+        pages = (self.overlay, BuyPage(self.store, self.links, self.config.settings, self.messages))
+        app = build_app(self.store, self.provider, self.recorder, pages, inbox=self.notifications)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.web.host, self.web_port)

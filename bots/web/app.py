@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from typing import Protocol
 
 from aiohttp import web
 
 from bots.notifications import NotificationInbox
-from collections.abc import Sequence
-from typing import Protocol
-
 from bots.payments import PaymentRecorder
 from commerce.errors import OrderNotFound
 from commerce.payments.base import InvalidSignature, PaymentProvider
@@ -29,11 +28,17 @@ RECORDER = web.AppKey("recorder", PaymentRecorder)
 INBOX = web.AppKey("inbox", NotificationInbox)
 
 
+class Page(Protocol):
+    """More routes on the same app: the overlay, the QR code's checkout page."""
+
+    def setup(self, app: web.Application) -> None: ...
+
+
 def build_app(
     store: Store,
     provider: PaymentProvider,
     recorder: PaymentRecorder,
-    overlay: Overlay | None = None,
+    pages: Sequence[Page] = (),
     *,
     inbox: NotificationInbox | None = None,
 ) -> web.Application:

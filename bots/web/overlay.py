@@ -36,6 +36,7 @@ from commerce.views import OrderView, ProductView, TipView
 log = logging.getLogger(__name__)
 
 KEEPALIVE_SECONDS = 15.0
+CHECK_SECONDS = 1.0  # how often an idle stream looks for a browser that went away
 RETRY_MS = 2000  # how soon EventSource reconnects after the stream drops
 HISTORY = 50  # alerts kept for reconnecting overlays
 STATIC_FILES = {
@@ -53,7 +54,7 @@ class Goal:
 
 @dataclass(frozen=True, slots=True)
 class _Message:
-    kind: str  # "state" (recompute and send the state) or "alert"
+    kind: str  # "state" (recompute and send the state), "alert", or "close" (shutting down)
     alert: dict[str, Any] | None = None
 
 
@@ -220,6 +221,11 @@ class Overlay:
         app.router.add_get("/overlay/events", self._events)
         app.router.add_get("/overlay/state", self._state)
         app.router.add_get("/overlay/static/{name}", self._static)
+        app.on_shutdown.append(self._close_streams)
+
+    async def _close_streams(self, app: web.Application) -> None:
+        """End every open stream, so stopping the web app does not wait for them."""
+        self._broadcast(_Message("close"))
 
     async def _page(self, request: web.Request) -> web.Response:
         return web.Response(text=_static_text("overlay.html"), content_type="text/html")
@@ -251,12 +257,19 @@ class Overlay:
             last = request.headers.get("Last-Event-ID") or request.query.get("last")
             for alert in self._missed(last):
                 await response.write(_sse("alert", alert, alert["id"]))
-            while True:
+            idle = 0.0
+            while _open(request):
                 try:
-                    message = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                    message = await asyncio.wait_for(queue.get(), CHECK_SECONDS)
                 except TimeoutError:
-                    await response.write(b": keepalive\n\n")
+                    idle += CHECK_SECONDS
+                    if idle >= KEEPALIVE_SECONDS:
+                        await response.write(b": keepalive\n\n")
+                        idle = 0.0
                     continue
+                idle = 0.0
+                if message.kind == "close":
+                    break
                 if message.kind == "alert" and message.alert is not None:
                     await response.write(_sse("alert", message.alert, message.alert["id"]))
                 else:
@@ -277,6 +290,11 @@ class Overlay:
         return [a for a in self.alerts if a["id"] > seen]
 
 
+def _open(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is not None and not transport.is_closing()
+
+
 def _sse(event: str, data: object, event_id: int | None = None) -> bytes:
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
@@ -285,7 +303,9 @@ def _sse(event: str, data: object, event_id: int | None = None) -> bytes:
 @lru_cache(maxsize=64)
 def qr_svg(url: str) -> str:
     """An inline SVG QR code for `url`, made locally (no QR web service sees the stream)."""
-    return str(segno.make(url, error="m").svg_inline(scale=8, border=2, dark="#111", light="#fff"))
+    return str(
+        segno.make(url, error="m").svg_inline(border=2, dark="#111", light="#fff", omitsize=True)
+    )
 
 
 @lru_cache(maxsize=8)

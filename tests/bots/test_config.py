@@ -144,3 +144,21 @@ def test_message_overrides_are_kept() -> None:
     raw["messages"] = {"es": {"order_paid_thanks": "¡Gracias {name}!"}}
     config = parse_config(raw, ENV)
     assert config.messages["es"]["order_paid_thanks"] == "¡Gracias {name}!"
+
+
+def test_signature_tolerance_reaches_the_provider() -> None:
+    from datetime import timedelta
+
+    from bots.launch import make_provider
+
+    default = parse_config(example(), ENV)
+    assert default.mercadopago is not None
+    assert default.mercadopago.signature_tolerance_seconds == 300
+    raw = example()
+    raw["payments"]["mercadopago"]["signature_tolerance_seconds"] = 60
+    provider = make_provider(parse_config(raw, ENV))
+    assert provider._tolerance == timedelta(seconds=60)
+    raw["payments"]["mercadopago"]["signature_tolerance_seconds"] = 0
+    assert make_provider(parse_config(raw, ENV))._tolerance is None
+    raw["payments"]["mercadopago"]["signature_tolerance_seconds"] = -5
+    assert "payments.mercadopago.signature_tolerance_seconds" in problems(raw)

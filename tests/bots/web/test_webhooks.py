@@ -1,4 +1,5 @@
-"""/webhooks/mercadopago end to end: the stand-in pays and notifies, the bot verifies and records.
+"""/webhooks/mercadopago end to end: the stand-in pays and notifies, the bot verifies,
+persists and acknowledges, then fetches the payment from the API and records it.
 
 A forged, replayed or mismatched notification is shown to change nothing.
 """
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,13 +21,16 @@ import pytest
 from aiohttp import web
 
 from bots.events import Event, EventBus, OrderPaid
+from bots.notifications import NotificationInbox
 from bots.payments import PaymentRecorder
+from bots.retry import Backoff
 from bots.web.app import build_app
 from commerce.payments.base import LinkItem, LinkRequest
 from commerce.payments.mercadopago import MercadoPagoProvider
 from commerce.store import Store
 from commerce.views import LineRequest, OrderStatus, OrderView, ProductSpec, ViewerRef
 from sandbox.app import Sandbox, SandboxConfig
+from sandbox.mercadopago import sign_notification
 
 SECRET = "webhook-test-secret"
 TOKEN = "TEST-webhook-token"
@@ -37,6 +43,8 @@ class Rig:
     provider: MercadoPagoProvider
     web_url: str
     events: list[Event]
+    inbox: NotificationInbox
+    runner: web.AppRunner
 
 
 @pytest.fixture
@@ -56,7 +64,15 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         events.append(event)
 
     bus.subscribe(listen)
-    runner = web.AppRunner(build_app(store, provider, PaymentRecorder(store, provider, bus)))
+    recorder = PaymentRecorder(store, provider, bus)
+    inbox = NotificationInbox(
+        store,
+        provider,
+        recorder,
+        fetch_backoff=Backoff(attempts=2, first=0.01),
+        idle_backoff=Backoff(attempts=1, first=0.05, max_delay=0.2),
+    )
+    runner = web.AppRunner(build_app(store, provider, recorder, inbox=inbox))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -64,7 +80,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
     web_url = f"http://127.0.0.1:{port}"
     sandbox.mercadopago.webhook_url = f"{web_url}/webhooks/mercadopago"
     try:
-        yield Rig(store, sandbox, provider, web_url, events)
+        yield Rig(store, sandbox, provider, web_url, events, inbox, runner)
     finally:
         await runner.cleanup()
         await sandbox.stop()
@@ -99,7 +115,18 @@ async def pay(rig: Rig, body: dict[str, object]) -> dict[str, object]:
         assert resp.status < 300, await resp.text()
         data: dict[str, object] = await resp.json()
     await rig.sandbox.mercadopago.drain()
+    await settle(rig)
     return data
+
+
+async def settle(rig: Rig, rounds: int = 400) -> None:
+    """Until every acknowledged notification has been processed (the inbox works after 200)."""
+    for _ in range(rounds):
+        left = await asyncio.to_thread(rig.store.unprocessed_notifications)
+        if not left and not rig.inbox.busy:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"notifications still unprocessed: {left}")
 
 
 async def test_signed_webhook_marks_the_order_paid_once(rig: Rig) -> None:
@@ -120,7 +147,9 @@ async def test_signed_webhook_marks_the_order_paid_once(rig: Rig) -> None:
             headers=last["headers"],
         )
         assert resp.status == 200
-        assert (await resp.json())["outcome"] == "duplicate"
+        row = (await resp.json())["received"]
+    await settle(rig)
+    assert rig.store.get_notification(row).outcome == "duplicate"
     assert len(rig.events) == 1
     assert rig.store.get_product("TAZA").available == 2
 
@@ -170,3 +199,148 @@ async def test_rejected_payment_leaves_the_order_pending(rig: Rig) -> None:
     await pay(rig, {"preference_id": order.preference_id, "status": "rejected"})
     assert rig.store.get_order(order.code).status is OrderStatus.PENDING
     assert rig.events == []
+
+
+def signed_headers(
+    data_id: str, *, secret: str = SECRET, age: timedelta = timedelta(0)
+) -> dict[str, str]:
+    """Headers the way MercadoPago signs them, built by the stand-in's own implementation."""
+    request_id = str(uuid.uuid4())
+    ts = str(int((time.time() - age.total_seconds()) * 1000))
+    return {
+        "x-signature": sign_notification(secret, data_id, request_id, ts),
+        "x-request-id": request_id,
+    }
+
+
+async def post_hook(
+    rig: Rig, params: dict[str, str], body: object, headers: dict[str, str]
+) -> tuple[int, dict[str, object]]:
+    async with aiohttp.ClientSession() as http:
+        resp = await http.post(
+            f"{rig.web_url}/webhooks/mercadopago",
+            params=params,
+            data=json.dumps(body),
+            headers=headers,
+        )
+        return resp.status, await resp.json()
+
+
+async def test_acknowledged_notification_survives_an_api_outage(rig: Rig) -> None:
+    order = await reserve_with_link(rig)
+    rig.sandbox.mercadopago.set_faults(error_rate=1.0)  # the API is down; webhooks still go
+    async with aiohttp.ClientSession() as http:
+        resp = await http.post(
+            f"{rig.sandbox.url}/_sandbox/mercadopago/pay",
+            json={"preference_id": order.preference_id},
+        )
+        assert resp.status == 201
+    await rig.sandbox.mercadopago.drain()
+    assert [d["status"] for d in rig.sandbox.mercadopago.deliveries] == [200]  # acknowledged
+    for _ in range(200):
+        [row] = await asyncio.to_thread(rig.store.unprocessed_notifications)
+        if row.attempts >= 2:
+            break
+        await asyncio.sleep(0.02)
+    assert row.attempts >= 2 and row.processed_at is None
+    assert rig.store.get_order(order.code).status is OrderStatus.PENDING
+
+    rig.sandbox.mercadopago.set_faults(error_rate=0.0)  # it comes back: nothing was lost
+    await settle(rig)
+    assert rig.store.get_order(order.code).status is OrderStatus.PAID
+    assert rig.store.get_notification(row.id).outcome == "order_paid"
+    assert [type(e) for e in rig.events] == [OrderPaid]
+
+
+async def test_a_restarted_app_resumes_what_was_acknowledged(rig: Rig) -> None:
+    order = await reserve_with_link(rig)
+    await rig.inbox.stop()  # the process dies right after answering 200
+    async with aiohttp.ClientSession() as http:
+        resp = await http.post(
+            f"{rig.sandbox.url}/_sandbox/mercadopago/pay",
+            json={"preference_id": order.preference_id},
+        )
+        assert resp.status == 201
+    await rig.sandbox.mercadopago.drain()
+    [row] = rig.store.unprocessed_notifications()
+    assert rig.store.get_order(order.code).status is OrderStatus.PENDING
+
+    bus = EventBus()
+    recorder = PaymentRecorder(rig.store, rig.provider, bus)
+    fresh = NotificationInbox(rig.store, rig.provider, recorder)
+    runner = web.AppRunner(build_app(rig.store, rig.provider, recorder, inbox=fresh))
+    await runner.setup()  # start-up drains the table
+    try:
+        rig.inbox = fresh
+        await settle(rig)
+    finally:
+        await runner.cleanup()
+    assert rig.store.get_order(order.code).status is OrderStatus.PAID
+    assert rig.store.get_notification(row.id).outcome == "order_paid"
+
+
+async def test_other_topics_are_answered_and_dropped(rig: Rig) -> None:
+    body = {"type": "merchant_order", "action": "merchant_order.updated", "data": {"id": "77"}}
+    status, answer = await post_hook(
+        rig, {"data.id": "77", "type": "merchant_order"}, body, signed_headers("77")
+    )
+    assert (status, answer) == (200, {"ignored": "merchant_order"})
+    status, answer = await post_hook(rig, {"topic": "merchant_order", "id": "77"}, {}, {})
+    assert (status, answer) == (200, {"ignored": "merchant_order"})
+    assert rig.store.unprocessed_notifications() == []
+
+
+async def test_legacy_ipn_is_only_a_hint_to_ask_the_api(rig: Rig) -> None:
+    order = await reserve_with_link(rig)
+    rig.sandbox.mercadopago.webhook_url = None
+    payment = await pay(rig, {"preference_id": order.preference_id, "status": "rejected"})
+    # An unsigned IPN claiming approval: stored, but only the API's answer counts.
+    lie = {"topic": "payment", "status": "approved", "transaction_amount": 8500}
+    status, answer = await post_hook(rig, {"topic": "payment", "id": str(payment["id"])}, lie, {})
+    assert status == 200
+    await settle(rig)
+    assert rig.store.get_notification(int(str(answer["received"]))).outcome == "not_paid"
+    # An id MercadoPago does not know: fetched once, refused, never retried.
+    status, answer = await post_hook(rig, {"topic": "payment", "id": "999"}, lie, {})
+    await settle(rig)
+    assert rig.store.get_notification(int(str(answer["received"]))).outcome == "rejected"
+    assert rig.store.get_order(order.code).status is OrderStatus.PENDING
+    assert rig.events == []
+
+
+async def test_a_replayed_delivery_with_an_old_timestamp_is_refused(rig: Rig) -> None:
+    order = await reserve_with_link(rig)
+    rig.sandbox.mercadopago.webhook_url = None
+    payment = await pay(rig, {"preference_id": order.preference_id, "status": "approved"})
+    data_id = str(payment["id"])
+    body = {"type": "payment", "action": "payment.created", "data": {"id": data_id}}
+    params = {"data.id": data_id, "type": "payment"}
+    stale = signed_headers(data_id, age=timedelta(minutes=6))
+    assert (await post_hook(rig, params, body, stale))[0] == 401
+    wrong = signed_headers(data_id, secret="guessed")
+    assert (await post_hook(rig, params, body, wrong))[0] == 401
+    other = signed_headers("1")  # a valid signature over another id
+    assert (await post_hook(rig, params, body, other))[0] == 401
+    assert rig.store.unprocessed_notifications() == []
+    assert rig.store.get_order(order.code).status is OrderStatus.PENDING
+    assert (await post_hook(rig, params, body, signed_headers(data_id)))[0] == 200
+    await settle(rig)
+    assert rig.store.get_order(order.code).status is OrderStatus.PAID
+
+
+async def test_refund_news_before_the_approval_ends_refunded(rig: Rig) -> None:
+    order = await reserve_with_link(rig)
+    mp = rig.sandbox.mercadopago
+    mp.set_faults(reorder_webhooks=True, reorder_window_ms=100, duplicate_webhooks=True, seed=3)
+    paid = mp.pay(mp.preferences[str(order.preference_id)])
+    async with aiohttp.ClientSession() as http:
+        resp = await http.post(
+            f"{rig.sandbox.url}/_sandbox/mercadopago/payments/{paid['id']}/status",
+            json={"status": "refunded"},
+        )
+        assert resp.status == 200
+    await mp.drain()
+    await settle(rig)
+    assert rig.store.get_order(order.code).status is OrderStatus.REFUNDED
+    assert rig.store.get_product("TAZA").available == 3
+    assert len(mp.deliveries) == 4
