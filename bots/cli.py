@@ -349,8 +349,11 @@ def _orders_refund(args: argparse.Namespace) -> int:
     except (RefundProblem, PaymentError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    money = format_money(Money(result.refunded, result.order.total.currency), locale)
-    print(f"refunded {money} of payment {result.payment_id} ({result.provider_status})")
+    if amount is not None and result.refunded == amount:
+        money = format_money(Money(result.refunded, result.order.total.currency), locale)
+        print(f"refunded {money} of payment {result.payment_id} ({result.provider_status})")
+    else:
+        print(f"refunded payment {result.payment_id} in full ({result.provider_status})")
     _print_order(result.order, locale)
     return 0
 

@@ -84,24 +84,41 @@ class NotificationInbox:
     # -- processing --------------------------------------------------------------------
 
     async def drain_once(self) -> tuple[int, int]:
-        """Process what is waiting now; returns (rows processed, rows left for later)."""
+        """Process what is waiting now; returns (rows processed, rows left for later).
+
+        Rows are marked processed in one transaction at the end: a crash before that only
+        means recording them again, which changes nothing.
+        """
         rows = await asyncio.to_thread(self.store.unprocessed_notifications, self.batch)
         groups: dict[str, list[NotificationView]] = defaultdict(list)
         for row in rows:
             groups[row.resource_id].append(row)
         gate = asyncio.Semaphore(self.concurrency)
 
-        async def one(resource_id: str, group: list[NotificationView]) -> bool:
+        async def one(resource_id: str, group: list[NotificationView]) -> str | None:
             async with gate:
                 return await self._process(resource_id, group)
 
         results = await asyncio.gather(*(one(rid, group) for rid, group in groups.items()))
-        done = sum(len(g) for ok, g in zip(results, groups.values(), strict=True) if ok)
-        return done, len(rows) - done
+        finished: dict[str, list[int]] = defaultdict(list)
+        failed: list[int] = []
+        for outcome, group in zip(results, groups.values(), strict=True):
+            ids = [row.id for row in group]
+            if outcome is None:
+                failed.extend(ids)
+            else:
+                finished[outcome].extend(ids)
+        await asyncio.to_thread(self._settle, finished, failed)
+        return len(rows) - len(failed), len(failed)
 
-    async def _process(self, payment_id: str, rows: Sequence[NotificationView]) -> bool:
-        """One fetch for every waiting notification about the same payment (duplicates)."""
-        ids = [row.id for row in rows]
+    def _settle(self, finished: dict[str, list[int]], failed: list[int]) -> None:
+        for outcome, ids in finished.items():
+            self.store.finish_notifications(ids, outcome)
+        self.store.notifications_failed(failed, "provider unavailable")
+
+    async def _process(self, payment_id: str, rows: Sequence[NotificationView]) -> str | None:
+        """One fetch for every waiting notification about the same payment (duplicates);
+        returns the outcome to mark them with, or None to try again later."""
         try:
             report = await retry_async(
                 lambda: self.provider.fetch_payment(payment_id),
@@ -111,15 +128,12 @@ class NotificationInbox:
         except ProviderRejected as exc:
             # Unknown to the API (a forged or foreign id): nothing to record, ever.
             log.warning("notification for payment %s dropped: %s", payment_id, exc)
-            await asyncio.to_thread(self.store.finish_notifications, ids, "rejected")
-            return True
+            return "rejected"
         except ProviderUnavailable as exc:
             log.warning("payment %s not fetched yet (%s); will retry", payment_id, exc)
-            await asyncio.to_thread(self.store.notifications_failed, ids, str(exc))
-            return False
+            return None
         outcome = await self.recorder.record(report)
-        await asyncio.to_thread(self.store.finish_notifications, ids, outcome.kind.value)
-        return True
+        return outcome.kind.value
 
     async def run(self) -> None:
         """Drain forever: at once on start-up (resuming), then whenever a webhook wakes us."""

@@ -23,6 +23,13 @@ from commerce.views import AwaitingPayment, OutcomeKind, PaymentOutcome, Payment
 log = logging.getLogger(__name__)
 
 SEARCH_BACKOFF = Backoff(attempts=3, first=0.25, max_delay=2.0)
+# Outcomes that left the store as it was (mismatches are logged by the recorder).
+_UNCHANGED = (
+    OutcomeKind.DUPLICATE,
+    OutcomeKind.NOT_PAID,
+    OutcomeKind.MISMATCH,
+    OutcomeKind.UNKNOWN_REFERENCE,
+)
 
 
 class PaymentRecorder:
@@ -122,8 +129,10 @@ class Reconciler:
         policy: PollPolicy | None = None,
         backoff: Backoff = SEARCH_BACKOFF,
         max_interval: float = 60.0,
+        concurrency: int = 4,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.concurrency = concurrency
         self.store = store
         self.provider = provider
         self.recorder = recorder
@@ -160,8 +169,14 @@ class Reconciler:
 
     async def _poll(self, references: list[str]) -> list[PaymentOutcome]:
         outcomes: list[PaymentOutcome] = []
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def search(reference: str) -> list[PaymentReport]:
+            async with gate:
+                return await self._search(reference)
+
         results = await asyncio.gather(
-            *(self._search(reference) for reference in references), return_exceptions=True
+            *(search(reference) for reference in references), return_exceptions=True
         )
         failure: BaseException | None = None
         for reference, result in zip(references, results, strict=True):
@@ -171,7 +186,7 @@ class Reconciler:
                 continue
             for report in result:
                 outcome = await self.recorder.record(report)
-                if outcome.kind not in (OutcomeKind.DUPLICATE, OutcomeKind.NOT_PAID):
+                if outcome.kind not in _UNCHANGED:
                     outcomes.append(outcome)
         if failure is not None:
             raise failure

@@ -32,7 +32,7 @@ class RefundProblem(Exception):
 class RefundResult:
     order: OrderView
     payment_id: str
-    refunded: Decimal  # what this call gave back
+    refunded: Decimal  # the amount asked for, or the whole payment
     provider_status: str  # the payment's status at the provider afterwards
     outcome: PaymentOutcome
 

@@ -215,6 +215,31 @@ class Payment(SQLModel, table=True):
     updated_at: datetime = _when()
 
 
+class WebhookNotification(SQLModel, table=True):
+    """A provider notification, written before the webhook is acknowledged.
+
+    Providers stop retrying once answered, so the row is the only proof the notification
+    came: it stays unprocessed (processed_at NULL) until the payment it names has been
+    fetched from the API and recorded, across restarts. The body is kept for the record
+    only; nothing in it is trusted.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_pending", "processed_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    provider: str = Field(sa_column=Column(String(32), nullable=False))
+    topic: str = Field(sa_column=Column(String(64), nullable=False))
+    resource_id: str = Field(sa_column=Column(String(128), nullable=False))
+    verified: bool = False
+    raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime = _when()
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    processed_at: datetime | None = _when(nullable=True)
+    outcome: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+
+
 class ProcessedMessage(SQLModel, table=True):
     __tablename__ = "processed_messages"
     __table_args__ = (
@@ -245,6 +270,7 @@ ORDER_LINES: Table = OrderLine.__table__  # type: ignore[attr-defined]
 TIPS: Table = Tip.__table__  # type: ignore[attr-defined]
 PAYMENTS: Table = Payment.__table__  # type: ignore[attr-defined]
 PROCESSED_MESSAGES: Table = ProcessedMessage.__table__  # type: ignore[attr-defined]
+NOTIFICATIONS: Table = WebhookNotification.__table__  # type: ignore[attr-defined]
 STORE_STATE: Table = StoreState.__table__  # type: ignore[attr-defined]
 
 TABLES: tuple[Table, ...] = (
@@ -257,4 +283,5 @@ TABLES: tuple[Table, ...] = (
     PAYMENTS,
     PROCESSED_MESSAGES,
     STORE_STATE,
+    NOTIFICATIONS,
 )

@@ -181,3 +181,44 @@ class PaymentOutcome:
     order: OrderView | None = None
     tip: TipView | None = None
     detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentView:
+    """A provider payment as the store last recorded it, and what it did to its order or tip.
+
+    `effect` is "" (nothing), "paid", "refund_needed" (it must be given back) or "refunded".
+    """
+
+    provider: str
+    provider_payment_id: str
+    status: str
+    amount: Decimal
+    currency: str
+    reference: str | None
+    effect: str
+    mismatch: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitingPayment:
+    """An order or tip the reconciler should ask the provider about, with its age."""
+
+    code: str
+    kind: str  # "order" or "tip"
+    pending: bool  # False: expired (or cancelled) but a late payment must still be found
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationView:
+    id: int
+    provider: str
+    topic: str
+    resource_id: str
+    verified: bool
+    received_at: datetime
+    attempts: int
+    processed_at: datetime | None = None
+    outcome: str | None = None

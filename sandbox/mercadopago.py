@@ -107,10 +107,22 @@ def sign_notification(secret: str, data_id: str, request_id: str, ts: str) -> st
 
 @dataclass
 class Faults:
+    """What can go wrong, set through `POST /_sandbox/mercadopago/faults`.
+
+    `error_rate`: share of API calls answered 500. `latency_ms`: added to every API call.
+    `duplicate_webhooks`: every notification is sent twice. `webhook_delay_ms`: each
+    delivery waits this long first. `reorder_webhooks`: notifications are held for
+    `reorder_window_ms` and sent shuffled. `wrong_secret`: deliveries are signed with
+    another secret. `seed` makes the random choices reproducible.
+    """
+
     error_rate: float = 0.0
     latency_ms: int = 0
     duplicate_webhooks: bool = False
     wrong_secret: bool = False
+    webhook_delay_ms: int = 0
+    reorder_webhooks: bool = False
+    reorder_window_ms: int = 200
     seed: int | None = None
 
 
@@ -147,6 +159,7 @@ class MercadoPagoStandIn:
         self._refund_ids = itertools.count(2010000001)
         self._notification_ids = itertools.count(100000001)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._held: list[tuple[str, dict[str, Any]]] = []
         self._session: aiohttp.ClientSession | None = None
 
     # -- direct access for tests -------------------------------------------------------
@@ -428,13 +441,31 @@ class MercadoPagoStandIn:
         # A duplicate is the same notification sent again, as MercadoPago's retries are.
         copies = 2 if self.faults.duplicate_webhooks else 1
         for _ in range(copies):
-            task = asyncio.get_running_loop().create_task(self._deliver(url, body))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            if self.faults.reorder_webhooks:
+                if not self._held:
+                    self._spawn(self._release_held())
+                self._held.append((url, body))
+            else:
+                self._spawn(self._deliver(url, body))
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.get_running_loop().create_task(_run(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _release_held(self) -> None:
+        """Send what piled up during the window, shuffled: later news may arrive first."""
+        await asyncio.sleep(self.faults.reorder_window_ms / 1000)
+        held, self._held = self._held, []
+        self._rng.shuffle(held)
+        for url, body in held:
+            self._spawn(self._deliver(url, body))
 
     async def _deliver(self, url: str, body: dict[str, Any]) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession()
+        if self.faults.webhook_delay_ms > 0:
+            await asyncio.sleep(self.faults.webhook_delay_ms / 1000)
         payment_id = body["data"]["id"]
         target = URL(url).update_query({"data.id": payment_id, "type": "payment"})
         payload = json.dumps(body)
@@ -574,6 +605,9 @@ class MercadoPagoStandIn:
             latency_ms=int(body.get("latency_ms", self.faults.latency_ms)),
             duplicate_webhooks=bool(body.get("duplicate_webhooks", self.faults.duplicate_webhooks)),
             wrong_secret=bool(body.get("wrong_secret", self.faults.wrong_secret)),
+            webhook_delay_ms=int(body.get("webhook_delay_ms", self.faults.webhook_delay_ms)),
+            reorder_webhooks=bool(body.get("reorder_webhooks", self.faults.reorder_webhooks)),
+            reorder_window_ms=int(body.get("reorder_window_ms", self.faults.reorder_window_ms)),
             seed=body.get("seed", self.faults.seed),
         )
         return _json(asdict(self.faults))
@@ -586,6 +620,10 @@ class MercadoPagoStandIn:
 
 
 # -- module-level pieces ---------------------------------------------------------------
+
+
+async def _run(work: Awaitable[None]) -> None:
+    await work
 
 
 async def _read_json(request: web.Request) -> Any:

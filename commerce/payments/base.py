@@ -119,7 +119,9 @@ class PaymentProvider(Protocol):
 
     def search_by_reference(self, reference: str) -> list[PaymentReport]: ...
 
-    def refund(self, payment_id: str, amount: Decimal | None = None) -> PaymentReport: ...
+    def refund(
+        self, payment_id: str, amount: Decimal | None = None, *, idempotency_key: str | None = None
+    ) -> PaymentReport: ...
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
