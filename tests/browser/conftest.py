@@ -1,7 +1,8 @@
 """A real headless Chromium (Debian's `chromium` package) driven by Playwright.
 
 No downloaded browsers: Playwright only drives the system's Chromium, with a fresh profile
-and only loopback traffic. `make test` installs the package when it runs as root (scripts/browser.sh).
+and only loopback traffic. `make test` installs the package when it runs as root
+(scripts/browser.sh).
 """
 
 from __future__ import annotations
