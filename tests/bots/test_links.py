@@ -1,0 +1,187 @@
+"""Payment links through the real SDK and the stand-in, when MercadoPago is slow or down.
+
+The buyer hears "your link is on its way" at once, gets the link when the API recovers,
+and a retry never creates a second preference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from adapters.base import ChatMessage, ChatUser, Inbox, PlatformTip, Reply, SendLimits
+from bots.config import load_config
+from bots.events import Event, EventBus, LinkReady
+from bots.links import LinkPolicy, LinkService
+from bots.runtime import Bot
+from commerce.payments.mercadopago import MercadoPagoProvider
+from commerce.store import Store
+from commerce.views import LineRequest, OrderView, ProductSpec, ViewerRef
+from sandbox.app import Sandbox, SandboxConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "TEST-links"
+SECRET = "links-secret"
+FAST = LinkPolicy(wait_seconds=0.5, first_retry=0.05, max_retry=0.2)
+
+
+@dataclass
+class Rig:
+    store: Store
+    sandbox: Sandbox
+    provider: MercadoPagoProvider
+    links: LinkService
+    events: list[Event]
+
+    def preferences_for(self, code: str) -> list[dict[str, object]]:
+        return [
+            p
+            for p in self.sandbox.mercadopago.preferences.values()
+            if p.get("external_reference") == code
+        ]
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    store.migrate()
+    store.sync_catalog(
+        [ProductSpec(sku="TAZA", name="Taza", price=Decimal("8500"), currency="ARS", stock=5)]
+    )
+    sandbox = Sandbox(SandboxConfig(mp_webhook_secret=SECRET, mp_access_token=TOKEN))
+    await sandbox.start()
+    provider = MercadoPagoProvider(TOKEN, SECRET, endpoint=f"{sandbox.url}/mercadopago", timeout=5)
+    bus = EventBus()
+    events: list[Event] = []
+
+    async def listen(event: Event) -> None:
+        events.append(event)
+
+    bus.subscribe(listen)
+    links = LinkService(store, provider, bus, store_name="Test", policy=FAST)
+    try:
+        yield Rig(store, sandbox, provider, links, events)
+    finally:
+        await links.stop()
+        await sandbox.stop()
+        store.close()
+
+
+def reserve(rig: Rig) -> OrderView:
+    return rig.store.reserve(
+        ViewerRef("test", "ana", "ana"), "c", [LineRequest("TAZA", 1)], ttl=timedelta(minutes=15)
+    )
+
+
+async def until(check: object, timeout: float = 10) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not check():  # type: ignore[operator]
+        assert loop.time() < end, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_healthy_api_gives_the_checkout_link_at_once(rig: Rig) -> None:
+    order = reserve(rig)
+    url = await rig.links.for_order(order)
+    [preference] = rig.preferences_for(order.code)
+    assert url == preference["init_point"]
+    assert rig.store.get_order(order.code).payment_url == url
+    assert rig.events == []
+
+
+async def test_an_outage_delays_the_link_and_delivers_it_after_recovery(rig: Rig) -> None:
+    rig.sandbox.mercadopago.set_faults(error_rate=1.0, seed=7)
+    order = reserve(rig)
+    assert await rig.links.for_order(order) is None
+    await asyncio.sleep(0.3)  # a few retries fail meanwhile
+    assert rig.preferences_for(order.code) == []
+    assert rig.store.get_order(order.code).payment_url is None
+
+    rig.sandbox.mercadopago.set_faults(error_rate=0.0)
+    await until(lambda: rig.events)
+    [event] = rig.events
+    assert isinstance(event, LinkReady) and event.order is not None
+    assert event.order.code == order.code
+    [preference] = rig.preferences_for(order.code)
+    assert event.url == preference["init_point"]
+    assert rig.store.get_order(order.code).payment_url == event.url
+
+
+async def test_a_slow_api_never_makes_two_preferences(rig: Rig) -> None:
+    rig.sandbox.mercadopago.set_faults(latency_ms=1200)
+    order = reserve(rig)
+    assert await rig.links.for_order(order) is None  # gave up waiting after 0.5 s
+    await until(lambda: rig.events)
+    assert len(rig.preferences_for(order.code)) == 1
+    await asyncio.sleep(0.5)
+    assert len(rig.events) == 1 and len(rig.preferences_for(order.code)) == 1
+
+
+class Recorder:
+    """A chat platform that only records what the bot says."""
+
+    platform = "rec"
+    limits = SendLimits(max_length=500, messages=100, per_seconds=1)
+
+    def __init__(self) -> None:
+        self.sent: list[Reply] = []
+        self.inbox: Inbox | None = None
+
+    async def start(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+
+    async def send(self, reply: Reply) -> None:
+        self.sent.append(reply)
+
+    async def stop(self) -> None:
+        return None
+
+    async def say(self, user: str, text: str, n: int) -> None:
+        assert self.inbox is not None
+        message = ChatMessage("rec", f"m{n}", "chan", ChatUser("rec", user, user), text)
+        event: ChatMessage | PlatformTip = message
+        await self.inbox(event)
+
+
+async def test_the_bot_keeps_answering_while_links_wait(tmp_path: Path) -> None:
+    env = {"MP_ACCESS_TOKEN": TOKEN, "MP_WEBHOOK_SECRET": SECRET}
+    config = load_config(ROOT / "config.example.toml", env)
+    async with Sandbox(SandboxConfig(mp_webhook_secret=SECRET, mp_access_token=TOKEN)) as sandbox:
+        store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
+        store.migrate()
+        store.sync_catalog(list(config.products))
+        provider = MercadoPagoProvider(TOKEN, SECRET, endpoint=f"{sandbox.url}/mercadopago")
+        chat = Recorder()
+        bot = Bot(config, store, provider, [chat], web_port=0, poll_payments=False)
+        bot.links.policy = FAST
+        await bot.start()
+        try:
+            sandbox.mercadopago.set_faults(error_rate=1.0, seed=3)
+            await chat.say("ana", "!comprar taza", 1)
+            await chat.say("beto", "!tienda", 2)
+            await bot.outboxes["rec"].drain()
+            to_ana = [r.text for r in chat.sent if r.mention and r.mention.id == "ana"]
+            delayed = bot.messages.t("es", "link_delayed", name="ana")
+            assert delayed in to_ana
+            assert any(r.mention and r.mention.id == "beto" and "Taza" in r.text for r in chat.sent)
+            [order] = store.viewer_orders("rec", "ana")
+            assert order.payment_url is None
+
+            sandbox.mercadopago.set_faults(error_rate=0.0)
+            await until(lambda: any(r.private for r in chat.sent))
+            await bot.wait_idle(quiet=0.2)
+            url = store.get_order(order.code).payment_url
+            assert url is not None
+            links = [r for r in chat.sent if r.private and url in r.text]
+            assert len(links) == 1 and links[0].mention is not None
+            assert links[0].mention.id == "ana"
+        finally:
+            await bot.stop()
+            store.close()
