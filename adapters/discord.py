@@ -24,7 +24,7 @@ import discord.http
 import yarl
 from discord import app_commands
 
-from adapters.base import ChatMessage, ChatUser, Inbox, Reply, Role, SendLimits
+from adapters.base import ChatMessage, ChatUser, Inbox, Reply, Role, SendLimits, split_text
 
 log = logging.getLogger(__name__)
 
@@ -78,17 +78,7 @@ def slash_text(command: str, *values: object) -> str:
 
 def split_message(text: str, limit: int = MAX_LENGTH) -> list[str]:
     """Pieces of at most `limit` characters, cut at line or word breaks where possible."""
-    pieces: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = rest.rfind(" ", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    return [*pieces, rest] if rest else pieces
+    return split_text(text, limit)
 
 
 class _Seen:

@@ -46,7 +46,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from adapters.base import Button, ChatMessage, ChatUser, Inbox, Reply, Role, SendLimits
+from adapters.base import Button, ChatMessage, ChatUser, Inbox, Reply, Role, SendLimits, split_text
 
 log = logging.getLogger(__name__)
 
@@ -188,17 +188,7 @@ class Pacer:
 
 def split_message(text: str, limit: int = MAX_LENGTH) -> list[str]:
     """Telegram's 4,096-character cap, cut at a line or word break where there is one."""
-    pieces: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = rest.rfind(" ", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    return [*pieces, rest] if rest else pieces
+    return split_text(text, limit)
 
 
 def _utf16(text: str) -> int:

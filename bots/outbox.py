@@ -16,28 +16,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 
-from adapters.base import Adapter, Reply, SendLimits
+from adapters.base import Adapter, Reply, SendLimits, split_text
 
 log = logging.getLogger(__name__)
-
-
-def split_text(text: str, limit: int) -> list[str]:
-    """Cut text into pieces of at most `limit` characters, preferring line and word breaks."""
-    if limit < 1:
-        raise ValueError("limit must be positive")
-    pieces: list[str] = []
-    rest = text.strip()
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = rest.rfind(" ", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        pieces.append(rest)
-    return pieces or [""]
 
 
 class RateWindow:
@@ -77,7 +58,7 @@ class Outbox:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def put(self, reply: Reply) -> None:
-        for piece in split_text(reply.text, self._room(reply)):
+        for piece in split_text(reply.text, self._room(reply)) or [""]:
             await self._queue.put(
                 (int(reply.priority), next(self._seq), replace(reply, text=piece))
             )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from adapters.base import ChatUser, Inbox, Priority, Reply, SendLimits
-from bots.outbox import Outbox, RateWindow, split_text
+from adapters.base import ChatUser, Inbox, Priority, Reply, SendLimits, split_text
+from bots.outbox import Outbox, RateWindow
 
 
 class Recorder:
