@@ -255,7 +255,7 @@ def parse_config(
             'write public_url = "https://…" or leave it empty to poll',
         )
 
-    mercadopago = _payments(r)
+    mercadopago = _payments(r, needs_secret=web.public_url is not None)
     products = _products(r, raw.get("products", []), currency)
     platforms = {name: _platform(r, name) for name in PLATFORMS}
     for name in r.section("platforms"):
@@ -304,7 +304,9 @@ def _anchor_sqlite(url: str, base: Path) -> str:
     return url
 
 
-def _payments(r: _Reader) -> MercadoPagoConfig | None:
+def _payments(r: _Reader, *, needs_secret: bool) -> MercadoPagoConfig | None:
+    """MercadoPago's settings. The webhook secret matters only where webhooks can arrive:
+    at home (no public URL) payments are polled, so an unset secret is no error there."""
     provider = r.string("payments", "provider", "mercadopago")
     if provider != "mercadopago":
         r.problem(
@@ -328,7 +330,17 @@ def _payments(r: _Reader) -> MercadoPagoConfig | None:
                 'write access_token = "env:MP_ACCESS_TOKEN" and export it',
             )
         return None
-    secret = r.string("payments.mercadopago", "webhook_secret")
+    raw_secret = section.get("webhook_secret")
+    if not needs_secret and isinstance(raw_secret, str) and raw_secret.startswith("env:"):
+        secret = r.env.get(raw_secret[4:]) or None
+    else:
+        secret = r.string("payments.mercadopago", "webhook_secret")
+        if needs_secret and not secret and "webhook_secret" not in section:
+            r.problem(
+                "payments.mercadopago.webhook_secret",
+                "is needed to check MercadoPago's notifications at web.public_url",
+                'write webhook_secret = "env:MP_WEBHOOK_SECRET" (Tus integraciones > Webhooks)',
+            )
     endpoint = r.string("payments.mercadopago", "endpoint")
     tolerance = r.integer("payments.mercadopago", "signature_tolerance_seconds", 300, minimum=0)
     return MercadoPagoConfig(

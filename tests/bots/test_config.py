@@ -162,3 +162,16 @@ def test_signature_tolerance_reaches_the_provider() -> None:
     assert make_provider(parse_config(raw, ENV))._tolerance is None
     raw["payments"]["mercadopago"]["signature_tolerance_seconds"] = -5
     assert "payments.mercadopago.signature_tolerance_seconds" in problems(raw)
+
+
+def test_webhook_secret_is_optional_when_payments_are_polled() -> None:
+    config = parse_config(example(), {"MP_ACCESS_TOKEN": "TEST-token"})
+    assert config.mercadopago is not None
+    assert config.mercadopago.webhook_secret is None
+
+
+def test_webhook_secret_is_required_with_a_public_url() -> None:
+    raw = example()
+    raw["web"]["public_url"] = "https://tienda.example.com"
+    found = problems(raw, env={"MP_ACCESS_TOKEN": "TEST-token"})
+    assert "MP_WEBHOOK_SECRET" in found["payments.mercadopago.webhook_secret"]
