@@ -8,7 +8,6 @@ runs in production.
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -28,16 +27,10 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 
 async def run_demo(*, web_port: int = 0, sandbox_port: int = 0, config_path: Path = EXAMPLE) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="vivo-demo-"))
-    env = dict(os.environ, MP_ACCESS_TOKEN=DEMO_TOKEN, MP_WEBHOOK_SECRET=DEMO_SECRET)
-    config = load_config(config_path, env)
-
-    sandbox = Sandbox(SandboxConfig(mp_webhook_secret=DEMO_SECRET, mp_access_token=DEMO_TOKEN))
+    sandbox = new_sandbox()
     await sandbox.start(port=sandbox_port)
-    assert config.mercadopago is not None
     config = dataclasses.replace(
-        config,
-        database_url=f"sqlite:///{workdir / 'demo.db'}",
-        mercadopago=dataclasses.replace(config.mercadopago, endpoint=f"{sandbox.url}/mercadopago"),
+        sandbox_config(workdir, sandbox, config_path),
         # The console is the demo's own chat; the other platforms are built below, on the sandbox.
         platforms={"console": {"enabled": True}},
     )
@@ -66,6 +59,25 @@ async def run_demo(*, web_port: int = 0, sandbox_port: int = 0, config_path: Pat
     finally:
         await sandbox.stop()
     return 0
+
+
+def new_sandbox() -> Sandbox:
+    """A sandbox whose MercadoPago knows the demo's credentials."""
+    return Sandbox(SandboxConfig(mp_webhook_secret=DEMO_SECRET, mp_access_token=DEMO_TOKEN))
+
+
+def sandbox_config(workdir: Path, sandbox: Sandbox, path: Path = EXAMPLE) -> Config:
+    """The example config with the sandbox's credentials, a fresh store in `workdir` and the
+    MercadoPago stand-in as the API endpoint."""
+    env = {"MP_ACCESS_TOKEN": DEMO_TOKEN, "MP_WEBHOOK_SECRET": DEMO_SECRET}
+    config = load_config(path, env)
+    if config.mercadopago is None:
+        raise ValueError(f"{path} has no [payments.mercadopago] section")
+    return dataclasses.replace(
+        config,
+        database_url=f"sqlite:///{workdir / 'demo.db'}",
+        mercadopago=dataclasses.replace(config.mercadopago, endpoint=f"{sandbox.url}/mercadopago"),
+    )
 
 
 def sandbox_adapters(config: Config, store: Store, sandbox: Sandbox) -> list[Adapter]:

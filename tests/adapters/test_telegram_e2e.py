@@ -6,47 +6,27 @@ have never opened the bot), pays in the MercadoPago sandbox, and is thanked in t
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
 
 from adapters.telegram import TelegramAdapter
-from bots.config import load_config
-from bots.launch import make_provider, open_store
-from bots.runtime import Bot
+from bots.config import Config
+from bots.testing import Stage, open_stage, until
 from commerce.store import Store
 from commerce.views import OrderStatus
-from sandbox.app import Sandbox, SandboxConfig
-from sandbox.telegram import DEFAULT_TOKEN, TelegramStandIn
-
-ROOT = Path(__file__).resolve().parents[2]
-MP_TOKEN = "TEST-0000000000000000-telegram-e2e"
-MP_SECRET = "telegram-e2e-webhook-secret"
-DEADLINE = 20.0
-
-
-async def until(condition: Callable[[], Any]) -> Any:
-    async def check() -> Any:
-        while not (value := condition()):
-            await asyncio.sleep(0.02)
-        return value
-
-    return await asyncio.wait_for(check(), DEADLINE)
+from sandbox.app import Sandbox
+from sandbox.telegram import TelegramStandIn
 
 
 @dataclass
-class Stage:
-    telegram: TelegramStandIn
-    sandbox: Sandbox
-    bot: Bot
-    store: Store
+class TelegramStage(Stage):
+    @property
+    def telegram(self) -> TelegramStandIn:
+        return self.sandbox.telegram
 
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         return [
@@ -55,49 +35,21 @@ class Stage:
             if e["method"] == "sendMessage" and (chat_id is None or e["chat_id"] == chat_id)
         ]
 
-    async def pay(self, code: str) -> None:
-        url = f"{self.sandbox.url}/_sandbox/mercadopago/pay"
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(url, json={"external_reference": code, "status": "approved"}) as resp,
-        ):
-            assert resp.status < 300, await resp.text()
+
+def telegram(config: Config, store: Store, sandbox: Sandbox) -> list[TelegramAdapter]:
+    endpoint = f"{sandbox.url}/telegram"
+    return [TelegramAdapter(sandbox.telegram.token, endpoint=endpoint, poll_timeout=1.0)]
 
 
 @pytest.fixture
-async def stage(tmp_path: Path) -> AsyncIterator[Stage]:
-    telegram = TelegramStandIn()
-    app = web.Application()
-    telegram.setup(app)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    endpoint = f"http://127.0.0.1:{runner.addresses[0][1]}/telegram"
-
-    sandbox = Sandbox(SandboxConfig(mp_webhook_secret=MP_SECRET, mp_access_token=MP_TOKEN))
-    await sandbox.start()
-    env = {"MP_ACCESS_TOKEN": MP_TOKEN, "MP_WEBHOOK_SECRET": MP_SECRET}
-    config = load_config(ROOT / "config.example.toml", env)
-    assert config.mercadopago is not None
-    config = dataclasses.replace(
-        config,
-        database_url=f"sqlite:///{tmp_path / 'vivo.db'}",
-        mercadopago=dataclasses.replace(config.mercadopago, endpoint=f"{sandbox.url}/mercadopago"),
-    )
-    store = open_store(config)
-    adapter = TelegramAdapter(DEFAULT_TOKEN, endpoint=endpoint, poll_timeout=1.0)
-    bot = Bot(config, store, make_provider(config), [adapter], poll_payments=True, web_port=0)
-    endpoints = await bot.start()
-    sandbox.config.mp_webhook_url = f"{endpoints.web_url}/webhooks/mercadopago"
-    yield Stage(telegram, sandbox, bot, store)
-    await bot.stop()
-    await sandbox.stop()
-    await telegram.close()
-    await runner.cleanup()
-    store.close()
+async def stage(tmp_path: Path) -> AsyncIterator[TelegramStage]:
+    async with open_stage(tmp_path, telegram) as whole:
+        yield TelegramStage(**vars(whole))
 
 
-async def test_group_purchase_through_a_deep_link_then_thanks_in_the_group(stage: Stage) -> None:
+async def test_group_purchase_through_a_deep_link_then_thanks_in_the_group(
+    stage: TelegramStage,
+) -> None:
     group = stage.telegram.group_id
     stage.telegram.say("ana", "/comprar remera M")
     ana = stage.telegram.user("ana")
@@ -121,7 +73,7 @@ async def test_group_purchase_through_a_deep_link_then_thanks_in_the_group(stage
     assert stage.store.viewer_orders("telegram", str(ana["id"]))[0].status is OrderStatus.PAID
 
 
-async def test_a_buyer_who_opened_the_bot_gets_the_link_privately(stage: Stage) -> None:
+async def test_a_buyer_who_opened_the_bot_gets_the_link_privately(stage: TelegramStage) -> None:
     group = stage.telegram.group_id
     stage.telegram.say("beto", "hola", chat="private")
     stage.telegram.say("beto", "/comprar remera L")
@@ -134,7 +86,7 @@ async def test_a_buyer_who_opened_the_bot_gets_the_link_privately(stage: Stage) 
 
 
 async def test_admin_only_command_is_refused_for_a_member_and_run_for_an_admin(
-    stage: Stage,
+    stage: TelegramStage,
 ) -> None:
     group = stage.telegram.group_id
     before = stage.store.get_product("REM-VIVO")
@@ -155,7 +107,7 @@ async def test_admin_only_command_is_refused_for_a_member_and_run_for_an_admin(
     )
 
 
-async def test_shop_buttons_place_an_order(stage: Stage) -> None:
+async def test_shop_buttons_place_an_order(stage: TelegramStage) -> None:
     group = stage.telegram.group_id
     stage.telegram.say("ana", "/tienda")
     catalog = await until(lambda: next((e for e in stage.sent(group) if "reply_markup" in e), None))

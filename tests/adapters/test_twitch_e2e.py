@@ -7,7 +7,6 @@ moderator-only command works for a moderator's badge and not for a viewer.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,26 +16,18 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bots.config import load_config
-from bots.launch import make_provider, open_store
-from bots.runtime import Bot
+from adapters.twitch import TwitchAdapter
+from bots.config import Config
+from bots.testing import Stage, open_stage, until
 from commerce.store import Store
 from commerce.views import OrderStatus
-from sandbox.app import Sandbox, SandboxConfig
-from sandbox.twitch import TwitchStandIn
-from tests.adapters.twitch_support import Rig, running, until
-
-ROOT = Path(__file__).resolve().parents[2]
-MP_TOKEN = "TEST-0000000000000000-twitch-e2e"
-MP_SECRET = "twitch-e2e-webhook-secret"
+from sandbox.app import Sandbox
+from tests.adapters.twitch_support import Rig
 
 
 @dataclass
-class Stage:
+class TwitchStage(Stage):
     rig: Rig
-    sandbox: Sandbox
-    bot: Bot
-    store: Store
 
     def said(self, *words: str) -> list[dict[str, Any]]:
         return [
@@ -45,42 +36,19 @@ class Stage:
             if m["is_sent"] and all(w.lower() in m["message"].lower() for w in words)
         ]
 
-    async def pay(self, code: str) -> None:
-        url = f"{self.sandbox.url}/_sandbox/mercadopago/pay"
-        body = {"external_reference": code, "status": "approved"}
-        async with aiohttp.ClientSession() as http, http.post(url, json=body) as resp:
-            assert resp.status < 300, await resp.text()
-
 
 @pytest.fixture
-async def stage(tmp_path: Path) -> AsyncIterator[Stage]:
-    async with running(TwitchStandIn(bot_is_moderator=True)) as rig:
-        sandbox = Sandbox(SandboxConfig(mp_webhook_secret=MP_SECRET, mp_access_token=MP_TOKEN))
-        await sandbox.start()
-        env = {"MP_ACCESS_TOKEN": MP_TOKEN, "MP_WEBHOOK_SECRET": MP_SECRET}
-        config = load_config(ROOT / "config.example.toml", env)
-        assert config.mercadopago is not None
-        config = dataclasses.replace(
-            config,
-            database_url=f"sqlite:///{tmp_path / 'vivo.db'}",
-            mercadopago=dataclasses.replace(
-                config.mercadopago, endpoint=f"{sandbox.url}/mercadopago"
-            ),
-        )
-        store = open_store(config)
-        adapter = await rig.adapter()
-        bot = Bot(config, store, make_provider(config), [adapter], poll_payments=True, web_port=0)
-        endpoints = await bot.start()
-        sandbox.config.mp_webhook_url = f"{endpoints.web_url}/webhooks/mercadopago"
-        try:
-            yield Stage(rig, sandbox, bot, store)
-        finally:
-            await bot.stop()
-            await sandbox.stop()
-            store.close()
+async def stage(tmp_path: Path) -> AsyncIterator[TwitchStage]:
+    async with aiohttp.ClientSession() as http:
+
+        async def twitch(config: Config, store: Store, sandbox: Sandbox) -> list[TwitchAdapter]:
+            return [await Rig(sandbox.twitch, sandbox.url, http).adapter()]
+
+        async with open_stage(tmp_path, twitch) as whole:
+            yield TwitchStage(**vars(whole), rig=Rig(whole.sandbox.twitch, whole.sandbox.url, http))
 
 
-async def test_a_purchase_end_to_end(stage: Stage) -> None:
+async def test_a_purchase_end_to_end(stage: TwitchStage) -> None:
     await stage.rig.control("POST", "say", {"user": "ana", "text": "!comprar remera M"})
     ana = stage.rig.twitch.user("ana")
     [order] = await until(lambda: stage.store.viewer_orders("twitch", ana.id))
@@ -95,7 +63,7 @@ async def test_a_purchase_end_to_end(stage: Stage) -> None:
     assert await stage.rig.violations() == []
 
 
-async def test_a_cheer_is_recorded_as_a_tip_with_its_message(stage: Stage) -> None:
+async def test_a_cheer_is_recorded_as_a_tip_with_its_message(stage: TwitchStage) -> None:
     await stage.rig.control(
         "POST", "cheer", {"user": "beto", "bits": 300, "message": "¡Aguante la tienda!"}
     )
@@ -106,7 +74,7 @@ async def test_a_cheer_is_recorded_as_a_tip_with_its_message(stage: Stage) -> No
     assert tip.viewer.user_id == stage.rig.twitch.user("beto").id
 
 
-async def test_a_moderator_only_command_follows_the_badge(stage: Stage) -> None:
+async def test_a_moderator_only_command_follows_the_badge(stage: TwitchStage) -> None:
     def medium() -> int:
         product = stage.store.get_product("REM-VIVO")
         return next(v.stock for v in product.variants if v.key == "talle=M")

@@ -8,88 +8,45 @@ only; the stream ending stops the adapter and nothing else.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from google.oauth2.credentials import Credentials
 
 from adapters.youtube import YouTubeAdapter
 from adapters.youtube_quota import QuotaPlanner
-from bots.config import load_config
-from bots.launch import make_provider, open_store
-from bots.runtime import Bot
+from bots.config import Config
+from bots.testing import DEADLINE, Stage, open_stage, until
 from commerce.store import Store
 from commerce.views import OrderStatus, TipSource
-from sandbox.app import Sandbox, SandboxConfig
+from sandbox.app import Sandbox
 from sandbox.youtube import YouTubeStandIn
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "ya29.youtube-e2e"
-MP_TOKEN = "TEST-0000000000000000-youtube-e2e"
-MP_SECRET = "youtube-e2e-webhook-secret"
-DEADLINE = 20.0
-
-
-async def until(condition: Callable[[], Any]) -> Any:
-    """The condition's first truthy value; the deadline only bounds a failing test."""
-
-    async def check() -> Any:
-        while not (value := condition()):
-            await asyncio.sleep(0.02)
-        return value
-
-    return await asyncio.wait_for(check(), DEADLINE)
 
 
 @dataclass
-class Stage:
-    youtube: YouTubeStandIn
-    adapter: YouTubeAdapter
-    sandbox: Sandbox
-    bot: Bot
-    store: Store
+class YouTubeStage(Stage):
+    @property
+    def youtube(self) -> YouTubeStandIn:
+        return self.sandbox.youtube
+
+    @property
+    def adapter(self) -> YouTubeAdapter:
+        adapter = self.bot.adapters["youtube"]
+        assert isinstance(adapter, YouTubeAdapter)
+        return adapter
 
     def sent(self) -> list[str]:
         return [m["text"] for m in self.youtube.sent]
 
-    async def pay(self, code: str) -> None:
-        url = f"{self.sandbox.url}/_sandbox/mercadopago/pay"
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(url, json={"external_reference": code, "status": "approved"}) as resp,
-        ):
-            assert resp.status < 300, await resp.text()
 
-
-@pytest.fixture
-async def stage(tmp_path: Path) -> AsyncIterator[Stage]:
-    youtube = YouTubeStandIn(access_token=TOKEN, polling_interval_ms=50)
-    app = web.Application()
-    youtube.setup(app)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    endpoint = f"http://127.0.0.1:{runner.addresses[0][1]}/youtube"
-
-    sandbox = Sandbox(SandboxConfig(mp_webhook_secret=MP_SECRET, mp_access_token=MP_TOKEN))
-    await sandbox.start()
-    env = {"MP_ACCESS_TOKEN": MP_TOKEN, "MP_WEBHOOK_SECRET": MP_SECRET}
-    config = load_config(ROOT / "config.example.toml", env)
-    assert config.mercadopago is not None
-    config = dataclasses.replace(
-        config,
-        database_url=f"sqlite:///{tmp_path / 'vivo.db'}",
-        mercadopago=dataclasses.replace(config.mercadopago, endpoint=f"{sandbox.url}/mercadopago"),
-    )
-    store = open_store(config)
+def youtube(config: Config, store: Store, sandbox: Sandbox) -> list[YouTubeAdapter]:
     planner = QuotaPlanner(
         stream_seconds=600,
         min_interval=0.05,
@@ -98,21 +55,19 @@ async def stage(tmp_path: Path) -> AsyncIterator[Stage]:
         reply_hold=0.3,
         announce_hold=0.1,
     )
-    adapter = YouTubeAdapter(
-        Credentials(token=TOKEN), endpoint=endpoint, planner=planner, send_gap=0.05
-    )
-    bot = Bot(config, store, make_provider(config), [adapter], poll_payments=True, web_port=0)
-    endpoints = await bot.start()
-    sandbox.mercadopago.webhook_url = f"{endpoints.web_url}/webhooks/mercadopago"
-    yield Stage(youtube, adapter, sandbox, bot, store)
-    await bot.stop()
-    await sandbox.stop()
-    await youtube.close()
-    await runner.cleanup()
-    store.close()
+    endpoint = f"{sandbox.url}/youtube"
+    credentials = Credentials(token=TOKEN)
+    return [YouTubeAdapter(credentials, endpoint=endpoint, planner=planner, send_gap=0.05)]
 
 
-async def test_a_purchase_end_to_end(stage: Stage) -> None:
+@pytest.fixture
+async def stage(tmp_path: Path) -> AsyncIterator[YouTubeStage]:
+    strict = YouTubeStandIn(access_token=TOKEN, polling_interval_ms=50)
+    async with open_stage(tmp_path, youtube, stand_ins=[strict]) as whole:
+        yield YouTubeStage(**vars(whole))
+
+
+async def test_a_purchase_end_to_end(stage: YouTubeStage) -> None:
     said = stage.youtube.say("ana", "!comprar remera M")
     ana = said["authorDetails"]["channelId"]
 
@@ -130,7 +85,7 @@ async def test_a_purchase_end_to_end(stage: Stage) -> None:
     assert stage.adapter.planner.spent == stage.youtube.spent  # the bot knows what it spent
 
 
-async def test_a_super_chat_is_recorded_as_a_tip_and_thanked(stage: Stage) -> None:
+async def test_a_super_chat_is_recorded_as_a_tip_and_thanked(stage: YouTubeStage) -> None:
     stage.youtube.superchat("beto", 5_000_000_000, "ARS", "¡Saludos!")
     thanks = await until(lambda: [t for t in stage.sent() if "beto" in t and "Gracias" in t])
     assert "¡Saludos!" in thanks[0]
@@ -142,7 +97,7 @@ async def test_a_super_chat_is_recorded_as_a_tip_and_thanked(stage: Stage) -> No
     assert tip.message == "¡Saludos!"
 
 
-async def test_stock_is_a_moderator_only_command(stage: Stage) -> None:
+async def test_stock_is_a_moderator_only_command(stage: YouTubeStage) -> None:
     stage.youtube.say("troll", "!stock taza 0")
     refusal = await until(lambda: [t for t in stage.sent() if "moderadores" in t])
     assert "@troll" in refusal[0]
@@ -152,7 +107,7 @@ async def test_stock_is_a_moderator_only_command(stage: Stage) -> None:
     assert taza.stock == 7
 
 
-async def test_the_stream_ending_stops_the_adapter_not_the_bot(stage: Stage) -> None:
+async def test_the_stream_ending_stops_the_adapter_not_the_bot(stage: YouTubeStage) -> None:
     stage.youtube.end()
     await asyncio.wait_for(stage.adapter.ended.wait(), DEADLINE)
     assert stage.adapter.end_reason == "liveChatEnded"

@@ -16,16 +16,14 @@ from pathlib import Path
 import pytest
 
 from adapters.base import ChatMessage, ChatUser, Inbox, PlatformTip, Reply, SendLimits
-from bots.config import load_config
 from bots.events import Event, EventBus, LinkReady
 from bots.links import LinkPolicy, LinkService
-from bots.runtime import Bot
+from bots.testing import open_stage, until
 from commerce.payments.mercadopago import MercadoPagoProvider
 from commerce.store import Store
 from commerce.views import LineRequest, OrderView, ProductSpec, ViewerRef
 from sandbox.app import Sandbox, SandboxConfig
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "TEST-links"
 SECRET = "links-secret"
 FAST = LinkPolicy(wait_seconds=0.5, first_retry=0.05, max_retry=0.2)
@@ -77,14 +75,6 @@ def reserve(rig: Rig) -> OrderView:
     return rig.store.reserve(
         ViewerRef("test", "ana", "ana"), "c", [LineRequest("TAZA", 1)], ttl=timedelta(minutes=15)
     )
-
-
-async def until(check: object, timeout: float = 10) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not check():  # type: ignore[operator]
-        assert loop.time() < end, "timed out"
-        await asyncio.sleep(0.02)
 
 
 async def test_a_healthy_api_gives_the_checkout_link_at_once(rig: Rig) -> None:
@@ -151,37 +141,26 @@ class Recorder:
 
 
 async def test_the_bot_keeps_answering_while_links_wait(tmp_path: Path) -> None:
-    env = {"MP_ACCESS_TOKEN": TOKEN, "MP_WEBHOOK_SECRET": SECRET}
-    config = load_config(ROOT / "config.example.toml", env)
-    async with Sandbox(SandboxConfig(mp_webhook_secret=SECRET, mp_access_token=TOKEN)) as sandbox:
-        store = Store(f"sqlite:///{tmp_path / 'bot.db'}")
-        store.migrate()
-        store.sync_catalog(list(config.products))
-        provider = MercadoPagoProvider(TOKEN, SECRET, endpoint=f"{sandbox.url}/mercadopago")
-        chat = Recorder()
-        bot = Bot(config, store, provider, [chat], web_port=0, poll_payments=False)
+    chat = Recorder()
+    async with open_stage(tmp_path, lambda *_: [chat], poll_payments=False) as stage:
+        bot, store, sandbox = stage.bot, stage.store, stage.sandbox
         bot.links.policy = FAST
-        await bot.start()
-        try:
-            sandbox.mercadopago.set_faults(error_rate=1.0, seed=3)
-            await chat.say("ana", "!comprar taza", 1)
-            await chat.say("beto", "!tienda", 2)
-            await bot.outboxes["rec"].drain()
-            to_ana = [r.text for r in chat.sent if r.mention and r.mention.id == "ana"]
-            delayed = bot.messages.t("es", "link_delayed", name="ana")
-            assert delayed in to_ana
-            assert any(r.mention and r.mention.id == "beto" and "Taza" in r.text for r in chat.sent)
-            [order] = store.viewer_orders("rec", "ana")
-            assert order.payment_url is None
+        sandbox.mercadopago.set_faults(error_rate=1.0, seed=3)
+        await chat.say("ana", "!comprar taza", 1)
+        await chat.say("beto", "!tienda", 2)
+        await bot.outboxes["rec"].drain()
+        to_ana = [r.text for r in chat.sent if r.mention and r.mention.id == "ana"]
+        delayed = bot.messages.t("es", "link_delayed", name="ana")
+        assert delayed in to_ana
+        assert any(r.mention and r.mention.id == "beto" and "Taza" in r.text for r in chat.sent)
+        [order] = store.viewer_orders("rec", "ana")
+        assert order.payment_url is None
 
-            sandbox.mercadopago.set_faults(error_rate=0.0)
-            await until(lambda: any(r.private for r in chat.sent))
-            await bot.wait_idle(quiet=0.2)
-            url = store.get_order(order.code).payment_url
-            assert url is not None
-            links = [r for r in chat.sent if r.private and url in r.text]
-            assert len(links) == 1 and links[0].mention is not None
-            assert links[0].mention.id == "ana"
-        finally:
-            await bot.stop()
-            store.close()
+        sandbox.mercadopago.set_faults(error_rate=0.0)
+        await until(lambda: any(r.private for r in chat.sent))
+        await bot.wait_idle(quiet=0.2)
+        url = store.get_order(order.code).payment_url
+        assert url is not None
+        links = [r for r in chat.sent if r.private and url in r.text]
+        assert len(links) == 1 and links[0].mention is not None
+        assert links[0].mention.id == "ana"

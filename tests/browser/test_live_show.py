@@ -9,62 +9,26 @@ screenshots the README shows.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.async_api import BrowserContext, Locator, Page, expect
 
-from bots.config import load_config
-from bots.demo import DEMO_SECRET, DEMO_TOKEN, sandbox_adapters
-from bots.launch import make_provider, open_store
-from bots.runtime import Bot
+from bots.demo import sandbox_adapters
+from bots.testing import Stage, open_stage
 from commerce.money import Money
-from commerce.store import Store
-from sandbox.app import Sandbox, SandboxConfig
 
-ROOT = Path(__file__).resolve().parents[2]
 WAIT_MS = 20_000  # how long a browser expectation may wait for the bot (not asserted on)
 
 
-@dataclass
-class Show:
-    sandbox: Sandbox
-    bot: Bot
-    store: Store
-    web_url: str
-
-
 @pytest.fixture
-async def show(tmp_path: Path) -> AsyncIterator[Show]:
-    env = {"MP_ACCESS_TOKEN": DEMO_TOKEN, "MP_WEBHOOK_SECRET": DEMO_SECRET}
-    config = load_config(ROOT / "config.example.toml", env)
-    sandbox = Sandbox(SandboxConfig(mp_webhook_secret=DEMO_SECRET, mp_access_token=DEMO_TOKEN))
-    await sandbox.start()
-    assert config.mercadopago is not None
-    config = dataclasses.replace(
-        config,
-        database_url=f"sqlite:///{tmp_path / 'vivo.db'}",
-        mercadopago=dataclasses.replace(config.mercadopago, endpoint=f"{sandbox.url}/mercadopago"),
-        platforms={},
-    )
-    store = open_store(config)
-    adapters = sandbox_adapters(config, store, sandbox)
-    bot = Bot(config, store, make_provider(config), adapters, web_port=0, short_links=True)
-    endpoints = await bot.start_services()
-    sandbox.mercadopago.webhook_url = f"{endpoints.web_url}/webhooks/mercadopago"
-    sandbox.chatpage.links["Overlay"] = f"{endpoints.web_url}/overlay"
-    await bot.start_adapters()
-    try:
-        yield Show(sandbox, bot, store, endpoints.web_url)
-    finally:
-        await bot.stop()
-        await sandbox.stop()
-        store.close()
+async def show(tmp_path: Path) -> AsyncIterator[Stage]:
+    async with open_stage(tmp_path, sandbox_adapters, short_links=True) as stage:
+        stage.sandbox.chatpage.links["Overlay"] = f"{stage.web_url}/overlay"
+        yield stage
 
 
 def pane(page: Page, platform: str) -> Locator:
@@ -84,7 +48,7 @@ def bot_line(page: Page, platform: str, text: str | re.Pattern[str]) -> Locator:
 
 
 async def test_buy_in_telegram_pay_in_checkout_thanks_in_pane_and_alert_on_overlay(
-    show: Show, browser: BrowserContext, tmp_path: Path
+    show: Stage, browser: BrowserContext, tmp_path: Path
 ) -> None:
     chat = await browser.new_page()
     await chat.goto(f"{show.sandbox.url}/")

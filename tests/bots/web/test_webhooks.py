@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -24,6 +25,7 @@ from bots.events import Event, EventBus, OrderPaid
 from bots.notifications import NotificationInbox
 from bots.payments import PaymentRecorder
 from bots.retry import Backoff
+from bots.testing import pay as pay_in_sandbox
 from bots.web.app import build_app
 from commerce.payments.base import LinkItem, LinkRequest
 from commerce.payments.mercadopago import MercadoPagoProvider
@@ -109,11 +111,8 @@ async def reserve_with_link(rig: Rig, user: str = "ana") -> OrderView:
     )
 
 
-async def pay(rig: Rig, body: dict[str, object]) -> dict[str, object]:
-    async with aiohttp.ClientSession() as http:
-        resp = await http.post(f"{rig.sandbox.url}/_sandbox/mercadopago/pay", json=body)
-        assert resp.status < 300, await resp.text()
-        data: dict[str, object] = await resp.json()
+async def pay(rig: Rig, body: dict[str, Any]) -> dict[str, Any]:
+    data = await pay_in_sandbox(rig.sandbox, **body)
     await rig.sandbox.mercadopago.drain()
     await settle(rig)
     return data

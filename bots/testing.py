@@ -1,0 +1,148 @@
+"""The whole bot on the sandbox, for end-to-end tests: one rig instead of one per test file.
+
+An end-to-end test wants what `vivo demo` runs — the example config, a fresh SQLite store,
+the real MercadoPago provider pointed at the sandbox's stand-in, real adapters pointed at
+their platform stand-ins, the bot's web app receiving the stand-in's webhooks — and then
+two verbs: wait until something has happened, and pay an order. `open_stage` builds that,
+`Stage.pay` and `until` are the verbs. Nothing here is imported by the running bot; it
+ships so that tests and outside checks drive Vivo exactly the way its own suite does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiohttp
+
+from adapters.base import Adapter
+from bots.config import Config
+from bots.demo import EXAMPLE, new_sandbox, sandbox_config
+from bots.launch import make_provider, open_store
+from bots.runtime import Bot
+from commerce.store import Store
+from sandbox.app import Sandbox, StandIn
+
+T = TypeVar("T")
+
+DEADLINE = 20.0  # seconds; bounds a hung test, never what a passing test waits for
+POLL = 0.02
+
+AdapterFactory = Callable[
+    [Config, Store, Sandbox], Sequence[Adapter] | Awaitable[Sequence[Adapter]]
+]
+"""Builds the adapters once the sandbox runs and the store is open.
+
+It gets the config, the store and the sandbox (the argument order of
+`bots.demo.sandbox_adapters`, which fits as it is) because adapters need the stand-ins' URLs
+and credentials, and some a locale or the store. It may be async, for adapters whose
+credentials come from a stand-in's control API (Twitch tokens, as a person would mint them).
+"""
+
+
+async def until(condition: Callable[[], T], timeout: float = DEADLINE) -> T:
+    """The condition's first truthy value, checked every few milliseconds.
+
+    Chat replies, webhooks and thanks all arrive asynchronously; polling for the outcome keeps
+    tests free of sleeps. The timeout only turns a hang into a failure with a message.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (value := condition()):
+        if loop.time() > deadline:
+            raise AssertionError(f"condition still false after {timeout:g}s")
+        await asyncio.sleep(POLL)
+    return value
+
+
+async def pay(
+    sandbox: Sandbox, code: str | None = None, status: str = "approved", **extra: Any
+) -> dict[str, Any]:
+    """Pay an order in the MercadoPago stand-in, as the buyer on its checkout would.
+
+    `code` is the order's external reference; pass `preference_id=...` instead when the test
+    only holds the payment link. `extra` goes into the control API's body (`amount`,
+    `currency`, ...). Returns the payment the stand-in created; the webhook follows on its own.
+    """
+    body: dict[str, Any] = {"status": status, **extra}
+    if code is not None:
+        body["external_reference"] = code
+    url = f"{sandbox.url}/_sandbox/mercadopago/pay"
+    async with aiohttp.ClientSession() as http, http.post(url, json=body) as response:
+        if response.status >= 300:
+            raise AssertionError(f"sandbox refused to pay: {await response.text()}")
+        payment: dict[str, Any] = await response.json()
+        return payment
+
+
+@dataclass
+class Stage:
+    """A running bot on a running sandbox; `open_stage` makes one and takes it down."""
+
+    sandbox: Sandbox
+    bot: Bot
+    store: Store
+    config: Config
+    web_url: str  # the bot's web app: webhooks, overlay, short links
+
+    async def pay(
+        self, code: str | None = None, status: str = "approved", **extra: Any
+    ) -> dict[str, Any]:
+        """See `pay`."""
+        return await pay(self.sandbox, code, status, **extra)
+
+
+def replace_stand_in(sandbox: Sandbox, stand_in: StandIn) -> None:
+    """Put `stand_in` where the sandbox's own one of the same name was (before it starts).
+
+    For a test that needs a platform configured otherwise than the sandbox's defaults, e.g.
+    YouTube with a short polling interval and a required access token.
+    """
+    for i, current in enumerate(sandbox.stand_ins):
+        if current.name == stand_in.name:
+            sandbox.stand_ins[i] = stand_in
+            setattr(sandbox, stand_in.name, stand_in)
+            return
+    raise ValueError(f"the sandbox has no {stand_in.name!r} stand-in to replace")
+
+
+@asynccontextmanager
+async def open_stage(
+    workdir: Path,
+    adapters: AdapterFactory,
+    *,
+    stand_ins: Sequence[StandIn] = (),
+    config_path: Path = EXAMPLE,
+    **bot_options: Any,
+) -> AsyncIterator[Stage]:
+    """Start the sandbox and the whole bot on it; stop both (and close the store) on exit.
+
+    `stand_ins` replace the sandbox's default ones by name. `bot_options` go to `Bot`; by
+    default the web app takes a free port and payments are also polled, as in `vivo demo`.
+    The stand-in's webhooks point at the bot's web app before any adapter starts, so no
+    payment can happen before the bot can hear of it.
+    """
+    bot_options.setdefault("web_port", 0)
+    bot_options.setdefault("poll_payments", True)
+    async with AsyncExitStack() as stack:
+        sandbox = new_sandbox()
+        for stand_in in stand_ins:
+            replace_stand_in(sandbox, stand_in)
+        await sandbox.start()
+        stack.push_async_callback(sandbox.stop)
+        config = sandbox_config(workdir, sandbox, config_path)
+        store = open_store(config)
+        stack.callback(store.close)
+        chats = adapters(config, store, sandbox)
+        if not isinstance(chats, Sequence):
+            chats = await chats
+        bot = Bot(config, store, make_provider(config), chats, **bot_options)
+        stack.push_async_callback(bot.stop)
+        endpoints = await bot.start_services()
+        sandbox.mercadopago.webhook_url = f"{endpoints.web_url}/webhooks/mercadopago"
+        await bot.start_adapters()
+        yield Stage(sandbox, bot, store, config, endpoints.web_url)
