@@ -11,15 +11,26 @@ ships so that tests and outside checks drive Vivo exactly the way its own suite 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
 
-from adapters.base import Adapter
+from adapters.base import (
+    Adapter,
+    ChatMessage,
+    ChatUser,
+    Inbox,
+    PlatformTip,
+    Reply,
+    Role,
+    SendLimits,
+)
 from bots.config import Config
 from bots.demo import EXAMPLE, new_sandbox, sandbox_config
 from bots.launch import make_provider, open_store
@@ -94,6 +105,65 @@ class Stage:
     ) -> dict[str, Any]:
         """See `pay`."""
         return await pay(self.sandbox, code, status, **extra)
+
+
+class RecordingAdapter:
+    """A chat platform that only records what the bot says, for tests of the bot itself.
+
+    `say` speaks as a viewer through the same inbox a real adapter uses; `sent` is every
+    reply the outbox delivered, in order.
+    """
+
+    limits = SendLimits(max_length=500, messages=1000, per_seconds=1.0)
+
+    def __init__(self, platform: str = "rec", channel: str = "chan") -> None:
+        self.platform = platform
+        self.channel = channel
+        self.sent: list[Reply] = []
+        self._inbox: Inbox | None = None
+        self._ids = itertools.count(1)
+
+    async def start(self, inbox: Inbox) -> None:
+        self._inbox = inbox
+
+    async def send(self, reply: Reply) -> None:
+        self.sent.append(reply)
+
+    async def stop(self) -> None:
+        self._inbox = None
+
+    async def say(
+        self, user: str, text: str, *, role: Role = Role.VIEWER, message_id: str | None = None
+    ) -> None:
+        """One chat line from `user`; a repeated `message_id` is a platform redelivery."""
+        if self._inbox is None:
+            raise RuntimeError("the bot has not started this adapter")
+        author = ChatUser(self.platform, user, user, role)
+        msg_id = message_id or f"m{next(self._ids)}"
+        await self._inbox(ChatMessage(self.platform, msg_id, self.channel, author, text))
+
+    async def tip(
+        self,
+        user: str,
+        amount: Decimal,
+        currency: str,
+        message: str,
+        tip_id: str,
+        source: str = "bits",
+    ) -> None:
+        """Money through the platform itself (Bits, a Super Chat)."""
+        if self._inbox is None:
+            raise RuntimeError("the bot has not started this adapter")
+        author = ChatUser(self.platform, user, user)
+        await self._inbox(
+            PlatformTip(
+                self.platform, tip_id, self.channel, author, amount, currency, message, source
+            )
+        )
+
+    def to(self, user: str) -> list[Reply]:
+        """What was said to `user`, in order."""
+        return [r for r in self.sent if r.mention is not None and r.mention.id == user]
 
 
 def replace_stand_in(sandbox: Sandbox, stand_in: StandIn) -> None:

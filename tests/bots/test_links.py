@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.base import ChatMessage, ChatUser, Inbox, PlatformTip, Reply, SendLimits
 from bots.events import Event, EventBus, LinkReady
 from bots.links import LinkPolicy, LinkService
-from bots.testing import open_stage, until
+from bots.testing import RecordingAdapter, open_stage, until
 from commerce.payments.mercadopago import MercadoPagoProvider
 from commerce.store import Store
 from commerce.views import LineRequest, OrderView, ProductSpec, ViewerRef
@@ -114,40 +113,14 @@ async def test_a_slow_api_never_makes_two_preferences(rig: Rig) -> None:
     assert len(rig.events) == 1 and len(rig.preferences_for(order.code)) == 1
 
 
-class Recorder:
-    """A chat platform that only records what the bot says."""
-
-    platform = "rec"
-    limits = SendLimits(max_length=500, messages=100, per_seconds=1)
-
-    def __init__(self) -> None:
-        self.sent: list[Reply] = []
-        self.inbox: Inbox | None = None
-
-    async def start(self, inbox: Inbox) -> None:
-        self.inbox = inbox
-
-    async def send(self, reply: Reply) -> None:
-        self.sent.append(reply)
-
-    async def stop(self) -> None:
-        return None
-
-    async def say(self, user: str, text: str, n: int) -> None:
-        assert self.inbox is not None
-        message = ChatMessage("rec", f"m{n}", "chan", ChatUser("rec", user, user), text)
-        event: ChatMessage | PlatformTip = message
-        await self.inbox(event)
-
-
 async def test_the_bot_keeps_answering_while_links_wait(tmp_path: Path) -> None:
-    chat = Recorder()
+    chat = RecordingAdapter()
     async with open_stage(tmp_path, lambda *_: [chat], poll_payments=False) as stage:
         bot, store, sandbox = stage.bot, stage.store, stage.sandbox
         bot.links.policy = FAST
         sandbox.mercadopago.set_faults(error_rate=1.0, seed=3)
-        await chat.say("ana", "!comprar taza", 1)
-        await chat.say("beto", "!tienda", 2)
+        await chat.say("ana", "!comprar taza")
+        await chat.say("beto", "!tienda")
         await bot.outboxes["rec"].drain()
         to_ana = [r.text for r in chat.sent if r.mention and r.mention.id == "ana"]
         delayed = bot.messages.t("es", "link_delayed", name="ana")
