@@ -50,6 +50,7 @@ class ConsoleAdapter:
         self._inbox: Inbox | None = None
         self._last_links: dict[str, str] = {}
         self._session = uuid.uuid4().hex[:8]
+        self._prompting = False
         self._count = 0
 
     async def start(self, inbox: Inbox) -> None:
@@ -70,19 +71,25 @@ class ConsoleAdapter:
                 self._last_links[reply.mention.id] = url
 
     def _print(self, line: str) -> None:
-        self.stdout.write(line + "\n")
+        if self.interactive and self._prompting:
+            # A reply that arrives while the prompt waits: print it above a fresh prompt.
+            self.stdout.write(f"\r\033[K{line}\n{self.user.name}> ")
+        else:
+            self.stdout.write(line + "\n")
         self.stdout.flush()
 
     def _prompt(self) -> None:
         if self.interactive:
             self.stdout.write(f"{self.user.name}> ")
             self.stdout.flush()
+            self._prompting = True
 
     async def _read(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             self._prompt()
             line = await loop.run_in_executor(None, self.stdin.readline)
+            self._prompting = False
             if not line:
                 self.eof.set()
                 return

@@ -130,10 +130,8 @@ def _banner(web_url: str, sandbox_url: str, workdir: Path) -> None:
         f"  Store (fresh SQLite):                    {workdir / 'demo.db'}",
         "",
         "  Type as a viewer:  !tienda   !comprar remera M   !pedido   !propina 500 ¡grande!",
-        "  Owner, for the overlay:  !destacar remera   !meta 50000",
+        "  As the owner (/dueño): !destacar remera   !meta 50000   !stock remera M 10",
         "  Console only:      /pagar (pays your last link)   /como beto   /mod   /dueño",
-        "  Other chats (sandbox control API): POST "
-        f"{sandbox_url}/_sandbox/<twitch|discord|telegram>/say",
         "  Ctrl-D or Ctrl-C to quit.",
         "",
     ]
