@@ -85,7 +85,7 @@ _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
 class VariantRow(NamedTuple):
-    """An active variant, shaped like the rows `Store._match_variant` matches against."""
+    """An active variant, shaped like the rows `commerce.codes.match_variant` matches against."""
 
     id: int
     key: str

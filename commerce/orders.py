@@ -1,0 +1,110 @@
+"""An order's life after it is reserved: its payment link, the owner's and viewer's
+transitions (cancel, expire, fulfil, refund) and the order listings.
+
+Reservation itself is the flash-sale hot path and lives in commerce.fastpath; paying an
+order is commerce.ledger's. Every transition here locks the order row first, is idempotent,
+and releases or returns stock through commerce.rows' guarded moves.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from commerce import errors, rows
+from commerce.models import ORDERS, TIPS, VIEWERS, Order, Viewer
+from commerce.view_builders import order_view
+from commerce.views import OrderStatus, OrderView, TipStatus, ViewerRef
+
+
+def set_order_link(s: Session, code: str, payment_url: str, preference_id: str) -> OrderView:
+    order = rows.lock_order(s, code)
+    order.payment_url = payment_url
+    order.preference_id = preference_id
+    s.flush()
+    return order_view(s, order)
+
+
+def viewer_orders(s: Session, platform: str, user_id: str, limit: int) -> list[OrderView]:
+    """The viewer's latest orders, newest first."""
+    orders = s.scalars(
+        select(Order)
+        .join_from(ORDERS, VIEWERS, VIEWERS.c.id == ORDERS.c.viewer_id)
+        .where(VIEWERS.c.platform == platform, VIEWERS.c.platform_user_id == user_id)
+        .order_by(ORDERS.c.created_at.desc(), ORDERS.c.id.desc())
+        .limit(limit)
+    ).all()
+    return [order_view(s, o) for o in orders]
+
+
+def list_orders(s: Session, status: OrderStatus | None, limit: int) -> list[OrderView]:
+    query = select(Order).order_by(ORDERS.c.created_at.desc(), ORDERS.c.id.desc())
+    if status is not None:
+        query = query.where(ORDERS.c.status == OrderStatus(status).value)
+    return [order_view(s, o) for o in s.scalars(query.limit(limit)).all()]
+
+
+def cancel_order(s: Session, code: str, viewer: ViewerRef | None) -> OrderView:
+    """pending -> cancelled (stock released). A viewer may only cancel their own order."""
+    order = rows.lock_order(s, code)
+    if viewer is not None:
+        owner = s.get(Viewer, order.viewer_id)
+        if (
+            owner is None
+            or owner.platform != viewer.platform
+            or owner.platform_user_id != viewer.user_id
+        ):
+            raise errors.OrderNotFound(code)
+    if order.status == OrderStatus.CANCELLED:
+        return order_view(s, order)
+    if order.status != OrderStatus.PENDING:
+        raise errors.InvalidTransition("order", order.status, OrderStatus.CANCELLED)
+    order.status = OrderStatus.CANCELLED.value
+    rows.move(s, rows.order_targets(s, [order]), reserved=-1)
+    s.flush()
+    return order_view(s, order)
+
+
+def expire_due(s: Session, at: datetime) -> list[OrderView]:
+    """pending orders past expires_at -> expired, stock released; pending tips likewise."""
+    orders = s.scalars(
+        select(Order)
+        .where(ORDERS.c.status == OrderStatus.PENDING.value, ORDERS.c.expires_at <= at)
+        .order_by(ORDERS.c.id)
+        .with_for_update()
+    ).all()
+    for order in orders:
+        order.status = OrderStatus.EXPIRED.value
+    rows.move(s, rows.order_targets(s, orders), reserved=-1)
+    s.execute(
+        update(TIPS)
+        .where(TIPS.c.status == TipStatus.PENDING.value, TIPS.c.expires_at <= at)
+        .values(status=TipStatus.EXPIRED.value)
+    )
+    s.flush()
+    return [order_view(s, o) for o in orders]
+
+
+def fulfill_order(s: Session, code: str) -> OrderView:
+    """paid -> fulfilled (the owner delivered). Repeating it changes nothing."""
+    order = rows.lock_order(s, code)
+    if order.status == OrderStatus.PAID:
+        order.status = OrderStatus.FULFILLED.value
+        s.flush()
+    elif order.status != OrderStatus.FULFILLED:
+        raise errors.InvalidTransition("order", order.status, OrderStatus.FULFILLED)
+    return order_view(s, order)
+
+
+def refund_order(s: Session, code: str) -> OrderView:
+    """paid|fulfilled -> refunded; the units return to stock. Repeating it changes nothing."""
+    order = rows.lock_order(s, code)
+    if order.status in (OrderStatus.PAID, OrderStatus.FULFILLED):
+        order.status = OrderStatus.REFUNDED.value
+        rows.move(s, rows.order_targets(s, [order]), sold=-1)
+        s.flush()
+    elif order.status != OrderStatus.REFUNDED:
+        raise errors.InvalidTransition("order", order.status, OrderStatus.REFUNDED)
+    return order_view(s, order)
