@@ -4,6 +4,10 @@ A viewer who scans the spotlight's QR is not in chat, so the page asks only for 
 a variant, reserves one unit like `!comprar` would (same Store call, same expiry), and
 sends them to the payment link. Reserving happens on POST only: link previews and crawlers
 that GET the page reserve nothing.
+
+Nobody here is signed in, so two guards keep one phone from hoarding the stock: a buyer
+cookie makes repeated purchases count as one viewer (so `max_per_viewer` applies), and
+each address may reserve only a few times per window.
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ from __future__ import annotations
 import asyncio
 import html
 import secrets
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -22,16 +29,28 @@ from commerce.views import LineRequest, ProductView, ViewerRef
 
 PLATFORM = "web"
 MAX_NAME = 40
+COOKIE = "vivo_buyer"
+NEW_BUYER = web.RequestKey("new_buyer", str)
+RESERVATIONS_PER_WINDOW = 5
+WINDOW_SECONDS = 600.0
 
 
 class BuyPage:
     def __init__(
-        self, store: Store, links: PaymentLinks, settings: Settings, messages: Messages
+        self,
+        store: Store,
+        links: PaymentLinks,
+        settings: Settings,
+        messages: Messages,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.links = links
         self.settings = settings
         self.messages = messages
+        self.clock = clock
+        self._recent: OrderedDict[str, deque[float]] = OrderedDict()
 
     def setup(self, app: web.Application) -> None:
         app.router.add_get("/c/{sku}", self._show)
@@ -46,16 +65,33 @@ class BuyPage:
             raise web.HTTPNotFound(text="Ese producto no está a la venta ahora.")
         return product
 
-    async def _show(self, request: web.Request) -> web.Response:
+    async def _show(self, request: web.Request) -> web.StreamResponse:
         product = await self._product(request)
-        return _page(product.name, self._form(product))
+        return _with_buyer(request, _page(product.name, self._form(product)))
+
+    def _allow(self, address: str) -> bool:
+        """At most RESERVATIONS_PER_WINDOW reservations per address per window."""
+        now = self.clock()
+        stamps = self._recent.setdefault(address, deque())
+        self._recent.move_to_end(address)
+        while stamps and now - stamps[0] >= WINDOW_SECONDS:
+            stamps.popleft()
+        if len(stamps) >= RESERVATIONS_PER_WINDOW:
+            return False
+        stamps.append(now)
+        while len(self._recent) > 10_000:
+            self._recent.popitem(last=False)
+        return True
 
     async def _buy(self, request: web.Request) -> web.StreamResponse:
         product = await self._product(request)
+        if not self._allow(request.remote or "?"):
+            problem = "<p class=error>Demasiados intentos: espera unos minutos.</p>"
+            return _page(product.name, problem, status=429)
         form = await request.post()
         name = str(form.get("name") or "").strip()[:MAX_NAME] or "web"
         variant = str(form.get("variant") or "") or None
-        viewer = ViewerRef(PLATFORM, secrets.token_urlsafe(12), name)
+        viewer = ViewerRef(PLATFORM, _buyer_id(request), name)
         try:
             order = await asyncio.to_thread(
                 self.store.reserve,
@@ -67,9 +103,12 @@ class BuyPage:
             )
         except CommerceError as error:
             problem = f"<p class=error>No se pudo reservar ({html.escape(error.code)}).</p>"
-            return _page(product.name, problem + self._form(product), status=409)
+            page = _page(product.name, problem + self._form(product), status=409)
+            return _with_buyer(request, page)
         url = await self.links.for_order(order)
-        raise web.HTTPSeeOther(url or f"/p/{order.code}")
+        response = web.HTTPSeeOther(url or f"/p/{order.code}")
+        _with_buyer(request, response)
+        raise response
 
     def _form(self, product: ProductView) -> str:
         locale = self.settings.locale
@@ -91,6 +130,22 @@ class BuyPage:
             '<form method=post><label>Tu nombre <input name=name maxlength=40 value=""></label>'
             f"{choose}<button {'disabled' if sold_out else ''}>{button}</button></form>"
         )
+
+
+def _buyer_id(request: web.Request) -> str:
+    """The browser's buyer token: from its cookie, or a new one remembered on the request."""
+    token = request.cookies.get(COOKIE) or request.get(NEW_BUYER)
+    if not isinstance(token, str) or not 8 <= len(token) <= 64 or not token.isascii():
+        token = secrets.token_urlsafe(16)
+        request[NEW_BUYER] = token
+    return token
+
+
+def _with_buyer(request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    response.set_cookie(
+        COOKIE, _buyer_id(request), max_age=86_400, httponly=True, samesite="Lax", path="/c/"
+    )
+    return response
 
 
 def _page(title: str, body: str, status: int = 200) -> web.Response:

@@ -53,3 +53,42 @@ async def test_unknown_inactive_and_sold_out_products(url: str, store: Any) -> N
         async with http.post(f"{url}/c/LLAVERO", allow_redirects=False) as response:
             assert response.status == 409
     assert store.get_product("LLAVERO").available == 0
+
+
+async def test_one_browser_is_one_viewer(url: str, store: Any) -> None:
+    before = store.get_product("STICK").available
+    # a browser keeps cookies for 127.0.0.1; aiohttp's client only does when told to
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.get(f"{url}/c/STICK") as response:
+            assert response.status == 200
+        statuses = []
+        for _ in range(3):
+            async with http.post(
+                f"{url}/c/STICK", data={"name": "eva"}, allow_redirects=False
+            ) as response:
+                statuses.append(response.status)
+    # the cookie made every purchase the same viewer's, so max_per_viewer counts them all
+    assert statuses == [303] * 3
+    orders = {o.viewer.user_id for o in store.list_orders()}
+    assert len(orders) == 1
+    async with (
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as other,
+        other.post(f"{url}/c/TAZA", data={"name": "leo"}, allow_redirects=False) as response,
+    ):
+        assert response.status == 303
+    assert len({o.viewer.user_id for o in store.list_orders()}) == 2
+    assert store.get_product("STICK").available == before - 3
+
+
+async def test_one_address_cannot_hoard_the_stock(url: str, store: Any) -> None:
+    before = store.get_product("TAZA").available
+    statuses = []
+    for _ in range(7):
+        # a fresh session each time: no cookie to tie the purchases together
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{url}/c/TAZA", data={"name": "bot"}, allow_redirects=False) as response,
+        ):
+            statuses.append(response.status)
+    assert statuses == [303] * 5 + [429] * 2
+    assert store.get_product("TAZA").available == before - 5
