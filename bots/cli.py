@@ -190,7 +190,10 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from bots.launch import make_adapters
+
     config = _load(args)
+    make_adapters(config)  # SDKs installed, token files present: what `vivo run` needs first
     print(
         f"{args.config} is valid: {len(config.products)} products, "
         f"platforms: {', '.join(config.enabled_platforms()) or 'none'}"

@@ -123,3 +123,20 @@ def test_orders_list_show_and_export(workdir: Path, capsys: pytest.CaptureFixtur
     assert rows[0]["order_total"] == "18000.00"
     code, _, err = run(capsys, "orders", "show", "NOPE123456")
     assert code == 1 and "NOPE123456" in err
+
+
+def test_check_finds_a_platform_that_cannot_start(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWITCH_CLIENT_ID", "cid")
+    monkeypatch.setenv("TWITCH_CLIENT_SECRET", "secret")
+    config = workdir / "config.toml"
+    text = config.read_text(encoding="utf-8")
+    start = text.index("[platforms.twitch]")
+    config.write_text(
+        text[:start] + text[start:].replace("enabled = false", "enabled = true", 1),
+        encoding="utf-8",
+    )
+    code, _, err = run(capsys, "check")
+    assert code == 2
+    assert "platforms.twitch" in err and "vivo auth twitch" in err
