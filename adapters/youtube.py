@@ -18,10 +18,10 @@ import logging
 import re
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters.base import (
     ChatMessage,
@@ -33,7 +33,17 @@ from adapters.base import (
     Role,
     SendLimits,
 )
-from adapters.youtube_quota import INSERT, POLL, Clock, Level, QuotaPlanner, RealClock
+from adapters.youtube_quota import (
+    INSERT,
+    LOOKUP,
+    POLL,
+    Clock,
+    Level,
+    QuotaLedger,
+    QuotaPlanner,
+    RealClock,
+    seconds_until_reset,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +58,7 @@ _URL = re.compile(r"https?://\S+")
 
 
 class YouTubeError(Exception):
-    """The live chat cannot be used: no broadcast, chat off, bad credentials."""
+    """YouTube cannot be used at all: credentials refused, the API off, a bad request."""
 
 
 class ApiError(Exception):
@@ -87,6 +97,15 @@ def _error_of(exc: Exception) -> ApiError:
 
 def _transient(error: ApiError) -> bool:
     return error.reason in TRANSIENT or error.status in (0, 429) or error.status >= 500
+
+
+def _refused(error: ApiError) -> bool:
+    """Credentials refused or lacking rights: retrying cannot help, the streamer must act."""
+    if error.status == 401:
+        return True
+    if error.status != 403 or error.reason == "quotaExceeded" or _transient(error):
+        return False
+    return error.reason not in CHAT_GONE
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -238,21 +257,21 @@ def _has_link_for(batch: list[_Pending], item: _Pending) -> bool:
     )
 
 
-def seconds_until_reset(now: datetime | None = None) -> float:
-    """YouTube quotas reset at midnight Pacific time."""
-    try:
-        pacific: Any = ZoneInfo("America/Los_Angeles")
-    except ZoneInfoNotFoundError:
-        pacific = UTC
-    moment = (now or datetime.now(UTC)).astimezone(pacific)
-    midnight = (moment + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return max(60.0, (midnight - moment).total_seconds())
-
-
 # -- the adapter --------------------------------------------------------------------------
 
 
 class YouTubeAdapter:
+    """The live chat of the signed-in account's broadcast (or of `video_id`).
+
+    `start` returns as soon as the credentials are known to work. When nothing is live yet,
+    the adapter looks for the broadcast in the background every `lookup_interval` seconds
+    (1 unit a look) and starts reading its chat when it appears; when a chat ends it goes
+    back to looking, for the next broadcast. `live` is set while a chat is being read;
+    `ended` is set from the moment a chat ends until the next one is found, with the reason
+    in `end_reason`; `stopped` is set, with `end_reason`, when the adapter gave up for good
+    (credentials revoked while running).
+    """
+
     platform = "youtube"
     limits = SendLimits(max_length=MAX_MESSAGE, messages=1000, per_seconds=1.0)
 
@@ -269,6 +288,8 @@ class YouTubeAdapter:
         send_gap: float = 1.0,
         max_results: int = 2000,
         max_backoff: float = 60.0,
+        lookup_interval: float = 60.0,
+        quota_file: Path | None = None,
     ) -> None:
         self.credentials = credentials
         self.video_id = video_id
@@ -277,12 +298,17 @@ class YouTubeAdapter:
         self.planner = planner or QuotaPlanner(
             daily_budget=daily_budget, stream_seconds=stream_hours * 3600, clock=self.clock
         )
+        self.ledger = QuotaLedger(quota_file)
         self.send_gap = send_gap
         self.max_results = max_results
         self.max_backoff = max_backoff
+        self.lookup_interval = lookup_interval
         self.live_chat_id: str | None = None
+        self.live = asyncio.Event()
         self.ended = asyncio.Event()
+        self.stopped = asyncio.Event()
         self.end_reason: str | None = None
+        self.chats_read = 0
         self.messages_sent = 0
         self.replies_sent = 0
         self.replies_dropped = 0
@@ -300,6 +326,8 @@ class YouTubeAdapter:
         self._own_ids: set[str] = set()
         self._own_texts: deque[str] = deque(maxlen=50)
         self._own_channel: str | None = None
+        self._gone_chats: set[str] = set()
+        self._said_waiting = False
         self._tasks: list[asyncio.Task[None]] = []
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -317,23 +345,38 @@ class YouTubeAdapter:
         )
 
     async def start(self, inbox: Inbox) -> None:
+        """Check the credentials with one lookup, then read or wait for the chat in the background.
+
+        Raises `YouTubeError` only when retrying cannot help: credentials refused, the API
+        not enabled, a request YouTube rejects. No broadcast yet is not an error.
+        """
         self._inbox = inbox
+        self.ledger.load(self.planner)
         self._poll_api = await asyncio.to_thread(self._build)
         self._send_api = await asyncio.to_thread(self._build)
-        self.live_chat_id = await self._find_chat()
+        chat: str | None = None
+        looked = False
         try:
-            page = await self._call(self._list_request(None), POLL)
+            chat = await self._find_chat()
+            looked = True
         except ApiError as exc:
-            raise YouTubeError(f"cannot read the live chat: {exc}") from exc
-        # What was said before the bot started is history, not orders: skip it.
-        self._page_token = page.get("nextPageToken")
-        self._suggested = int(page.get("pollingIntervalMillis") or 0) / 1000
+            if not (exc.reason == "quotaExceeded" or _transient(exc)):
+                raise YouTubeError(f"cannot find the live chat: {exc}") from exc
+            log.warning("youtube: cannot look for the broadcast yet (%s); will keep trying", exc)
+        if chat is not None:
+            try:
+                await self._open(chat)
+            except ApiError as exc:
+                if _refused(exc):
+                    raise YouTubeError(f"cannot read the live chat: {exc}") from exc
+                self._chat_unusable(chat, exc)
+        if looked and not self.live.is_set():
+            self._say_waiting()
         loop = asyncio.get_running_loop()
         self._tasks = [
-            loop.create_task(self._poll_forever()),
+            loop.create_task(self._watch(looked=True)),
             loop.create_task(self._send_forever()),
         ]
-        log.info("youtube: reading live chat %s", self.live_chat_id)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -342,23 +385,32 @@ class YouTubeAdapter:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        self.ledger.save(self.planner)
 
     @property
     def idle(self) -> bool:
         return not self._pending and not self._sending
 
     async def drain(self) -> None:
-        while not self.idle and not self.ended.is_set():
+        while not self.idle and self.live.is_set():
             await asyncio.sleep(0.02)
 
     def quota(self) -> dict[str, object]:
         return {
             **self.planner.snapshot(),
+            "state": self.state,
             "messages_sent": self.messages_sent,
             "replies_sent": self.replies_sent,
             "replies_dropped": self.replies_dropped,
             "replies_folded": self.replies_folded,
         }
+
+    @property
+    def state(self) -> str:
+        """`live` (reading a chat), `waiting` (for a broadcast) or `stopped` (for good)."""
+        if self.stopped.is_set():
+            return "stopped"
+        return "live" if self.live.is_set() else "waiting"
 
     # -- API calls ---------------------------------------------------------------------
 
@@ -369,39 +421,71 @@ class YouTubeAdapter:
         except Exception as exc:  # HttpError, or whatever httplib2 raised on the way
             error = _error_of(exc)
             if error.reason == "quotaExceeded":
+                self.ledger.roll(self.planner)
                 self.planner.mark_exhausted()
+                self.ledger.save(self.planner)
             elif error.status not in (0, 401):
-                self.planner.charge(method)
+                self._charge(method)
             raise error from exc
-        self.planner.charge(method)
+        self._charge(method)
         return result
 
-    async def _find_chat(self) -> str:
-        try:
-            if self.video_id:
-                request = self._poll_api.videos().list(
-                    part="liveStreamingDetails", id=self.video_id
-                )
-                page = await self._call(request, "videos.list")
-                for video in page.get("items", []):
-                    chat = (video.get("liveStreamingDetails") or {}).get("activeLiveChatId")
-                    if chat:
-                        return str(chat)
-                raise YouTubeError(
-                    f"video {self.video_id} has no active live chat: is it live, with chat on?"
-                )
+    def _charge(self, method: str) -> None:
+        self.ledger.roll(self.planner)  # past midnight Pacific, a new day's count
+        self.planner.charge(method)
+        self.ledger.save(self.planner)
+
+    async def _find_chat(self) -> str | None:
+        """The live chat to read now, or None when nothing is live (yet)."""
+        if self.video_id:
+            request = self._poll_api.videos().list(part="liveStreamingDetails", id=self.video_id)
+            page = await self._call(request, "videos.list")
+            chats = [
+                (video.get("liveStreamingDetails") or {}).get("activeLiveChatId")
+                for video in page.get("items", [])
+            ]
+        else:
             request = self._poll_api.liveBroadcasts().list(
                 part="snippet,status", mine=True, broadcastStatus="active", broadcastType="all"
             )
-            page = await self._call(request, "liveBroadcasts.list")
-        except ApiError as exc:
-            raise YouTubeError(f"cannot find the live chat: {exc}") from exc
-        for broadcast in page.get("items", []):
-            chat = (broadcast.get("snippet") or {}).get("liveChatId")
-            if chat:
-                return str(chat)
-        raise YouTubeError(
-            "no active broadcast on this account: go live first, or set platforms.youtube.video_id"
+            page = await self._call(request, LOOKUP)
+            chats = [(b.get("snippet") or {}).get("liveChatId") for b in page.get("items", [])]
+        return next((str(c) for c in chats if c and str(c) not in self._gone_chats), None)
+
+    async def _open(self, chat: str) -> None:
+        """Start reading a chat; what was said before is history, not orders: skip it."""
+        self.live_chat_id = chat
+        page = await self._call(self._list_request(None), POLL)
+        self._page_token = page.get("nextPageToken")
+        self._suggested = int(page.get("pollingIntervalMillis") or 0) / 1000
+        self.planner.begin_stream()
+        self.end_reason = None
+        self.ended.clear()
+        self.chats_read += 1
+        self._said_waiting = False
+        self.live.set()
+        self._wake.set()
+        log.info("youtube: reading live chat %s", chat)
+
+    def _chat_unusable(self, chat: str, error: ApiError) -> None:
+        self.live_chat_id = None
+        if error.reason == "quotaExceeded" or _transient(error):
+            log.warning("youtube: cannot read live chat %s yet (%s); will retry", chat, error)
+            return
+        log.warning("youtube: cannot read live chat %s (%s); waiting for another", chat, error)
+        self._gone_chats.add(chat)
+
+    def _say_waiting(self) -> None:
+        """Say once per wait, not once per look, that there is nothing live to read."""
+        if self._said_waiting:
+            return
+        self._said_waiting = True
+        where = f"video {self.video_id}" if self.video_id else "this account"
+        log.warning(
+            "youtube: no live broadcast on %s yet; checking every %gs, the chat is read "
+            "as soon as it goes live",
+            where,
+            self.lookup_interval,
         )
 
     def _list_request(self, token: str | None) -> Any:
@@ -415,27 +499,93 @@ class YouTubeAdapter:
         return self._poll_api.liveChatMessages().list(**kwargs)
 
     def _end(self, reason: str) -> None:
-        if not self.ended.is_set():
-            log.warning("youtube: the live chat is over (%s); replies are dropped", reason)
+        """The chat being read is over: drop what was queued for it, then look for the next."""
+        if self.live.is_set():
+            log.warning(
+                "youtube: the live chat is over (%s); waiting for the next broadcast", reason
+            )
+            if self.live_chat_id:
+                self._gone_chats.add(self.live_chat_id)
+            self._said_waiting = True
             self.end_reason = reason
             self.replies_dropped += len(self._pending)
             self._pending.clear()
+            self.live.clear()
             self.ended.set()
             self._wake.set()
+
+    def _halt(self, error: ApiError) -> None:
+        """Retrying cannot help (credentials revoked): stop reading and say what to do."""
+        log.error("youtube: stopped: %s; sign in again (`vivo auth youtube`) and restart", error)
+        self.end_reason = error.reason
+        self.replies_dropped += len(self._pending)
+        self._pending.clear()
+        self.live.clear()
+        self.ended.set()
+        self.stopped.set()
+        self._wake.set()
 
     async def _wait_for_quota(self) -> None:
         wait = seconds_until_reset()
         log.error("youtube: the day's quota is spent; resuming in %.0f minutes", wait / 60)
         await self.clock.sleep(wait)
-        self.planner.new_day()
+        if not self.ledger.roll(self.planner):
+            self.planner.new_day()
+        self.ledger.save(self.planner)
+
+    # -- waiting for a broadcast -------------------------------------------------------
+
+    async def _watch(self, *, looked: bool) -> None:
+        """Read the chat while there is one; between broadcasts, look for the next."""
+        while not self.stopped.is_set():
+            if self.live.is_set():
+                await self._poll_forever()
+                looked = False  # look again at once: the streamer may have restarted
+                continue
+            await self._look_for_chat(sleep_first=looked)
+            looked = True
+
+    async def _look_for_chat(self, *, sleep_first: bool) -> None:
+        """Look for a live chat at a slow pace, one unit a look, until one is open."""
+        while not self.live.is_set() and not self.stopped.is_set():
+            if sleep_first:
+                await self.clock.sleep(self._lookup_pause())
+            sleep_first = True
+            if self.planner.level() is Level.EXHAUSTED:
+                await self._wait_for_quota()
+                continue
+            chat = None
+            try:
+                chat = await self._find_chat()
+                if chat is not None:
+                    await self._open(chat)
+                    return
+            except ApiError as error:
+                if _refused(error):
+                    self._halt(error)
+                    return
+                if chat is not None:
+                    self._chat_unusable(chat, error)
+                elif error.reason != "quotaExceeded":
+                    log.warning("youtube: looking for the broadcast failed (%s)", error)
+                continue
+            self._say_waiting()
+
+    def _lookup_pause(self) -> float:
+        """Seconds between looks: five times slower once the day's units run short."""
+        slow = self.planner.level() >= Level.LOW
+        return self.lookup_interval * (5 if slow else 1)
 
     # -- polling -----------------------------------------------------------------------
 
     async def _poll_forever(self) -> None:
+        """Poll the open chat until it is over."""
         delay = self.planner.poll_interval(self._suggested)
         backoff = 0.0
-        while not self.ended.is_set():
+        while self.live.is_set():
             await self.clock.sleep(backoff or delay)
+            if not self.live.is_set():
+                return
             if self.planner.level() is Level.EXHAUSTED:
                 await self._wait_for_quota()
                 continue
@@ -445,13 +595,16 @@ class YouTubeAdapter:
                 if error.reason in CHAT_GONE:
                     self._end(error.reason)
                     return
+                if error.status == 401:
+                    self._halt(error)
+                    return
                 if error.reason == "quotaExceeded":
                     continue
                 if _transient(error):
                     backoff = min(self.max_backoff, max(self.planner.min_interval, backoff * 2))
                     log.warning("youtube: polling failed (%s); retrying in %.0fs", error, backoff)
                     continue
-                log.error("youtube: polling stopped: %s", error)
+                log.error("youtube: cannot read the live chat: %s", error)
                 self._end(error.reason)
                 return
             backoff = 0.0
@@ -491,7 +644,7 @@ class YouTubeAdapter:
 
     async def send(self, reply: Reply) -> None:
         """Queue a reply; the sender task coalesces and paces what is queued."""
-        if self.ended.is_set() or self.planner.drops(reply.priority):
+        if not self.live.is_set() or self.planner.drops(reply.priority):
             self.replies_dropped += 1
             return
         if reply.priority is Priority.PAYMENT:
@@ -500,7 +653,10 @@ class YouTubeAdapter:
         self._wake.set()
 
     async def _send_forever(self) -> None:
-        while not self.ended.is_set():
+        while True:
+            if not self.live.is_set():
+                await self.live.wait()
+                continue
             if not self._pending:
                 self._wake.clear()
                 await self._wake.wait()
@@ -577,6 +733,8 @@ class YouTubeAdapter:
     def _insert_failed(self, error: ApiError, batch: list[_Pending]) -> None:
         if error.reason in CHAT_GONE:
             self._end(error.reason)
+        elif error.status == 401:
+            self._halt(error)
         elif error.reason == "quotaExceeded" or _transient(error):
             log.warning("youtube: sending failed (%s); will retry", error)
             self._last_insert += self.send_gap * 4

@@ -11,11 +11,18 @@ everything but payment links — instead of spending the last unit and going dea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
+import json
+import logging
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters.base import Priority
 
@@ -28,6 +35,28 @@ COSTS: dict[str, int] = {
 }
 POLL = "liveChatMessages.list"
 INSERT = "liveChatMessages.insert"
+LOOKUP = "liveBroadcasts.list"
+
+log = logging.getLogger(__name__)
+
+
+def _pacific() -> tzinfo:
+    try:
+        return ZoneInfo("America/Los_Angeles")
+    except ZoneInfoNotFoundError:  # no tz database: UTC is a few hours off, not wrong by a day
+        return UTC
+
+
+def quota_day(now: datetime | None = None) -> date:
+    """The quota day a moment belongs to: YouTube quotas reset at midnight Pacific time."""
+    return (now or datetime.now(UTC)).astimezone(_pacific()).date()
+
+
+def seconds_until_reset(now: datetime | None = None) -> float:
+    """Seconds until the next midnight Pacific (at least a minute)."""
+    moment = (now or datetime.now(UTC)).astimezone(_pacific())
+    midnight = (moment + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(60.0, (midnight - moment).total_seconds())
 
 
 class Clock(Protocol):
@@ -122,7 +151,13 @@ class QuotaPlanner:
 
     def new_day(self) -> None:
         self.spent = 0
+        self.calls.clear()
         self.exhausted = False
+
+    def begin_stream(self) -> None:
+        """A broadcast started: plan its `stream_seconds` from now, with what is left today."""
+        self.started = self.clock.now()
+        self.links = 0
 
     @property
     def remaining(self) -> int:
@@ -209,3 +244,75 @@ class QuotaPlanner:
             "link_reserve": self.link_reserve(),
             "calls": dict(self.calls),
         }
+
+
+class QuotaLedger:
+    """The planner's spending for the quota day, kept in a small JSON file across restarts.
+
+    `None` as the path keeps it in memory only. The file holds one day: a file from an
+    earlier quota day is ignored (that day's units are gone with it).
+    """
+
+    def __init__(self, path: Path | None, now: Any = None) -> None:
+        self.path = path
+        self._now = now or (lambda: datetime.now(UTC))
+        self.day = quota_day(self._now())
+        self._warned = False
+
+    def load(self, planner: QuotaPlanner) -> None:
+        """Count what was already spent today before this start."""
+        self.day = quota_day(self._now())
+        if self.path is None or not self.path.exists():
+            return
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            day = date.fromisoformat(str(data["day"]))
+            spent = int(data["spent"])
+            calls = {str(k): int(v) for k, v in dict(data.get("calls") or {}).items()}
+            exhausted = bool(data.get("exhausted", False))
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            log.warning("youtube: ignoring the quota file %s (%s)", self.path, exc)
+            return
+        if day != self.day:
+            return
+        if spent > planner.spent:
+            planner.spent = spent
+            planner.calls = Counter(calls)
+        planner.exhausted = planner.exhausted or exhausted
+        log.info(
+            "youtube: %d of %d units already spent today (%s)",
+            planner.spent,
+            planner.daily_budget,
+            self.path,
+        )
+
+    def roll(self, planner: QuotaPlanner) -> bool:
+        """Start a new day's count when midnight Pacific has passed; True if it had."""
+        today = quota_day(self._now())
+        if today == self.day:
+            return False
+        self.day = today
+        planner.new_day()
+        return True
+
+    def save(self, planner: QuotaPlanner) -> None:
+        if self.path is None:
+            return
+        data = {
+            "day": self.day.isoformat(),
+            "reset": "midnight America/Los_Angeles",
+            "spent": planner.spent,
+            "exhausted": planner.exhausted,
+            "calls": dict(planner.calls),
+        }
+        temporary = self.path.with_name(f".{self.path.name}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+            os.replace(temporary, self.path)
+        except OSError as exc:
+            if not self._warned:
+                self._warned = True
+                log.warning("youtube: cannot save the quota file %s (%s)", self.path, exc)
+            with contextlib.suppress(OSError):
+                temporary.unlink()

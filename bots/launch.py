@@ -160,6 +160,8 @@ def _youtube(
         endpoint=section.get("endpoint"),
         daily_budget=int(section.get("daily_budget", 10_000)),
         stream_hours=float(section.get("stream_hours", 3)),
+        # the day's units spent, next to the token: a restart does not plan with a fresh 10,000
+        quota_file=token_file.with_name("youtube-quota.json"),
     )
 
 

@@ -8,7 +8,12 @@ Google's error bodies and a quota meter charging the published prices that answe
 `quotaExceeded` once the day's budget is spent.
 
 Control API (under `/_sandbox/youtube`): `say`, `superchat`, `supersticker`, `member`,
-`inject` (a raw liveChatMessage as is), `sent`, `quota`, `end`, `faults`.
+`inject` (a raw liveChatMessage as is), `sent`, `quota`, `end`, `live`, `faults`.
+
+Broadcasts: the channel has one current broadcast at a time. `live=False` makes the first
+one *upcoming* (scheduled, not started: `broadcastStatus=active` does not list it and its
+video has no `activeLiveChatId`); `live` starts it, or, once the current one is complete,
+starts a new broadcast with a new video id and a new chat. `end` completes the current one.
 
 Resources are shaped after the YouTube Live Streaming API reference (liveChatMessages,
 liveBroadcasts, videos), not after what any client reads.
@@ -126,6 +131,28 @@ def _tier(micros: int) -> int:
 
 
 @dataclass
+class Broadcast:
+    """One liveBroadcast (and its video, same id) with its own live chat."""
+
+    id: str
+    scheduled_at: str
+    started_at: str | None = None
+    ended_at: str | None = None
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def live_chat_id(self) -> str:
+        return "Cg0KC" + base64.urlsafe_b64encode(self.id.encode()).decode().rstrip("=")
+
+    @property
+    def status(self) -> str:
+        """The `broadcastStatus` filter this broadcast answers to."""
+        if self.ended_at is not None:
+            return "completed"
+        return "active" if self.started_at is not None else "upcoming"
+
+
+@dataclass
 class Faults:
     """Answers to give instead of the real one: `list` and `insert` each pop their next reason."""
 
@@ -148,6 +175,7 @@ class YouTubeStandIn:
         owner: str = "Canal Vivo",
         video_id: str = "vivoLive001",
         strict_polling: bool = False,
+        live: bool = True,
     ) -> None:
         self.access_token = access_token
         self.daily_quota = daily_quota
@@ -157,14 +185,8 @@ class YouTubeStandIn:
         self.strict_polling = strict_polling
         self.owner = owner
         self.owner_channel = _channel_id(owner)
-        self.video_id = video_id
-        self.broadcast_id = video_id
-        self.live_chat_id = "Cg0KC" + base64.urlsafe_b64encode(video_id.encode()).decode().rstrip(
-            "="
-        )
-        self.started_at = _now_iso()
-        self.ended_at: str | None = None
-        self.messages: list[dict[str, Any]] = []
+        now = _now_iso()
+        self.broadcasts = [Broadcast(video_id, now, now if live else None)]
         self.sent: list[dict[str, Any]] = []
         self.spent = 0
         self.calls: dict[str, int] = {}
@@ -194,14 +216,66 @@ class YouTubeStandIn:
         app.router.add_get(f"{CONTROL}/sent", self._control_sent)
         app.router.add_get(f"{CONTROL}/quota", self._control_quota)
         app.router.add_post(f"{CONTROL}/end", self._control_end)
+        app.router.add_post(f"{CONTROL}/live", self._control_live)
         app.router.add_get(f"{CONTROL}/faults", self._control_get_faults)
         app.router.add_post(f"{CONTROL}/faults", self._control_set_faults)
 
     # -- the chat, from the inside ------------------------------------------------------
 
     @property
+    def current(self) -> Broadcast:
+        """The latest broadcast: upcoming, live or complete."""
+        return self.broadcasts[-1]
+
+    @property
+    def video_id(self) -> str:
+        return self.current.id
+
+    @property
+    def broadcast_id(self) -> str:
+        return self.current.id
+
+    @property
+    def live_chat_id(self) -> str:
+        return self.current.live_chat_id
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return self.current.messages
+
+    @property
+    def started_at(self) -> str | None:
+        return self.current.started_at
+
+    @property
+    def ended_at(self) -> str | None:
+        return self.current.ended_at
+
+    @property
     def ended(self) -> bool:
-        return self.ended_at is not None
+        return self.current.ended_at is not None
+
+    @property
+    def live(self) -> bool:
+        return self.current.status == "active"
+
+    def go_live(self, video_id: str | None = None) -> Broadcast:
+        """The streamer starts the upcoming broadcast, or a new one after the last ended."""
+        current = self.current
+        if current.status == "active":
+            return current
+        if current.status == "upcoming":
+            current.started_at = _now_iso()
+            return current
+        new_id = video_id or f"{current.id.rstrip('0123456789')}{len(self.broadcasts) + 1:03d}"
+        if any(b.id == new_id for b in self.broadcasts):
+            raise ValueError(f"broadcast {new_id} already exists")
+        now = _now_iso()
+        self.broadcasts.append(Broadcast(new_id, now, now))
+        return self.current
+
+    def _chat(self, live_chat_id: str | None) -> Broadcast | None:
+        return next((b for b in self.broadcasts if b.live_chat_id == live_chat_id), None)
 
     def say(self, user: str, text: str, role: str = "viewer") -> dict[str, Any]:
         """A viewer types in chat: a textMessageEvent."""
@@ -276,17 +350,21 @@ class YouTubeStandIn:
         return resource
 
     def end(self) -> None:
-        if self.ended_at is None:
-            self.ended_at = _now_iso()
+        """The streamer ends the current broadcast (an upcoming one is completed unstarted)."""
+        if self.current.ended_at is None:
+            self.current.ended_at = _now_iso()
 
-    def _post(self, user: str, role: str, snippet: dict[str, Any]) -> dict[str, Any]:
+    def _post(
+        self, user: str, role: str, snippet: dict[str, Any], chat: Broadcast | None = None
+    ) -> dict[str, Any]:
+        chat = chat or self.current
         is_owner = role == "owner"
         channel = self.owner_channel if is_owner else _channel_id(user)
         name = self.owner if is_owner else user
-        message_id = f"LCC.{self.video_id}.{next(self._ids):08d}"
+        message_id = f"LCC.{chat.id}.{next(self._ids):08d}"
         full_snippet = {
             "type": snippet["type"],
-            "liveChatId": self.live_chat_id,
+            "liveChatId": chat.live_chat_id,
             "authorChannelId": channel,
             "publishedAt": _now_iso(),
             **{k: v for k, v in snippet.items() if k != "type"},
@@ -307,7 +385,7 @@ class YouTubeStandIn:
             },
         }
         resource["etag"] = _etag(resource)
-        self.messages.append(resource)
+        chat.messages.append(resource)
         return resource
 
     # -- the API -------------------------------------------------------------------------
@@ -354,12 +432,13 @@ class YouTubeStandIn:
                 "The request specifies incompatible filter parameters.",
                 domain="youtube.liveBroadcast",
             )
-        items = []
         status = query.get("broadcastStatus", "all")
-        live = not self.ended
-        wanted = query.get("id", self.broadcast_id).split(",")
-        if self.broadcast_id in wanted and status in ("all", "active" if live else "completed"):
-            items.append(self._broadcast())
+        wanted = set(query["id"].split(",")) if "id" in query else None
+        items = [
+            self._broadcast(b)
+            for b in reversed(self.broadcasts)  # the newest first
+            if status in ("all", b.status) and (wanted is None or b.id in wanted)
+        ]
         return web.json_response(
             {
                 "kind": "youtube#liveBroadcastListResponse",
@@ -369,28 +448,34 @@ class YouTubeStandIn:
             }
         )
 
-    def _broadcast(self) -> dict[str, Any]:
+    def _broadcast(self, broadcast: Broadcast) -> dict[str, Any]:
         snippet: dict[str, Any] = {
-            "publishedAt": self.started_at,
+            "publishedAt": broadcast.scheduled_at,
             "channelId": self.owner_channel,
             "title": "Vivo en vivo",
             "description": "",
-            "scheduledStartTime": self.started_at,
-            "actualStartTime": self.started_at,
+            "scheduledStartTime": broadcast.scheduled_at,
             "isDefaultBroadcast": False,
-            "liveChatId": self.live_chat_id,
+            "liveChatId": broadcast.live_chat_id,
         }
-        if self.ended_at:
-            snippet["actualEndTime"] = self.ended_at
+        if broadcast.started_at:
+            snippet["actualStartTime"] = broadcast.started_at
+        if broadcast.ended_at:
+            snippet["actualEndTime"] = broadcast.ended_at
+        life, recording = {
+            "upcoming": ("ready", "notRecording"),
+            "active": ("live", "recording"),
+            "completed": ("complete", "recorded"),
+        }[broadcast.status]
         return {
             "kind": "youtube#liveBroadcast",
             "etag": _etag(snippet),
-            "id": self.broadcast_id,
+            "id": broadcast.id,
             "snippet": snippet,
             "status": {
-                "lifeCycleStatus": "complete" if self.ended else "live",
+                "lifeCycleStatus": life,
                 "privacyStatus": "public",
-                "recordingStatus": "recorded" if self.ended else "recording",
+                "recordingStatus": recording,
                 "madeForKids": False,
                 "selfDeclaredMadeForKids": False,
             },
@@ -399,21 +484,23 @@ class YouTubeStandIn:
     async def _videos(self, request: web.Request) -> web.StreamResponse:
         ids = [i for i in request.query.get("id", "").split(",") if i]
         items = []
-        if self.video_id in ids:
-            details: dict[str, Any] = {
-                "actualStartTime": self.started_at,
-                "scheduledStartTime": self.started_at,
-            }
-            if self.ended_at:
-                details["actualEndTime"] = self.ended_at
-            else:
+        for broadcast in self.broadcasts:
+            if broadcast.id not in ids:
+                continue
+            details: dict[str, Any] = {"scheduledStartTime": broadcast.scheduled_at}
+            if broadcast.started_at:
+                details["actualStartTime"] = broadcast.started_at
+            if broadcast.ended_at:
+                details["actualEndTime"] = broadcast.ended_at
+            elif broadcast.started_at:
+                # "filled only if the video is a currently live broadcast that has live chat"
                 details["concurrentViewers"] = "42"
-                details["activeLiveChatId"] = self.live_chat_id
+                details["activeLiveChatId"] = broadcast.live_chat_id
             items.append(
                 {
                     "kind": "youtube#video",
                     "etag": _etag(details),
-                    "id": self.video_id,
+                    "id": broadcast.id,
                     "liveStreamingDetails": details,
                 }
             )
@@ -428,10 +515,12 @@ class YouTubeStandIn:
 
     async def _list_messages(self, request: web.Request) -> web.StreamResponse:
         query = request.query
-        if query.get("liveChatId") != self.live_chat_id:
+        chat = self._chat(query.get("liveChatId"))
+        if chat is None:
             return self._error("liveChatNotFound")
-        if self.ended:
+        if chat.ended_at is not None:
             return self._error("liveChatEnded")
+        messages = chat.messages
         now = time.monotonic()
         if (
             self.strict_polling
@@ -448,13 +537,13 @@ class YouTubeStandIn:
         size = min(size, self.page_size)
         token = query.get("pageToken")
         if token is None:
-            start = max(0, len(self.messages) - min(self.history, size))
+            start = max(0, len(messages) - min(self.history, size))
         else:
             position = _position(token)
-            if position is None or position > len(self.messages):
+            if position is None or position > len(messages):
                 return google_error(400, "pageTokenInvalid", "The page token is invalid.")
             start = position
-        items = self.messages[start : start + size]
+        items = messages[start : start + size]
         parts = {p.strip() for p in query.get("part", "").split(",")}
         shown = [_only(parts, item) for item in items]
         body = {
@@ -482,9 +571,10 @@ class YouTubeStandIn:
             return google_error(400, "messageTextRequired", "The message text is required.")
         if len(text) > MAX_MESSAGE:
             return google_error(400, "messageTextInvalid", "The message text is invalid.")
-        if snippet["liveChatId"] != self.live_chat_id:
+        chat = self._chat(snippet["liveChatId"])
+        if chat is None:
             return self._error("liveChatNotFound")
-        if self.ended:
+        if chat.ended_at is not None:
             return self._error("liveChatEnded")
         resource = self._post(
             self.owner,
@@ -495,8 +585,9 @@ class YouTubeStandIn:
                 "displayMessage": text,
                 "textMessageDetails": {"messageText": text},
             },
+            chat,
         )
-        self.sent.append({"id": resource["id"], "liveChatId": self.live_chat_id, "text": text})
+        self.sent.append({"id": resource["id"], "liveChatId": chat.live_chat_id, "text": text})
         return web.json_response(
             {k: resource[k] for k in ("kind", "etag", "id", "snippet", "authorDetails")}
         )
@@ -566,6 +657,15 @@ class YouTubeStandIn:
     async def _control_end(self, request: web.Request) -> web.StreamResponse:
         self.end()
         return web.json_response({"ended_at": self.ended_at})
+
+    async def _control_live(self, request: web.Request) -> web.StreamResponse:
+        """Go live: the upcoming broadcast starts, or a new one after the last ended."""
+        body = await _body(request)
+        try:
+            broadcast = self.go_live(str(body["video_id"]) if body.get("video_id") else None)
+        except ValueError as exc:
+            return web.json_response({"error": str(exc)}, status=409)
+        return web.json_response(self._broadcast(broadcast), status=201)
 
     async def _control_get_faults(self, request: web.Request) -> web.StreamResponse:
         return web.json_response(

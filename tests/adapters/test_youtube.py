@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp import web
 from google.oauth2.credentials import Credentials
@@ -131,12 +132,29 @@ async def test_a_configured_video_id_finds_its_chat(chat: Chat) -> None:
     assert "liveBroadcasts.list" not in chat.stand_in.calls
 
 
-async def test_no_live_broadcast_is_a_clear_error(chat: Chat) -> None:
+async def test_no_live_broadcast_yet_is_waited_for_in_the_background(
+    chat: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
     chat.stand_in.end()
-    with pytest.raises(YouTubeError, match="no active broadcast"):
-        await chat.adapter().start(chat.inbox)
-    with pytest.raises(YouTubeError, match="no active live chat"):
-        await chat.adapter(video_id=chat.stand_in.video_id).start(chat.inbox)
+    chat.stand_in.say("viejo", "!comprar taza (en el stream de ayer)")
+    adapter = chat.adapter(lookup_interval=0.02)
+    await adapter.start(chat.inbox)  # returns: the rest of the bot must start
+    assert (adapter.state, adapter.live_chat_id) == ("waiting", None)
+    await until(lambda: chat.stand_in.calls.get("liveBroadcasts.list", 0) >= 4)
+    waiting = [r for r in caplog.records if "no live broadcast" in r.getMessage()]
+    assert len(waiting) == 1 and waiting[0].levelname == "WARNING"  # said once, not per look
+    assert "liveChatMessages.list" not in chat.stand_in.calls  # nothing to read: 1 unit a look
+
+    await adapter.send(Reply(chat.stand_in.live_chat_id, "¿hay alguien?"))
+    assert adapter.replies_dropped == 1  # no chat to say it in
+
+
+async def test_a_video_that_is_not_live_yet_is_waited_for(chat: Chat) -> None:
+    chat.stand_in.end()
+    adapter = chat.adapter(video_id=chat.stand_in.video_id, lookup_interval=0.02)
+    await adapter.start(chat.inbox)
+    await until(lambda: chat.stand_in.calls.get("videos.list", 0) >= 2)
+    assert adapter.state == "waiting"
 
 
 async def test_wrong_credentials_are_reported_at_start(chat: Chat) -> None:
@@ -256,18 +274,21 @@ async def test_units_spent_match_youtubes_meter(chat: Chat) -> None:
 
 
 async def test_live_chat_ended_is_handled(chat: Chat) -> None:
-    adapter = chat.adapter()
+    adapter = chat.adapter()  # looks for the next broadcast once a minute
     await adapter.start(chat.inbox)
     chat.stand_in.end()
     await asyncio.wait_for(adapter.ended.wait(), timeout=10)
     assert adapter.end_reason == "liveChatEnded"
+    assert adapter.state == "waiting"
     await adapter.send(Reply(chat.stand_in.live_chat_id, "¿hay alguien?"))
     assert adapter.replies_dropped == 1
     assert chat.stand_in.sent == []
+    # one look for a new broadcast at once (the streamer may have restarted), then slowly
+    await until(lambda: chat.stand_in.calls.get("liveBroadcasts.list") == 2)
     spent = chat.stand_in.spent
     await asyncio.sleep(0.3)
     assert chat.stand_in.spent == spent  # stopped polling a chat that is gone
-    assert all(not t.done() or t.exception() is None for t in adapter._tasks)
+    assert all(not t.done() for t in adapter._tasks)  # waiting, not dead
 
 
 @pytest.mark.parametrize("chat", [{"daily_quota": 60}], indirect=True)
@@ -305,3 +326,92 @@ async def test_a_low_budget_drops_announcements_before_payment_links(chat: Chat)
     assert "http://pago.example/p/B2" in sent[0] and "@beto" in sent[0]
     assert "Gracias" not in sent[0]
     assert adapter.replies_dropped == 1
+
+
+# -- between broadcasts -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chat", [{"live": False}], indirect=True)
+async def test_the_bot_starts_before_the_stream_and_reads_it_once_live(chat: Chat) -> None:
+    adapter = chat.adapter(lookup_interval=0.02)
+    await adapter.start(chat.inbox)
+    assert adapter.state == "waiting"
+    await until(lambda: chat.stand_in.calls.get("liveBroadcasts.list", 0) >= 2)
+
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{chat.endpoint}/_sandbox/youtube/live", json={}) as resp,
+    ):
+        assert resp.status == 201
+        broadcast = await resp.json()
+    assert broadcast["snippet"]["liveChatId"] == chat.stand_in.live_chat_id
+    await asyncio.wait_for(adapter.live.wait(), timeout=10)
+    assert adapter.live_chat_id == chat.stand_in.live_chat_id
+    assert not adapter.ended.is_set() and adapter.end_reason is None
+
+    chat.stand_in.say("ana", "!comprar remera M")
+    await until(lambda: texts(chat) == ["!comprar remera M"])
+    await adapter.send(Reply(chat.stand_in.live_chat_id, "@ana tu link", priority=Priority.PAYMENT))
+    await adapter.drain()
+    assert [m["text"] for m in chat.stand_in.sent] == ["@ana tu link"]
+    assert adapter.planner.spent == chat.stand_in.spent
+    assert chat.stand_in.rate_limited == 0
+
+
+async def test_after_a_chat_ends_the_next_broadcast_is_picked_up(chat: Chat) -> None:
+    adapter = chat.adapter(lookup_interval=0.02)
+    await adapter.start(chat.inbox)
+    first = chat.stand_in.live_chat_id
+    chat.stand_in.say("ana", "primer stream")
+    await until(lambda: texts(chat) == ["primer stream"])
+
+    chat.stand_in.end()
+    await asyncio.wait_for(adapter.ended.wait(), timeout=10)
+    assert (adapter.end_reason, adapter.state) == ("liveChatEnded", "waiting")
+    await until(lambda: chat.stand_in.calls.get("liveBroadcasts.list", 0) >= 3)
+
+    # going live and a word said before the bot finds the chat: no await in between
+    chat.stand_in.go_live()
+    chat.stand_in.say("beto", "antes de que llegue el bot")
+    second = chat.stand_in.live_chat_id
+    assert second != first
+    await asyncio.wait_for(adapter.live.wait(), timeout=10)
+    assert adapter.live_chat_id == second
+    assert not adapter.ended.is_set() and adapter.end_reason is None
+
+    chat.stand_in.say("carla", "segundo stream")
+    await until(lambda: len(chat.events) == 2)
+    assert texts(chat) == ["primer stream", "segundo stream"]  # the backlog was skipped
+    assert chat.events[1].channel == second
+    await adapter.send(Reply(second, "hola de nuevo"))
+    await adapter.drain()
+    assert chat.stand_in.sent == [
+        {"id": chat.stand_in.sent[0]["id"], "liveChatId": second, "text": "hola de nuevo"}
+    ]
+    assert adapter.chats_read == 2
+
+
+async def test_spending_survives_a_restart(chat: Chat, tmp_path: Path) -> None:
+    quota_file = tmp_path / ".vivo" / "youtube-quota.json"
+    slow = {"min_interval": 30.0, "max_interval": 60.0}  # no poll in flight when stopping
+    first = chat.adapter(quota_file=quota_file, planner=slow)
+    await first.start(chat.inbox)
+    await first.send(Reply(chat.stand_in.live_chat_id, "hola"))
+    await first.drain()
+    await first.stop()
+    assert first.planner.spent == chat.stand_in.spent == 1 + 5 + 20
+    saved = json.loads(quota_file.read_text())
+    assert saved["spent"] == 26
+
+    second = chat.adapter(quota_file=quota_file, planner=slow)
+    await second.start(chat.inbox)
+    await second.stop()
+    # the second run plans with what YouTube's meter has left, not a fresh 10,000
+    assert second.planner.spent == chat.stand_in.spent == 26 + 1 + 5
+    assert second.planner.remaining == 10_000 - chat.stand_in.spent
+    assert second.planner.calls["liveChatMessages.insert"] == 1
+    assert json.loads(quota_file.read_text())["spent"] == 32
+
+    in_memory = chat.adapter(planner=slow)  # no quota_file: as before, nothing is kept
+    await in_memory.start(chat.inbox)
+    assert in_memory.planner.spent == 1 + 5

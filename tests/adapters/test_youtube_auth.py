@@ -173,3 +173,21 @@ def test_the_installed_app_flow_stores_a_refresh_token(
     assert json.loads(token.read_text())["refresh_token"] == "1//refresh-from-consent"
     assert credentials_for(token, token_uri=google.url).token == credentials.token
     assert len(google.requests) == 1  # the stored token is used next time, no new consent
+
+
+def test_vivo_run_keeps_the_quota_file_next_to_the_token(tmp_path: Path) -> None:
+    import tomllib
+
+    from adapters.youtube import YouTubeAdapter
+    from bots.config import parse_config
+    from bots.launch import make_adapters
+
+    example = Path(__file__).resolve().parents[2] / "config.example.toml"
+    raw = tomllib.loads(example.read_text(encoding="utf-8"))
+    raw["platforms"]["youtube"]["enabled"] = True
+    env = {"MP_ACCESS_TOKEN": "TEST-x", "MP_WEBHOOK_SECRET": "s"}
+    config = parse_config(raw, env, path=tmp_path / "config.toml")
+    (tmp_path / ".vivo").mkdir()
+    stored_token(tmp_path / ".vivo" / "youtube-token.json", "http://127.0.0.1:9/t", expired=False)
+    [adapter] = [a for a in make_adapters(config) if isinstance(a, YouTubeAdapter)]
+    assert adapter.ledger.path == tmp_path / ".vivo" / "youtube-quota.json"

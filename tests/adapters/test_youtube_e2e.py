@@ -57,7 +57,10 @@ def youtube(config: Config, store: Store, sandbox: Sandbox) -> list[YouTubeAdapt
     )
     endpoint = f"{sandbox.url}/youtube"
     credentials = Credentials(token=TOKEN)
-    return [YouTubeAdapter(credentials, endpoint=endpoint, planner=planner, send_gap=0.05)]
+    adapter = YouTubeAdapter(
+        credentials, endpoint=endpoint, planner=planner, send_gap=0.05, lookup_interval=0.05
+    )
+    return [adapter]
 
 
 @pytest.fixture
@@ -65,6 +68,27 @@ async def stage(tmp_path: Path) -> AsyncIterator[YouTubeStage]:
     strict = YouTubeStandIn(access_token=TOKEN, polling_interval_ms=50)
     async with open_stage(tmp_path, youtube, stand_ins=[strict]) as whole:
         yield YouTubeStage(**vars(whole))
+
+
+@pytest.fixture
+async def before_the_stream(tmp_path: Path) -> AsyncIterator[YouTubeStage]:
+    upcoming = YouTubeStandIn(access_token=TOKEN, polling_interval_ms=50, live=False)
+    async with open_stage(tmp_path, youtube, stand_ins=[upcoming]) as whole:
+        yield YouTubeStage(**vars(whole))
+
+
+async def test_the_bot_started_before_the_stream_sells_once_it_is_live(
+    before_the_stream: YouTubeStage,
+) -> None:
+    stage = before_the_stream
+    assert stage.adapter.state == "waiting"
+    stage.youtube.go_live()
+    await asyncio.wait_for(stage.adapter.live.wait(), DEADLINE)
+    said = stage.youtube.say("ana", "!comprar remera M")
+    ana = said["authorDetails"]["channelId"]
+    [order] = await until(lambda: stage.store.viewer_orders("youtube", ana))
+    link = await until(lambda: next((t for t in stage.sent() if "http" in t), None))
+    assert "@ana" in link and order.code in link
 
 
 async def test_a_purchase_end_to_end(stage: YouTubeStage) -> None:
@@ -111,6 +135,7 @@ async def test_the_stream_ending_stops_the_adapter_not_the_bot(stage: YouTubeSta
     stage.youtube.end()
     await asyncio.wait_for(stage.adapter.ended.wait(), DEADLINE)
     assert stage.adapter.end_reason == "liveChatEnded"
+    assert stage.adapter.state == "waiting"  # for the next broadcast
     assert await stage.bot.wait_idle(quiet=0.2, timeout=DEADLINE)
     async with (
         aiohttp.ClientSession() as http,

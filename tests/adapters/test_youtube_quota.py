@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from adapters.base import ChatUser, Priority, Reply
 from adapters.youtube import _Pending, compact, pack, render, seconds_until_reset
-from adapters.youtube_quota import COSTS, INSERT, POLL, Level, QuotaPlanner
+from adapters.youtube_quota import COSTS, INSERT, POLL, Level, QuotaLedger, QuotaPlanner, quota_day
 
 
 class HandClock:
@@ -183,3 +184,43 @@ def test_a_link_supersedes_its_buyers_reply_that_does_not_fit_beside_it() -> Non
 def test_quota_resets_at_pacific_midnight() -> None:
     # 23:00 PDT on a summer day is 06:00 UTC the next day
     assert seconds_until_reset(datetime(2024, 7, 2, 6, 0, tzinfo=UTC)) == 3600
+
+
+def test_the_quota_day_turns_at_pacific_midnight() -> None:
+    # 23:59 PDT on 1 July is 06:59 UTC on 2 July; a minute later it is 2 July in California
+    assert quota_day(datetime(2024, 7, 2, 6, 59, tzinfo=UTC)) == date(2024, 7, 1)
+    assert quota_day(datetime(2024, 7, 2, 7, 0, tzinfo=UTC)) == date(2024, 7, 2)
+    assert quota_day(datetime(2024, 1, 2, 7, 59, tzinfo=UTC)) == date(2024, 1, 1)  # PST
+
+
+def test_the_ledger_keeps_todays_spending_and_forgets_yesterdays(tmp_path: Path) -> None:
+    path = tmp_path / "quota.json"
+    moment = [datetime(2024, 7, 2, 6, 0, tzinfo=UTC)]  # 23:00 on 1 July, Pacific
+    spending, _ = planner()
+    ledger = QuotaLedger(path, now=lambda: moment[0])
+    spending.charge(POLL)
+    spending.charge(INSERT)
+    ledger.save(spending)
+
+    restarted, _ = planner()
+    QuotaLedger(path, now=lambda: moment[0]).load(restarted)
+    assert (restarted.spent, restarted.calls[INSERT]) == (25, 1)
+    assert restarted.remaining == 10_000 - 25
+
+    moment[0] += timedelta(hours=1, minutes=1)  # past midnight Pacific: a new day
+    next_day, _ = planner()
+    QuotaLedger(path, now=lambda: moment[0]).load(next_day)
+    assert next_day.spent == 0
+
+    assert ledger.roll(restarted) is True  # a running bot crossing midnight starts afresh
+    assert (restarted.spent, restarted.exhausted, ledger.day) == (0, False, date(2024, 7, 2))
+    assert ledger.roll(restarted) is False
+
+
+def test_an_unreadable_ledger_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "quota.json"
+    path.write_text("{not json")
+    spending, _ = planner()
+    QuotaLedger(path).load(spending)
+    assert spending.spent == 0
+    QuotaLedger(None).save(spending)  # in memory only: nothing written anywhere

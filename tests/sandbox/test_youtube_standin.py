@@ -237,3 +237,56 @@ async def test_inject_delivers_a_raw_resource_as_is(client: Client) -> None:
     assert status == 201
     _, page = await client.messages()
     assert page["items"] == [resource]
+
+
+async def broadcasts(client: Client, status: str) -> list[dict[str, Any]]:
+    _, page = await client.call(
+        "GET",
+        f"{API}/liveBroadcasts",
+        params={"part": "snippet,status", "mine": "true", "broadcastStatus": status},
+    )
+    items: list[dict[str, Any]] = page["items"]
+    return items
+
+
+@pytest.mark.parametrize("client", [{"live": False}], indirect=True)
+async def test_an_upcoming_broadcast_goes_live(client: Client) -> None:
+    assert await broadcasts(client, "active") == []
+    [upcoming] = await broadcasts(client, "upcoming")
+    assert upcoming["status"]["lifeCycleStatus"] == "ready"
+    assert "actualStartTime" not in upcoming["snippet"]
+    _, videos = await client.call("GET", f"{API}/videos", params={"id": "vivoLive001"})
+    assert "activeLiveChatId" not in videos["items"][0]["liveStreamingDetails"]
+
+    status, started = await client.call("POST", f"{CONTROL}/live", json={})
+    assert status == 201
+    assert shape(started) == shape(payload("liveBroadcastListResponse")["items"][0])
+    [active] = await broadcasts(client, "active")
+    assert active["id"] == upcoming["id"] == "vivoLive001"
+    assert active["status"]["lifeCycleStatus"] == "live"
+    _, videos = await client.call("GET", f"{API}/videos", params={"id": "vivoLive001"})
+    details = videos["items"][0]["liveStreamingDetails"]
+    assert details["activeLiveChatId"] == active["snippet"]["liveChatId"]
+
+
+async def test_a_new_broadcast_after_the_last_ended_has_its_own_chat(client: Client) -> None:
+    old_chat = client.stand_in.live_chat_id
+    client.stand_in.say("ana", "primer stream")
+    await client.call("POST", f"{CONTROL}/end")
+    status, started = await client.call("POST", f"{CONTROL}/live", json={"video_id": "vivoLive2"})
+    assert status == 201 and started["id"] == "vivoLive2"
+    new_chat = started["snippet"]["liveChatId"]
+    assert (
+        new_chat != old_chat == (await broadcasts(client, "completed"))[0]["snippet"]["liveChatId"]
+    )
+    assert [b["id"] for b in await broadcasts(client, "all")] == ["vivoLive2", "vivoLive001"]
+
+    status, error = await client.messages(liveChatId=old_chat)
+    assert (status, error["error"]["errors"][0]["reason"]) == (403, "liveChatEnded")
+    client.stand_in.say("beto", "segundo stream")
+    _, page = await client.messages(liveChatId=new_chat)
+    assert [i["snippet"]["displayMessage"] for i in page["items"]] == ["segundo stream"]
+    assert page["items"][0]["snippet"]["liveChatId"] == new_chat
+
+    status, again = await client.call("POST", f"{CONTROL}/live", json={})
+    assert (status, again["id"]) == (201, "vivoLive2")  # already live: the same broadcast
