@@ -69,6 +69,13 @@ class GoalChanged:
     kind: str = "sales"
 
 
+@dataclass(frozen=True, slots=True)
+class StockChanged:
+    """An owner edited stock (`!stock`): what shows stock left (the overlay) reads it again."""
+
+    product: ProductView
+
+
 Event = (
     OrderPaid
     | OrderExpired
@@ -78,6 +85,7 @@ Event = (
     | LinkReady
     | SpotlightChanged
     | GoalChanged
+    | StockChanged
 )
 Listener = Callable[[Event], Awaitable[None]]
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from adapters.base import Button, ChatMessage, ChatUser, Priority, Reply, Role
+from bots.events import Event
 from bots.services import Services
 from bots.text import clean, fold
 from commerce import errors
@@ -174,6 +175,11 @@ class Context:
                 buttons=buttons,
             )
         )
+
+    async def publish(self, event: Event) -> None:
+        """Tell the rest of the bot (the overlay, say) what this command changed."""
+        if self.services.bus is not None:
+            await self.services.bus.publish(event)
 
     async def run(self, func: Callable[..., _T], *args: object, **kwargs: object) -> _T:
         """Call a sync Store method off the event loop."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from adapters.base import Role
 from bots.commands import catalog
 from bots.converters import find_variant, resolve_product
+from bots.events import StockChanged
 from bots.router import BadArgument, Command, Context, MissingArgument, Router
 from bots.text import words
 
@@ -24,7 +25,8 @@ async def set_stock(ctx: Context) -> None:
     product, rest = resolve_product(" ".join(parts[:-1]), products)
     variant = find_variant(product, rest)
     key = variant.key if variant is not None else None
-    await ctx.run(ctx.services.store.set_stock, product.sku, stock, key)
+    updated = await ctx.run(ctx.services.store.set_stock, product.sku, stock, key)
+    await ctx.publish(StockChanged(updated))
     label = " ".join(variant.options[k] for k in sorted(variant.options)) if variant else ""
     await ctx.reply("stock_set", product=f"{product.name} {label}".strip(), stock=stock)
 

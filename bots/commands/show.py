@@ -10,7 +10,7 @@ from __future__ import annotations
 from adapters.base import Role
 from bots.commands import catalog
 from bots.converters import resolve_product
-from bots.events import Event, GoalChanged, SpotlightChanged
+from bots.events import GoalChanged, SpotlightChanged
 from bots.router import Command, Context, MissingArgument, Router
 from bots.text import fold, words
 from commerce.money import Money, parse_amount
@@ -22,24 +22,18 @@ _TIPS = frozenset({"propinas", "propina", "tips", "tip", "gorjetas", "gorjeta"})
 _SALES = frozenset({"ventas", "venta", "sales", "vendas"})
 
 
-async def _announce(ctx: Context, event: Event) -> None:
-    bus = ctx.services.bus
-    if bus is not None:
-        await bus.publish(event)
-
-
 async def spotlight(ctx: Context) -> None:
     """`!destacar remera`: show that product, its price, stock and QR on the overlay."""
     parts = words(ctx.args)
     if not parts:
         raise MissingArgument("spotlight_usage")
     if len(parts) == 1 and fold(parts[0]) in _OFF:
-        await _announce(ctx, SpotlightChanged(None))
+        await ctx.publish(SpotlightChanged(None))
         await ctx.reply("spotlight_cleared")
         return
     products = await catalog(ctx)
     product, _ = resolve_product(ctx.args, products)
-    await _announce(ctx, SpotlightChanged(product))
+    await ctx.publish(SpotlightChanged(product))
     price = ctx.services.messages.money(product.price, ctx.locale)
     await ctx.reply("spotlight_set", product=product.name, price=price)
 
@@ -56,13 +50,13 @@ async def goal(ctx: Context) -> None:
     if not parts:
         raise MissingArgument("goal_usage")
     if len(parts) == 1 and fold(parts[0]) in _OFF:
-        await _announce(ctx, GoalChanged(None, kind))
+        await ctx.publish(GoalChanged(None, kind))
         await ctx.reply("goal_cleared")
         return
     currency = ctx.services.settings.currency
     amount = parse_amount(" ".join(parts), currency, ctx.locale)
     target = Money(amount, currency)
-    await _announce(ctx, GoalChanged(target, kind))
+    await ctx.publish(GoalChanged(target, kind))
     key = "goal_set_tips" if kind == "tips" else "goal_set_sales"
     await ctx.reply(key, amount=ctx.services.messages.money(target, ctx.locale))
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from chat_helpers import MOD, OWNER, VIEWER, Chat, Clock, Links
 
-from bots.events import Event, EventBus, GoalChanged, SpotlightChanged
+from bots.events import Event, EventBus, GoalChanged, SpotlightChanged, StockChanged
 from bots.i18n import Messages
 from bots.router import Router
 from bots.services import Services, Settings
@@ -87,3 +87,13 @@ async def test_goal_off_clears_and_nonsense_changes_nothing(
     assert await chat.say("!meta propinas", OWNER) == t("goal_usage")
     assert await chat.say("!meta mucho", OWNER) == t("amount_not_a_number", text="mucho")
     assert events == [GoalChanged(None, "sales")]
+
+
+async def test_an_owner_stock_edit_is_announced_for_the_overlay(
+    chat: Chat, store: Any, events: list[Event]
+) -> None:
+    await chat.say("!stock taza 7", MOD)
+    assert events == [StockChanged(store.get_product("TAZA"))]
+    assert store.get_product("TAZA").stock == 7
+    await chat.say("!stock taza 8", VIEWER)
+    assert len(events) == 1
