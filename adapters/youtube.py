@@ -329,6 +329,7 @@ class YouTubeAdapter:
         self._gone_chats: set[str] = set()
         self._said_waiting = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._handling: dict[str, asyncio.Task[None]] = {}
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -379,7 +380,7 @@ class YouTubeAdapter:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        for task in [*self._tasks, *self._handling.values()]:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -389,7 +390,7 @@ class YouTubeAdapter:
 
     @property
     def idle(self) -> bool:
-        return not self._pending and not self._sending
+        return not self._pending and not self._sending and not self._handling
 
     async def drain(self) -> None:
         while not self.idle and self.live.is_set():
@@ -620,15 +621,37 @@ class YouTubeAdapter:
             delay = self._suggested if full else self.planner.poll_interval(self._suggested)
 
     async def _deliver(self, item: dict[str, Any]) -> None:
+        """Hand one chat item to the bot without holding up the rest of the page.
+
+        A purchase can wait seconds on MercadoPago; other viewers' lines must not queue
+        behind it. One viewer's own lines still go in order: each waits for their previous.
+        """
         if self._is_own(item):
             return
         event = to_event(item, self.platform)
         if event is None or self._inbox is None:
             return
+        author = event.author.id
+        previous = self._handling.get(author)
+        task = asyncio.get_running_loop().create_task(self._handle(event, previous))
+        self._handling[author] = task
+        task.add_done_callback(lambda done: self._handled(author, done))
+
+    async def _handle(
+        self, event: ChatMessage | PlatformTip, previous: asyncio.Task[None] | None
+    ) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        if self._inbox is None:
+            return
         try:
             await self._inbox(event)
         except Exception:
-            log.exception("youtube: handling message %s failed", item.get("id"))
+            log.exception("youtube: handling message %s failed", event.id)
+
+    def _handled(self, author: str, done: asyncio.Task[None]) -> None:
+        if self._handling.get(author) is done:
+            del self._handling[author]
 
     def _is_own(self, item: dict[str, Any]) -> bool:
         message_id = item.get("id")

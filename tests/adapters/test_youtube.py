@@ -415,3 +415,27 @@ async def test_spending_survives_a_restart(chat: Chat, tmp_path: Path) -> None:
     in_memory = chat.adapter(planner=slow)  # no quota_file: as before, nothing is kept
     await in_memory.start(chat.inbox)
     assert in_memory.planner.spent == 1 + 5
+
+
+async def test_a_slow_purchase_holds_up_only_its_own_viewer(chat: Chat) -> None:
+    release = asyncio.Event()
+    handled: list[str] = []
+
+    async def inbox(event: ChatMessage | PlatformTip) -> None:
+        assert isinstance(event, ChatMessage)
+        if event.text == "!comprar taza":
+            await release.wait()  # MercadoPago is slow for this one
+        handled.append(f"{event.author.name}: {event.text}")
+
+    adapter = chat.adapter()
+    await adapter.start(inbox)
+    chat.stand_in.say("ana", "!comprar taza")
+    chat.stand_in.say("ana", "!pedido")
+    chat.stand_in.say("beto", "!tienda")
+    await until(lambda: "beto: !tienda" in handled)
+    assert handled == ["beto: !tienda"]  # ana's second line waits behind her first
+    assert not adapter.idle
+    release.set()
+    await until(lambda: len(handled) == 3)
+    assert handled[1:] == ["ana: !comprar taza", "ana: !pedido"]
+    await until(lambda: adapter.idle)
