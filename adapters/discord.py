@@ -6,6 +6,13 @@ followups; a prefix command gets its link by DM, or, when the buyer's DMs are cl
 mention in the channel asking them to open DMs (never the link itself). Announcements go
 to the channel the order came from. Each Discord message or interaction id reaches the
 inbox once, however often the gateway redelivers it after a resume.
+
+A reply's buttons go out as message components (action rows of up to 5, 25 in all) under
+its last piece, whether it is a channel message, a DM or an interaction followup. Each
+button's custom_id is its command, or a short id into a bounded map when the command is
+over 100 characters. A press is acknowledged at once (DEFERRED_UPDATE_MESSAGE) and reaches
+the inbox as the presser saying the command, with the interaction as `raw`: private replies
+to it are ephemeral followups.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
@@ -24,7 +32,16 @@ import discord.http
 import yarl
 from discord import app_commands
 
-from adapters.base import ChatMessage, ChatUser, Inbox, Reply, Role, SendLimits, split_text
+from adapters.base import (
+    Button,
+    ChatMessage,
+    ChatUser,
+    Inbox,
+    Reply,
+    Role,
+    SendLimits,
+    split_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +49,17 @@ Suggest = Callable[[str, str], Awaitable[list[str]]]
 
 MAX_LENGTH = 2000
 MAX_CHOICES = 25
+# Message components: buttons in action rows of 5, 5 rows a message, as documented.
+MAX_BUTTONS = 25
+MAX_LABEL = 80
+MAX_CUSTOM_ID = 100
+REMEMBERED_BUTTONS = 10_000
 INTERACTION_LIFETIME = 14 * 60.0  # followup tokens last 15 minutes; keep a margin
 DM_CLOSED = (
     "no te puedo mandar mensajes privados: activá los mensajes directos de este servidor "
     "o usá /comprar para recibir tu link acá, solo visible para vos."
 )
+STALE_BUTTON = "Este botón ya no sirve: escribí /tienda de nuevo."
 
 
 def point_sdk_at(endpoint: str, gateway: str | None = None) -> None:
@@ -81,6 +104,20 @@ def split_message(text: str, limit: int = MAX_LENGTH) -> list[str]:
     return split_text(text, limit)
 
 
+class _Buttons(discord.ui.View):
+    """Buttons under a message, pressed through `on_interaction` rather than callbacks.
+
+    Not dispatchable, so discord.py keeps no view per message (no timeouts, no store):
+    the adapter resolves each press from its custom_id, however old the message is.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    def is_dispatchable(self) -> bool:
+        return False
+
+
 class _Seen:
     """The last `size` ids handled: redelivered gateway events are dropped here."""
 
@@ -123,6 +160,10 @@ class _Client(discord.Client):
     async def on_message(self, message: discord.Message) -> None:
         await self.adapter.on_message(message)
 
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type is discord.InteractionType.component:
+            await self.adapter.on_button(interaction)
+
 
 class DiscordAdapter:
     platform = "discord"
@@ -139,6 +180,7 @@ class DiscordAdapter:
         moderator_roles: Iterable[str] = (),
         suggest: Suggest | None = None,
         dm_closed_text: str = DM_CLOSED,
+        stale_button_text: str = STALE_BUTTON,
         guild_ready_timeout: float = 2.0,
     ) -> None:
         self.token = token
@@ -147,6 +189,7 @@ class DiscordAdapter:
         self.moderator_roles = tuple(moderator_roles)
         self.suggest = suggest
         self.dm_closed_text = dm_closed_text
+        self.stale_button_text = stale_button_text
         self.guild_ready_timeout = guild_ready_timeout
         self._client: _Client | None = None
         self._task: asyncio.Task[None] | None = None
@@ -154,6 +197,7 @@ class DiscordAdapter:
         self._seen = _Seen()
         self._synced: set[int] = set()
         self._recent: dict[int, tuple[discord.Interaction, float]] = {}
+        self._button_commands: OrderedDict[str, str] = OrderedDict()
 
     @property
     def client(self) -> discord.Client:
@@ -246,6 +290,36 @@ class DiscordAdapter:
             )
         )
 
+    async def on_button(self, interaction: discord.Interaction) -> None:
+        """A button press speaks its command as the presser, acknowledged at once."""
+        if not self._seen.first_time(interaction.id):
+            return
+        data: Any = interaction.data or {}
+        command = self._command_for(str(data.get("custom_id") or ""))
+        if command is None:
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.response.send_message(self.stale_button_text, ephemeral=True)
+            return
+        try:
+            # DEFERRED_UPDATE_MESSAGE: acknowledged, the pressed message stays as it is.
+            await interaction.response.defer()
+        except discord.HTTPException:
+            log.warning("could not acknowledge button press %s in time", interaction.id)
+        else:
+            self._remember(interaction)
+        await self._deliver(
+            ChatMessage(
+                platform=self.platform,
+                id=str(interaction.id),
+                channel=str(interaction.channel_id),
+                author=self._user(interaction.user, str(interaction.locale)),
+                text=command,
+                sent_at=interaction.created_at,
+                private=interaction.guild_id is None,
+                raw=interaction,
+            )
+        )
+
     async def _deliver(self, message: ChatMessage) -> None:
         assert self._inbox is not None
         try:
@@ -323,24 +397,83 @@ class DiscordAdapter:
         unique = list(dict.fromkeys(n[:100] for n in names if n.strip()))
         return [app_commands.Choice(name=n, value=n) for n in unique[:MAX_CHOICES]]
 
+    # -- buttons ----------------------------------------------------------------------
+
+    def _custom_id(self, command: str) -> str:
+        """The command itself when it fits Discord's 100 characters, else a remembered id."""
+        if len(command) <= MAX_CUSTOM_ID and not command.startswith("~"):
+            return command
+        token = "~" + secrets.token_urlsafe(12)
+        self._button_commands[token] = command
+        while len(self._button_commands) > REMEMBERED_BUTTONS:
+            self._button_commands.popitem(last=False)
+        return token
+
+    def _command_for(self, custom_id: str) -> str | None:
+        if custom_id.startswith("~"):
+            return self._button_commands.get(custom_id)
+        return custom_id or None
+
+    def _view(self, buttons: tuple[Button, ...]) -> discord.ui.View | None:
+        """Action rows of at most 5 buttons, at most 25 in all; one per distinct command."""
+        if not buttons:
+            return None
+        view = _Buttons()
+        used: set[str] = set()
+        for button in buttons:
+            custom_id = self._custom_id(button.command)
+            if custom_id in used:  # custom_ids must be unique within a message
+                continue
+            if len(used) == MAX_BUTTONS:
+                log.warning("Discord shows at most %d buttons; dropping the rest", MAX_BUTTONS)
+                break
+            used.add(custom_id)
+            label = button.label if len(button.label) <= MAX_LABEL else button.label[:79] + "…"
+            view.add_item(
+                discord.ui.Button(
+                    label=label, custom_id=custom_id, style=discord.ButtonStyle.primary
+                )
+            )
+        return view
+
     # -- outgoing ---------------------------------------------------------------------
 
     async def send(self, reply: Reply) -> None:
-        for piece in split_message(reply.text):
-            await self._send_one(reply, piece)
+        pieces = split_message(reply.text)
+        for number, piece in enumerate(pieces, start=1):
+            # The buttons go under the last piece, after everything they refer to.
+            buttons = reply.buttons if number == len(pieces) else ()
+            await self._send_one(reply, piece, buttons)
 
-    async def _send_one(self, reply: Reply, text: str) -> None:
+    async def _send_one(self, reply: Reply, text: str, buttons: tuple[Button, ...] = ()) -> None:
         interaction = self._interaction_for(reply)
         if interaction is not None:
+            view = self._view(buttons)
             try:
-                await interaction.followup.send(text, ephemeral=True)
+                if view is None:
+                    await interaction.followup.send(
+                        text, ephemeral=self._hidden(interaction, reply)
+                    )
+                else:
+                    await interaction.followup.send(
+                        text, ephemeral=self._hidden(interaction, reply), view=view
+                    )
                 return
             except discord.HTTPException:
                 log.warning("interaction %s expired; answering another way", interaction.id)
         if reply.private and reply.mention is not None:
-            await self._direct(reply, text)
+            await self._direct(reply, text, buttons)
         else:
-            await self._to_channel(reply, text)
+            await self._to_channel(reply, text, buttons)
+
+    @staticmethod
+    def _hidden(interaction: discord.Interaction, reply: Reply) -> bool:
+        """Whether a followup is ephemeral: always for a slash command (deferred so); for a
+        button press, when the reply is private or the pressed message was itself hidden."""
+        if interaction.type is not discord.InteractionType.component:
+            return True
+        message = interaction.message
+        return reply.private or (message is not None and message.flags.ephemeral)
 
     def _interaction_for(self, reply: Reply) -> discord.Interaction | None:
         raw = reply.reply_to.raw if reply.reply_to is not None else None
@@ -357,18 +490,22 @@ class DiscordAdapter:
         fresh = asyncio.get_running_loop().time() - since < INTERACTION_LIFETIME
         return interaction if fresh and str(interaction.channel_id) == reply.channel else None
 
-    async def _direct(self, reply: Reply, text: str) -> None:
+    async def _direct(self, reply: Reply, text: str, buttons: tuple[Button, ...] = ()) -> None:
         assert reply.mention is not None
         user_id = int(reply.mention.id)
         client = self.client
         user = client.get_user(user_id) or await client.fetch_user(user_id)
+        view = self._view(buttons)
         try:
-            await user.send(text)
+            if view is None:
+                await user.send(text)
+            else:
+                await user.send(text, view=view)
         except discord.Forbidden:
             # DMs closed: a mention in the channel, so the buyer sees it is for them.
             await self._to_channel(replace(reply, reply_to=None), self.dm_closed_text)
 
-    async def _to_channel(self, reply: Reply, text: str) -> None:
+    async def _to_channel(self, reply: Reply, text: str, buttons: tuple[Button, ...] = ()) -> None:
         client = self.client
         channel_id = int(reply.channel)
         channel = client.get_channel(channel_id) or await client.fetch_channel(channel_id)
@@ -376,11 +513,17 @@ class DiscordAdapter:
             log.warning("Discord channel %s cannot take messages", channel_id)
             return
         raw = reply.reply_to.raw if reply.reply_to is not None else None
+        reference = None
         if isinstance(raw, discord.Message) and raw.channel.id == channel_id:
             reference = raw.to_reference(fail_if_not_exists=False)
-            for piece in split_message(text):
-                await channel.send(piece, reference=reference, mention_author=True)
-            return
-        mention = f"<@{reply.mention.id}> " if reply.mention is not None else ""
-        for piece in split_message(mention + text):
-            await channel.send(piece)
+        elif reply.mention is not None:
+            text = f"<@{reply.mention.id}> {text}"
+        pieces = split_message(text)
+        for number, piece in enumerate(pieces, start=1):
+            view = self._view(buttons) if number == len(pieces) else None
+            options: dict[str, Any] = {}
+            if reference is not None:
+                options |= {"reference": reference, "mention_author": True}
+            if view is not None:
+                options["view"] = view
+            await channel.send(piece, **options)

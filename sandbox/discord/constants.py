@@ -20,3 +20,12 @@ ADMINISTRATOR, MANAGE_GUILD = 1 << 3, 1 << 5
 EVERYONE_PERMISSIONS = (1 << 6) | (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 31)
 ALL_PERMISSIONS = (1 << 50) - 1
 OPTION_TYPES = {"string": 3, "integer": 4, "boolean": 5, "number": 10}
+# Message components: an action row (type 1) holds up to 5 buttons (type 2); a message has
+# up to 5 rows. Button styles 1–4 carry a custom_id, 5 (link) a url, 6 (premium) a sku_id.
+ACTION_ROW, BUTTON = 1, 2
+MAX_ROWS, MAX_ROW_BUTTONS, MAX_LABEL, MAX_CUSTOM_ID = 5, 5, 80, 100
+LINK_STYLE, PREMIUM_STYLE = 5, 6
+# Interaction types and the callback types that answer them.
+PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 1, 2, 3, 4
+CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE = 4, 5, 6, 7
+AUTOCOMPLETE_RESULT = 8

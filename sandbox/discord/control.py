@@ -1,6 +1,6 @@
 """The control API under `/_sandbox/discord/`: how tests and the demo drive the stand-in.
 
-`say`, `slash`, `autocomplete`, `inject`, `dms`, `drop` (POST) and `sent`, `commands`,
+`say`, `slash`, `autocomplete`, `press`, `inject`, `dms`, `drop` (POST) and `sent`, `commands`,
 `gateway` (GET). None of this exists on the real Discord.
 """
 
@@ -22,6 +22,9 @@ class Control(Viewers):
 
     async def _control_slash(self, request: web.Request) -> web.Response:
         return _json(await self.slash(await request.json()))
+
+    async def _control_press(self, request: web.Request) -> web.Response:
+        return _json(await self.press(await request.json()))
 
     async def _control_autocomplete(self, request: web.Request) -> web.Response:
         return _json(await self.autocomplete(await request.json()))

@@ -1,7 +1,10 @@
 """Interaction responses by Discord's rules: callback, followups, editing the original.
 
 One initial response within the deadline, followups for 15 minutes, and the first followup
-after a deferral editing the loading message while keeping its ephemeral state.
+after a deferral editing the loading message while keeping its ephemeral state. A button
+press (a message component interaction) may also be acknowledged without a message
+(DEFERRED_UPDATE_MESSAGE) or by editing the pressed message (UPDATE_MESSAGE). Components on
+responses and followups are checked against Discord's limits.
 """
 
 from __future__ import annotations
@@ -11,10 +14,34 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.discord.constants import EPHEMERAL, TOKEN_LIFETIME
+from sandbox.discord.components import check_components
+from sandbox.discord.constants import (
+    APPLICATION_COMMAND,
+    AUTOCOMPLETE,
+    AUTOCOMPLETE_RESULT,
+    CHANNEL_MESSAGE,
+    DEFERRED_CHANNEL_MESSAGE,
+    DEFERRED_UPDATE_MESSAGE,
+    EPHEMERAL,
+    MESSAGE_COMPONENT,
+    TOKEN_LIFETIME,
+    UPDATE_MESSAGE,
+)
 from sandbox.discord.gateway import Gateway
-from sandbox.discord.models import _Interaction
+from sandbox.discord.models import _Interaction, _User
 from sandbox.discord.responses import _error, _json
+
+# Which callback types answer which interaction types, as documented.
+ALLOWED_CALLBACKS = {
+    APPLICATION_COMMAND: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE},
+    MESSAGE_COMPONENT: {
+        CHANNEL_MESSAGE,
+        DEFERRED_CHANNEL_MESSAGE,
+        DEFERRED_UPDATE_MESSAGE,
+        UPDATE_MESSAGE,
+    },
+    AUTOCOMPLETE: {AUTOCOMPLETE_RESULT},
+}
 
 
 class Interactions(Gateway):
@@ -40,51 +67,87 @@ class Interactions(Gateway):
         body = await request.json()
         kind, data = int(body.get("type", 0)), body.get("data") or {}
         flags = int(data.get("flags") or 0)
+        allowed = ALLOWED_CALLBACKS.get(interaction.kind, set())
+        if kind not in allowed:
+            return _error(400, "Invalid interaction response type", 50035)
+        components = data.get("components")
+        invalid = check_components(components)
+        if invalid is not None:
+            return _json(invalid, 400)
         interaction.response = kind
         resource: dict[str, Any] = {"type": kind}
         message_id: str | None = None
-        if kind == 4:
+        if kind == CHANNEL_MESSAGE:
+            content = str(data.get("content", ""))
             message = self._message(
-                self.bot, interaction.channel, str(data.get("content", "")), flags=flags
+                self.bot, interaction.channel, content, flags=flags, components=components
             )
+            self._post(message, interaction.channel, self._viewer(interaction, flags))
             message_id, resource["message"] = message["id"], message
-            self._record(interaction, "interaction", data.get("content", ""), flags & EPHEMERAL)
-        elif kind == 5:
+            self._record(interaction, "interaction", content, flags & EPHEMERAL, message)
+        elif kind == DEFERRED_CHANNEL_MESSAGE:
             message_id = self._ids()
             interaction.deferred_flags, interaction.original_pending = flags, True
             self._record(interaction, "deferred", None, flags & EPHEMERAL)
-        elif kind == 8:
+        elif kind == DEFERRED_UPDATE_MESSAGE:
+            # Acknowledged; the pressed message stays as it is and no loading state shows.
+            interaction.deferred_flags = interaction.message_flags
+            self._record(interaction, "deferred_update", None, interaction.message_flags)
+        elif kind == UPDATE_MESSAGE:
+            posted = self.posted.get(interaction.message_id or "")
+            if posted is not None:
+                if "content" in data:
+                    posted.message["content"] = str(data.get("content") or "")
+                if components is not None:
+                    posted.message["components"] = components
+                message_id, resource["message"] = posted.message["id"], posted.message
+            self._record(interaction, "update", data.get("content"), interaction.message_flags)
+            if posted is not None:
+                self.sent[-1]["components"] = posted.message["components"]
+        else:  # AUTOCOMPLETE_RESULT
             choices = list(data.get("choices") or [])
             self.sent.append(
                 {"kind": "autocomplete", "interaction_id": interaction.id, "choices": choices}
             )
             if interaction.choices is not None and not interaction.choices.done():
                 interaction.choices.set_result(choices)
-        else:
-            return _error(400, "Invalid interaction response type", 50035)
         if request.query.get("with_response", "").lower() not in ("1", "true"):
             return web.Response(status=204)
         callback: dict[str, Any] = {"id": interaction.id, "type": interaction.kind}
         if message_id is not None:
             callback |= {
                 "response_message_id": message_id,
-                "response_message_loading": kind == 5,
+                "response_message_loading": kind == DEFERRED_CHANNEL_MESSAGE,
                 "response_message_ephemeral": bool(flags & EPHEMERAL),
             }
         return _json({"interaction": callback, "resource": resource})
 
-    def _record(self, interaction: _Interaction, kind: str, content: Any, ephemeral: int) -> None:
-        self.sent.append(
-            {
-                "kind": kind,
-                "interaction_id": interaction.id,
-                "user": interaction.user.name,
-                "channel_id": interaction.channel.id,
-                "channel": interaction.channel.name,
-                "content": content,
-                "ephemeral": bool(ephemeral),
-            }
-        )
+    def _record(
+        self,
+        interaction: _Interaction,
+        kind: str,
+        content: Any,
+        ephemeral: int,
+        message: dict[str, Any] | None = None,
+    ) -> None:
+        entry: dict[str, Any] = {
+            "kind": kind,
+            "interaction_id": interaction.id,
+            "user": interaction.user.name,
+            "channel_id": interaction.channel.id,
+            "channel": interaction.channel.name,
+            "content": content,
+            "ephemeral": bool(ephemeral),
+        }
+        if message is not None:
+            entry |= {"id": message["id"], "components": message["components"]}
+        self.sent.append(entry)
+
+    def _viewer(self, interaction: _Interaction, flags: int) -> _User | None:
+        """Who can see (and press) a message answering `interaction`: None for everyone."""
+        if flags & EPHEMERAL:
+            return interaction.user
+        return interaction.channel.recipient
 
     def _live(self, interaction: _Interaction | None) -> bool:
         return (
@@ -100,15 +163,27 @@ class Interactions(Gateway):
         body = await request.json()
         content = str(body.get("content") or "")
         flags = int(body.get("flags") or 0)
+        components = body.get("components")
+        if not content and not body.get("embeds") and not components:
+            return _error(400, "Cannot send an empty message", 50006)
+        invalid = check_components(components)
+        if invalid is not None:
+            return _json(invalid, 400)
         if interaction.original_pending:
             # The first followup after a deferral edits the loading message, whose
             # ephemeral state was fixed by the deferral.
             interaction.original_pending = False
             flags = interaction.deferred_flags
         message = self._message(
-            self.bot, interaction.channel, content, flags=flags, webhook_id=self.application_id
+            self.bot,
+            interaction.channel,
+            content,
+            flags=flags,
+            webhook_id=self.application_id,
+            components=components,
         )
-        self._record(interaction, "followup", content, flags & EPHEMERAL)
+        self._post(message, interaction.channel, self._viewer(interaction, flags))
+        self._record(interaction, "followup", content, flags & EPHEMERAL, message)
         return _json(message)
 
     async def _edit_original(self, request: web.Request) -> web.Response:
@@ -117,10 +192,20 @@ class Interactions(Gateway):
             return _error(404, "Unknown Webhook", 10015)
         body = await request.json()
         content = str(body.get("content") or "")
+        components = body.get("components")
+        invalid = check_components(components)
+        if invalid is not None:
+            return _json(invalid, 400)
         flags = interaction.deferred_flags
         interaction.original_pending = False
         message = self._message(
-            self.bot, interaction.channel, content, flags=flags, webhook_id=self.application_id
+            self.bot,
+            interaction.channel,
+            content,
+            flags=flags,
+            webhook_id=self.application_id,
+            components=components,
         )
-        self._record(interaction, "followup", content, flags & EPHEMERAL)
+        self._post(message, interaction.channel, self._viewer(interaction, flags))
+        self._record(interaction, "followup", content, flags & EPHEMERAL, message)
         return _json(message)

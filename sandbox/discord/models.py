@@ -135,3 +135,14 @@ class _Interaction:
     deferred_flags: int = 0
     original_pending: bool = False  # deferred and not yet edited by a followup
     choices: asyncio.Future[list[dict[str, Any]]] | None = None
+    message_id: str | None = None  # a button press: the message the button is on
+    message_flags: int = 0  # … and that message's flags (ephemeral or not)
+
+
+@dataclass
+class _Posted:
+    """A message the bot sent with buttons: what a viewer can press (`viewer` None: anyone)."""
+
+    message: dict[str, Any]
+    channel: _Channel
+    viewer: _User | None = None

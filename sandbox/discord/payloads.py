@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.discord.constants import INTENT_GUILD_MEMBERS
-from sandbox.discord.models import _Channel, _now_iso, _User
+from sandbox.discord.models import _Channel, _now_iso, _Posted, _User
 from sandbox.discord.world import DiscordWorld
 
 
@@ -96,6 +96,7 @@ class Payloads(DiscordWorld):
         flags: int = 0,
         webhook_id: str | None = None,
         reference: dict[str, Any] | None = None,
+        components: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         message: dict[str, Any] = {
             "id": self._ids(),
@@ -113,7 +114,7 @@ class Payloads(DiscordWorld):
             "pinned": False,
             "type": 0 if reference is None else 19,
             "flags": flags,
-            "components": [],
+            "components": components or [],
         }
         if webhook_id is not None:
             message["webhook_id"] = webhook_id
@@ -122,3 +123,11 @@ class Payloads(DiscordWorld):
         if channel.guild_id is not None:
             message["guild_id"] = channel.guild_id
         return message
+
+    def _post(self, message: dict[str, Any], channel: _Channel, viewer: _User | None) -> None:
+        """Keep a message with buttons so a viewer can press them (the newest 1,000)."""
+        if not message["components"]:
+            return
+        self.posted[message["id"]] = _Posted(message, channel, viewer)
+        while len(self.posted) > 1000:
+            del self.posted[next(iter(self.posted))]

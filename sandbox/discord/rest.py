@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.discord.components import check_components
 from sandbox.discord.constants import PREFIX
 from sandbox.discord.gateway import Gateway
 from sandbox.discord.models import _Channel
@@ -98,8 +99,12 @@ class Rest(Gateway):
             return _error(404, "Unknown Channel", 10003)
         body = await request.json()
         content = str(body.get("content") or "")
-        if not content and not body.get("embeds"):
+        components = body.get("components")
+        if not content and not body.get("embeds") and not components:
             return _error(400, "Cannot send an empty message", 50006)
+        invalid = check_components(components)
+        if invalid is not None:
+            return _json(invalid, 400)
         if len(content) > 2000:
             return _json(
                 {
@@ -120,13 +125,21 @@ class Rest(Gateway):
             )
         if channel.recipient is not None and not channel.recipient.dms_open:
             return _error(403, "Cannot send messages to this user", 50007)
-        message = self._message(self.bot, channel, content, reference=body.get("message_reference"))
+        message = self._message(
+            self.bot,
+            channel,
+            content,
+            reference=body.get("message_reference"),
+            components=components,
+        )
+        self._post(message, channel, channel.recipient)
         entry: dict[str, Any] = {
             "kind": "dm" if channel.recipient else "message",
             "channel_id": channel.id,
             "channel": channel.name,
             "content": content,
             "id": message["id"],
+            "components": message["components"],
         }
         if channel.recipient is not None:
             entry["user"] = channel.recipient.name

@@ -8,7 +8,11 @@ follow Discord's rules: one initial response within the deadline, followups for 
 the first followup after a deferral editing the loading message and keeping its ephemeral
 state. Payload shapes follow Discord's developer documentation.
 
-The control API (under `/_sandbox/discord`): `say`, `slash`, `autocomplete`, `inject`,
+Messages and interaction responses may carry buttons (action rows of message components,
+checked against Discord's limits); `press` makes a viewer press one, which arrives as a
+message component interaction.
+
+The control API (under `/_sandbox/discord`): `say`, `slash`, `autocomplete`, `press`, `inject`,
 `dms`, `drop`, and `GET sent`, `commands`, `gateway`.
 
 The pieces live in sibling modules; this one puts them together and mounts their routes.
@@ -59,6 +63,7 @@ class DiscordStandIn(Control, Interactions, Rest):
         r.add_post(f"{CONTROL}/say", self._control_say)
         r.add_post(f"{CONTROL}/slash", self._control_slash)
         r.add_post(f"{CONTROL}/autocomplete", self._control_autocomplete)
+        r.add_post(f"{CONTROL}/press", self._control_press)
         r.add_post(f"{CONTROL}/inject", self._control_inject)
         r.add_post(f"{CONTROL}/dms", self._control_dms)
         r.add_post(f"{CONTROL}/drop", self._control_drop)

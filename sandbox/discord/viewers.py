@@ -1,4 +1,5 @@
-"""What people in the guild do: speak, run slash commands, type into autocomplete, disconnect.
+"""What people in the guild do: speak, run slash commands, type into autocomplete, press
+buttons, disconnect.
 
 The control API calls these; tests can too. Each one turns into gateway dispatches the bot
 receives, as it would from real Discord clients.
@@ -13,7 +14,14 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.discord.constants import ALL_PERMISSIONS, MANAGE_GUILD
+from sandbox.discord.components import buttons_of
+from sandbox.discord.constants import (
+    ALL_PERMISSIONS,
+    APPLICATION_COMMAND,
+    AUTOCOMPLETE,
+    MANAGE_GUILD,
+    MESSAGE_COMPONENT,
+)
 from sandbox.discord.gateway import Gateway
 from sandbox.discord.models import _Interaction, _User
 
@@ -70,7 +78,7 @@ class Viewers(Gateway):
             if name not in declared:
                 raise web.HTTPBadRequest(text=f"/{command['name']} has no option {name!r}")
             option: dict[str, Any] = {"name": name, "type": declared[name]["type"], "value": value}
-            if kind == 4 and name == body.get("focused"):
+            if kind == AUTOCOMPLETE and name == body.get("focused"):
                 option["focused"] = True
             options.append(option)
         interaction = _Interaction(
@@ -85,38 +93,105 @@ class Viewers(Gateway):
         }
         if command.get("guild_id"):
             data["guild_id"] = command["guild_id"]
-        member = {**self._member(user), "permissions": str(self._permissions(user))}
-        payload = {
-            "id": interaction.id,
-            "application_id": self.application_id,
-            "type": kind,
-            "data": data,
-            "guild": {"id": self.guild_id, "locale": "es-ES", "features": []},
-            "guild_id": self.guild_id,
-            "channel": channel.payload(),
-            "channel_id": channel.id,
-            "member": member,
-            "token": interaction.token,
-            "version": 1,
-            "app_permissions": str(ALL_PERMISSIONS),
-            "locale": str(body.get("locale") or "es-ES"),
-            "guild_locale": "es-ES",
-            "entitlements": [],
-            "authorizing_integration_owners": {"0": self.guild_id},
-            "context": 0,
-            "attachment_size_limit": 10 * 1024 * 1024,
-        }
-        if kind == 4:
+        payload = self._interaction_payload(interaction, data, str(body.get("locale") or "es-ES"))
+        if kind == AUTOCOMPLETE:
             interaction.choices = asyncio.get_running_loop().create_future()
         await self.dispatch("INTERACTION_CREATE", payload)
         return interaction
 
+    def _interaction_payload(
+        self, interaction: _Interaction, data: dict[str, Any], locale: str
+    ) -> dict[str, Any]:
+        """INTERACTION_CREATE's interaction, from a guild member or, in a DM, a user."""
+        user, channel = interaction.user, interaction.channel
+        payload: dict[str, Any] = {
+            "id": interaction.id,
+            "application_id": self.application_id,
+            "type": interaction.kind,
+            "data": data,
+            "channel": channel.payload(),
+            "channel_id": channel.id,
+            "token": interaction.token,
+            "version": 1,
+            "app_permissions": str(ALL_PERMISSIONS),
+            "locale": locale,
+            "entitlements": [],
+            "attachment_size_limit": 10 * 1024 * 1024,
+        }
+        if channel.guild_id is None:
+            # A DM with the bot: the user instead of a member, no guild (context BOT_DM).
+            return payload | {
+                "user": user.payload(),
+                "authorizing_integration_owners": {"0": "0"},
+                "context": 1,
+            }
+        member = {**self._member(user), "permissions": str(self._permissions(user))}
+        return payload | {
+            "guild": {"id": self.guild_id, "locale": "es-ES", "features": []},
+            "guild_id": self.guild_id,
+            "member": member,
+            "guild_locale": "es-ES",
+            "authorizing_integration_owners": {"0": self.guild_id},
+            "context": 0,
+        }
+
+    async def press(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A viewer presses a button on one of the bot's messages: INTERACTION_CREATE type 3.
+
+        The message is `message_id`, or the newest one the viewer can see with a button
+        labelled `label`; the button is the one labelled `label` (or the only one).
+        """
+        user = self._user(str(body.get("user") or "ana"))
+        label = body.get("label")
+        wanted = body.get("message_id")
+        posted = None
+        for candidate in reversed(self.posted.values()):
+            if wanted is not None and candidate.message["id"] != str(wanted):
+                continue
+            if candidate.viewer is not None and candidate.viewer is not user:
+                continue
+            labels = [b.get("label") for b in buttons_of(candidate.message["components"])]
+            if label is None or label in labels:
+                posted = candidate
+                break
+        if posted is None:
+            raise web.HTTPNotFound(text=f"{user.name} sees no button {label!r} to press")
+        buttons = [b for b in buttons_of(posted.message["components"]) if "custom_id" in b]
+        if label is not None:
+            buttons = [b for b in buttons if b.get("label") == label]
+        if len(buttons) != 1:
+            raise web.HTTPBadRequest(text="say which button: its label")
+        button = buttons[0]
+        if button.get("disabled"):
+            raise web.HTTPBadRequest(text="that button is disabled")
+        interaction = _Interaction(
+            self._ids(),
+            secrets.token_urlsafe(48),
+            user,
+            posted.channel,
+            time.monotonic(),
+            MESSAGE_COMPONENT,
+            message_id=posted.message["id"],
+            message_flags=int(posted.message.get("flags") or 0),
+        )
+        self.interactions[interaction.id] = interaction
+        data = {"custom_id": button["custom_id"], "component_type": button["type"]}
+        payload = self._interaction_payload(interaction, data, str(body.get("locale") or "es-ES"))
+        payload["message"] = posted.message
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return {
+            "id": interaction.id,
+            "message_id": posted.message["id"],
+            "custom_id": button["custom_id"],
+            "channel_id": posted.channel.id,
+        }
+
     async def slash(self, body: dict[str, Any]) -> dict[str, Any]:
-        interaction = await self._interact(body, 2)
+        interaction = await self._interact(body, APPLICATION_COMMAND)
         return {"id": interaction.id, "channel_id": interaction.channel.id}
 
     async def autocomplete(self, body: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
-        interaction = await self._interact(body, 4)
+        interaction = await self._interact(body, AUTOCOMPLETE)
         assert interaction.choices is not None
         try:
             choices = await asyncio.wait_for(asyncio.shield(interaction.choices), timeout)

@@ -16,7 +16,15 @@ from sandbox.discord.constants import (
     EVERYONE_PERMISSIONS,
     MANAGE_GUILD,
 )
-from sandbox.discord.models import _Channel, _Interaction, _Role, _Session, _Snowflakes, _User
+from sandbox.discord.models import (
+    _Channel,
+    _Interaction,
+    _Posted,
+    _Role,
+    _Session,
+    _Snowflakes,
+    _User,
+)
 
 
 class DiscordWorld:
@@ -55,6 +63,7 @@ class DiscordWorld:
         self.interactions: dict[str, _Interaction] = {}
         self.commands: dict[str | None, list[dict[str, Any]]] = {}  # guild id (None: global)
         self.sent: list[dict[str, Any]] = []
+        self.posted: dict[str, _Posted] = {}  # the bot's messages with buttons, by id
         self.counters = {"connections": 0, "identify": 0, "resume": 0, "heartbeats": 0}
 
     def _user(self, name: str) -> _User:

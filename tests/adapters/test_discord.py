@@ -21,13 +21,18 @@ import discord.http
 import pytest
 from aiohttp import web
 
-from adapters.base import ChatMessage, PlatformTip, Priority, Reply, Role
+from adapters.base import Button, ChatMessage, PlatformTip, Priority, Reply, Role
 from adapters.discord import DiscordAdapter, slash_text, split_message
 from sandbox.discord import DiscordStandIn
 
 TOKEN = "MTIz.sandbox.bot-token"
 PAYLOADS = Path(__file__).resolve().parent.parent / "payloads" / "discord"
 PRODUCTS = {"Remera Vivo": ["S", "M", "L"], "Taza del stream": [], "Pack de stickers": []}
+LONG = "/comprar " + "remera " * 20  # past Discord's 100-character custom_id
+BUTTONS = (
+    *(Button(f"Comprar {name}", f"/comprar {name}") for name in PRODUCTS),
+    Button("Comprar " + "x" * 90, LONG.strip()),
+)
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
@@ -70,7 +75,13 @@ class Shop:
             )
         elif word == "tienda":
             await self.adapter.send(
-                Reply(event.channel, " · ".join(PRODUCTS), mention=event.author, reply_to=event)
+                Reply(
+                    event.channel,
+                    " · ".join(PRODUCTS),
+                    mention=event.author,
+                    reply_to=event,
+                    buttons=BUTTONS,
+                )
             )
 
     async def suggest(self, line: str, partial: str) -> list[str]:
@@ -433,3 +444,108 @@ async def test_a_dropped_connection_resumes_without_repeating_a_purchase(
     sent = await sandbox.sent()
     assert next(f["interaction_id"] for f in of_kind(sent, "followup")) == slash["id"]
     assert sorted(d["user"] for d in of_kind(sent, "dm")) == ["ana", "cora"]
+
+
+# -- buttons ----------------------------------------------------------------------------
+
+
+def labels(entry: dict[str, Any]) -> list[str]:
+    return [b["label"] for row in entry.get("components", []) for b in row["components"]]
+
+
+async def test_reply_buttons_become_message_components_within_discords_limits(
+    sandbox: Discord, shop: Shop
+) -> None:
+    await sandbox.control("say", {"user": "ana", "text": "!tienda"})
+
+    (posted,) = await eventually(lambda: of_kind(sandbox.standin.sent, "message"))
+    rows = posted["components"]
+    buttons = [b for row in rows for b in row["components"]]
+    assert all(row["type"] == 1 and len(row["components"]) <= 5 for row in rows)
+    assert [b["type"] for b in buttons] == [2] * len(BUTTONS)
+    assert buttons[0]["label"] == "Comprar Remera Vivo"
+    assert buttons[0]["custom_id"] == "/comprar Remera Vivo"
+    assert len(buttons[-1]["label"]) <= 80
+    assert len(buttons[-1]["custom_id"]) <= 100
+
+
+async def test_a_pressed_button_speaks_its_command_as_the_presser(
+    sandbox: Discord, shop: Shop
+) -> None:
+    await sandbox.control("say", {"user": "ana", "text": "!tienda"})
+    await eventually(lambda: of_kind(sandbox.standin.sent, "message"))
+
+    pressed = await sandbox.control("press", {"user": "beto", "label": "Comprar Remera Vivo"})
+
+    heard = await eventually(lambda: [m for m in shop.heard if m.id == pressed["id"]])
+    assert heard[0].text == "/comprar Remera Vivo"
+    assert heard[0].author.name == "beto"
+    assert heard[0].author.id == sandbox.standin.users["beto"].id
+    assert heard[0].channel == pressed["channel_id"]
+    assert isinstance(heard[0].raw, discord.Interaction)
+    acks = await eventually(lambda: of_kind(sandbox.standin.sent, "deferred_update"))
+    assert acks[0]["interaction_id"] == pressed["id"]
+    # The private link answers the press where only the presser sees it.
+    links = await eventually(lambda: of_kind(sandbox.standin.sent, "followup"))
+    assert links[0]["interaction_id"] == pressed["id"]
+    assert links[0]["ephemeral"] is True
+    assert f"https://pagar.example/{pressed['id']}" in links[0]["content"]
+    assert of_kind(sandbox.standin.sent, "dm") == []
+
+
+async def test_a_command_too_long_for_a_custom_id_still_comes_back(
+    sandbox: Discord, shop: Shop
+) -> None:
+    await sandbox.control("say", {"user": "ana", "text": "!tienda"})
+    (posted,) = await eventually(lambda: of_kind(sandbox.standin.sent, "message"))
+
+    pressed = await sandbox.control(
+        "press", {"user": "ana", "message_id": posted["id"], "label": labels(posted)[-1]}
+    )
+
+    heard = await eventually(lambda: [m for m in shop.heard if m.id == pressed["id"]])
+    assert heard[0].text == LONG.strip()
+
+
+async def test_a_button_the_adapter_no_longer_knows_gets_an_ephemeral_answer(
+    sandbox: Discord, shop: Shop
+) -> None:
+    await sandbox.control("say", {"user": "ana", "text": "!tienda"})
+    (posted,) = await eventually(lambda: of_kind(sandbox.standin.sent, "message"))
+    assert shop.adapter is not None
+    shop.adapter._button_commands.clear()  # as after a restart, or past the bounded map
+    before = len(shop.heard)
+
+    await sandbox.control("press", {"user": "ana", "label": labels(posted)[-1]})
+
+    (answer,) = await eventually(lambda: of_kind(sandbox.standin.sent, "interaction"))
+    assert answer["ephemeral"] is True and "botón" in answer["content"]
+    assert len(shop.heard) == before
+
+
+async def test_buttons_on_an_ephemeral_slash_reply_are_pressable_by_its_user(
+    sandbox: Discord, shop: Shop
+) -> None:
+    await eventually(lambda: sandbox.standin.commands.get(sandbox.standin.guild_id))
+    await sandbox.control("slash", {"user": "ana", "command": "tienda"})
+    followups = await eventually(lambda: of_kind(sandbox.standin.sent, "followup"))
+    assert followups[0]["ephemeral"] is True
+    assert labels(followups[0])[0] == "Comprar Remera Vivo"
+
+    pressed = await sandbox.control("press", {"user": "ana", "label": "Comprar Taza del stream"})
+
+    heard = await eventually(lambda: [m for m in shop.heard if m.id == pressed["id"]])
+    assert heard[0].text == "/comprar Taza del stream"
+    assert pressed["message_id"] == followups[0]["id"]
+
+
+async def test_buttons_ride_under_the_last_piece_of_a_long_reply(
+    sandbox: Discord, shop: Shop
+) -> None:
+    assert shop.adapter is not None
+    channel = sandbox.standin.channel().id
+    await shop.adapter.send(Reply(channel, "palabra " * 400, buttons=BUTTONS[:1]))
+
+    pieces = await eventually(lambda: of_kind(sandbox.standin.sent, "message"))
+    assert len(pieces) == 2
+    assert [labels(p) for p in pieces] == [[], ["Comprar Remera Vivo"]]

@@ -1,7 +1,8 @@
 """The whole bot on Discord: real discord.py, router, Store and MercadoPago provider, all
 against the loopback stand-ins. A viewer buys with `!comprar`, gets the link by DM, pays on
 the MercadoPago sandbox and is thanked in the channel; roles decide who may close the shop;
-a resumed gateway connection that redelivers a purchase does not buy twice.
+a resumed gateway connection that redelivers a purchase does not buy twice; the shop's
+buttons buy in two presses, the link arriving where only the buyer sees it.
 """
 
 from __future__ import annotations
@@ -147,3 +148,45 @@ async def test_a_resumed_connection_that_redelivers_a_purchase_buys_once(world: 
 
     assert len(world.orders(said["user_id"])) == 1
     assert len(world.sent("dm")) == 1
+
+
+def labels(entry: dict[str, Any]) -> list[str]:
+    return [b["label"] for row in entry.get("components", []) for b in row["components"]]
+
+
+async def test_shop_buttons_place_an_order_and_the_link_arrives_privately(world: World) -> None:
+    said = await world.say(user="ana", text="!tienda", channel="tienda")
+    catalog = await until(lambda: [m for m in world.sent("message") if labels(m)])
+    assert "Comprar Remera Vivo" in labels(catalog[0])
+    assert catalog[0]["reply_to"] == said["id"]
+
+    pressed = await world._post(
+        "/_sandbox/discord/press", {"user": "ana", "label": "Comprar Remera Vivo"}
+    )
+    assert pressed["message_id"] == catalog[0]["id"]
+    # Acknowledged without a message (DEFERRED_UPDATE_MESSAGE); a variant is asked for, with
+    # one button per size in stock.
+    step = await until(
+        lambda: [f for f in world.sent("followup", "message", "interaction") if labels(f)][1:]
+    )
+    assert step[0]["kind"] == "followup" and step[0]["interaction_id"] == pressed["id"]
+    acks = [s for s in world.sent("deferred_update") if s["interaction_id"] == pressed["id"]]
+    assert len(acks) == 1
+    size = next(label for label in labels(step[0]) if label.split()[-1] == "M")
+
+    chosen = await world._post("/_sandbox/discord/press", {"user": "ana", "label": size})
+
+    (order,) = await until(lambda: world.orders(said["user_id"]))
+    assert [(line.sku, line.variant_key) for line in order.lines] == [("REM-VIVO", "talle=M")]
+    linked = await until(
+        lambda: [
+            f for f in world.sent("followup") if URL.search(f["content"] or "") and f["ephemeral"]
+        ]
+    )
+    assert linked[0]["interaction_id"] == chosen["id"]
+    assert linked[0]["user"] == "ana"
+    link = URL.search(linked[0]["content"])
+    assert link is not None
+    # The link is never where others can read it.
+    public = [s for s in world.discord.sent if not s.get("ephemeral")]
+    assert all(link.group() not in (s.get("content") or "") for s in public)

@@ -384,3 +384,134 @@ async def test_payloads_have_every_field_of_the_documented_examples(
     assert keys(member) - {"is_pending"} <= keys(interaction["member"])
     assert keys(member["user"]) <= keys(interaction["member"]["user"])
     assert keys(documented_interaction["data"]) <= keys(interaction["data"])
+
+
+# -- buttons (message components) -------------------------------------------------------
+
+
+def row(*buttons: dict[str, Any]) -> dict[str, Any]:
+    return {"type": 1, "components": list(buttons)}
+
+
+def button(n: int, **overrides: Any) -> dict[str, Any]:
+    return {"type": 2, "style": 1, "label": f"Botón {n}", "custom_id": f"b{n}", **overrides}
+
+
+async def post_message(
+    running: Running, channel_id: str, body: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
+    url = f"{running.api}/channels/{channel_id}/messages"
+    async with running.http.post(url, json=body, headers=AUTH) as response:
+        result: dict[str, Any] = await response.json()
+        return response.status, result
+
+
+async def test_buttons_outside_discords_limits_get_invalid_form_body(
+    discord_sandbox: Running,
+) -> None:
+    channel = discord_sandbox.standin.channel().id
+    documented = json.loads((PAYLOADS / "message_with_buttons.json").read_text())
+    too_many_in_a_row = {"content": "x", "components": [row(*(button(n) for n in range(6)))]}
+    too_many_rows = {"content": "x", "components": [row(button(n)) for n in range(6)]}
+    long_label = {"content": "x", "components": [row(button(1, label="l" * 81))]}
+    long_id = {"content": "x", "components": [row(button(1, custom_id="c" * 101))]}
+    twice = {"content": "x", "components": [row(button(1), button(2, custom_id="b1"))]}
+    bare_button = {"content": "x", "components": [button(1)]}
+
+    status, message = await post_message(discord_sandbox, channel, documented)
+    refused = [
+        await post_message(discord_sandbox, channel, body)
+        for body in (too_many_in_a_row, too_many_rows, long_label, long_id, twice, bare_button)
+    ]
+    fits = {
+        "content": "x",
+        "components": [row(*(button(5 * r + n) for n in range(5))) for r in range(5)],
+    }
+    fits_status, _ = await post_message(discord_sandbox, channel, fits)
+
+    assert status == 200 and message["components"] == documented["components"]
+    assert fits_status == 200
+    assert [(s, body["code"], body["message"]) for s, body in refused] == [
+        (400, 50035, "Invalid Form Body")
+    ] * 6
+    assert refused[0][1]["errors"]["components"]["0"]["components"]["_errors"][0]["code"] == (
+        "BASE_TYPE_MAX_LENGTH"
+    )
+    assert "_errors" in refused[1][1]["errors"]["components"]
+    assert "label" in refused[2][1]["errors"]["components"]["0"]["components"]["0"]
+    assert "custom_id" in refused[3][1]["errors"]["components"]["0"]["components"]["0"]
+    sent = discord_sandbox.standin.sent
+    assert [s["components"] for s in sent] == [documented["components"], fits["components"]]
+
+
+async def test_pressing_a_button_is_a_message_component_interaction(
+    discord_sandbox: Running,
+) -> None:
+    documented = json.loads((PAYLOADS / "interaction_component.json").read_text())
+    gateway, _ = await identify(discord_sandbox)
+    await gateway.dispatch()
+    channel = discord_sandbox.standin.channel().id
+    body = json.loads((PAYLOADS / "message_with_buttons.json").read_text())
+    _, message = await post_message(discord_sandbox, channel, body)
+    await gateway.dispatch()  # the bot's own MESSAGE_CREATE
+
+    pressed = await discord_sandbox.control(
+        "press", {"user": "ana", "label": "Comprar Taza del stream"}
+    )
+    event = await gateway.dispatch()
+    interaction = event["d"]
+    api, http = discord_sandbox.api, discord_sandbox.http
+    callback = f"{api}/interactions/{interaction['id']}/{interaction['token']}/callback"
+    followup = f"{api}/webhooks/{interaction['application_id']}/{interaction['token']}"
+    async with http.post(callback, json={"type": 6}) as ack:
+        ack_status = ack.status
+    bad = {"content": "elige", "flags": 64, "components": [row(button(1, label="l" * 81))]}
+    async with http.post(followup, json=bad) as refused:
+        refused_body = await refused.json()
+    ok = {"content": "elige", "flags": 64, "components": [row(button(1), button(2))]}
+    async with http.post(followup, json=ok) as answered:
+        answer = await answered.json()
+    hidden = await discord_sandbox.control("press", {"user": "ana", "label": "Botón 2"})
+    async with http.post(
+        f"{discord_sandbox.url}/_sandbox/discord/press", json={"user": "beto", "label": "Botón 2"}
+    ) as other:
+        other_status = other.status
+
+    assert event["t"] == "INTERACTION_CREATE"
+    assert keys(documented) <= keys(interaction)
+    assert keys(documented["member"]) - {"is_pending"} <= keys(interaction["member"])
+    assert keys(documented["message"]) <= keys(interaction["message"])
+    assert interaction["type"] == 3 and interaction["version"] == 1
+    assert interaction["application_id"] == discord_sandbox.standin.application_id
+    assert interaction["data"] == {"custom_id": "/comprar TAZA-01", "component_type": 2}
+    assert interaction["message"]["id"] == message["id"] == pressed["message_id"]
+    assert interaction["id"] == pressed["id"]
+    assert ack_status == 204
+    assert (refused.status, refused_body["code"]) == (400, 50035)
+    assert answer["flags"] & 64 and answer["components"] == ok["components"]
+    # An ephemeral message's buttons are there for the one who sees it, and nobody else.
+    assert hidden["message_id"] == answer["id"]
+    assert other_status == 404
+    kinds = [(s["kind"], s["ephemeral"]) for s in discord_sandbox.standin.sent if "ephemeral" in s]
+    assert kinds == [("deferred_update", False), ("followup", True)]
+
+
+async def test_only_a_button_press_may_be_answered_with_a_deferred_update(
+    discord_sandbox: Running,
+) -> None:
+    gateway, _ = await identify(discord_sandbox)
+    await gateway.dispatch()
+    await register(discord_sandbox)
+    await discord_sandbox.control(
+        "slash", {"user": "ana", "command": "comprar", "options": {"producto": "taza"}}
+    )
+    event = (await gateway.dispatch())["d"]
+    url = f"{discord_sandbox.api}/interactions/{event['id']}/{event['token']}/callback"
+
+    async with discord_sandbox.http.post(url, json={"type": 6}) as wrong:
+        wrong_body = await wrong.json()
+    async with discord_sandbox.http.post(url, json={"type": 5}) as right:
+        right_status = right.status
+
+    assert (wrong.status, wrong_body["code"]) == (400, 50035)
+    assert right_status == 204
