@@ -85,6 +85,12 @@ def discord_line(entry: Entry, standin: Any) -> Entry | None:
     names = {str(user.id): user.name for user in getattr(standin, "users", {}).values()}
     text = _DISCORD_MENTION.sub(lambda m: "@" + names.get(m.group(1), "desconocido"), content)
     line: Entry = {"kind": "message", "text": text, "channel": entry.get("channel")}
+    line["buttons"] = [
+        {"text": button.get("label", ""), "message_id": entry.get("id")}
+        for row in entry.get("components") or []
+        for button in row.get("components", [])
+        if button.get("type") == 2 and button.get("label")
+    ]
     if kind == "dm":
         line.update(kind="private", to=entry.get("user"))
     elif kind in ("interaction", "followup"):

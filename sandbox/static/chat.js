@@ -269,6 +269,27 @@
     }
   }
 
+  // -- Discord's message components: a row of buttons under the bot's message
+  function discordButtons(pane, line) {
+    const box = document.createElement("div");
+    box.className = "buttons discord";
+    for (const button of line.buttons || []) {
+      const node = document.createElement("button");
+      node.type = "button";
+      node.textContent = button.text;
+      node.addEventListener("click", async () => {
+        const user = pane.who.value.trim() || PLATFORMS.discord.who;
+        try {
+          await post("discord", "press", { user, label: button.text, message_id: button.message_id });
+        } catch (error) {
+          note(pane, `No se pudo tocar el botón: ${error.message}`, "error");
+        }
+      });
+      box.append(node);
+    }
+    return box;
+  }
+
   // -- what the bot sent, from the feed
   function showLine(line) {
     const pane = panes[line.platform];
@@ -303,6 +324,9 @@
     if (line.kind === "private") cls = "dm";
     if (line.dropped) cls = "dropped";
     const row = messageRow(pane, { author: line.sender || bot, bot: true, text: line.text, cls });
+    if (line.platform === "discord" && line.buttons && line.buttons.length) {
+      row.querySelector(".body").append(discordButtons(pane, line));
+    }
     if (line.kind === "ephemeral") {
       const tag = document.createElement("div");
       tag.className = "eph-note";

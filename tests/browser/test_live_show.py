@@ -122,6 +122,21 @@ async def test_buy_in_telegram_pay_in_checkout_thanks_in_pane_and_alert_on_overl
     ephemeral = pane(chat, "discord").locator(".msg.ephemeral")
     await expect(ephemeral.first).to_be_visible(timeout=WAIT_MS)
     await expect(ephemeral.first.locator(".eph-note")).to_contain_text("caro")
+    # Discord's shop answer carries buttons; tapping one buys as the person who tapped.
+    await say(chat, "discord", "!tienda", who="dora")
+    sticker = pane(chat, "discord").locator(".buttons button", has_text="Pack de stickers")
+    await expect(sticker.first).to_be_visible(timeout=WAIT_MS)
+    await pane(chat, "discord").locator(".who").fill("dora")
+    await sticker.first.click()
+    await expect(pane(chat, "discord").locator(".msg.ephemeral", has_text="/p/")).to_have_count(
+        2, timeout=WAIT_MS
+    )
+    [sticker_order] = [
+        o
+        for o in show.store.list_orders()
+        if (o.platform, o.viewer.display_name) == ("discord", "dora")
+    ]
+    assert [line.sku for line in sticker_order.lines] == ["STICK-PACK"]
     youtube = pane(chat, "youtube")
     connected = show.sandbox.chatpage.standins["youtube"] is not None
     await expect(youtube.locator(".offline")).to_be_visible(visible=not connected)
