@@ -278,16 +278,18 @@ class DiscordAdapter:
             log.warning("could not acknowledge interaction %s in time", interaction.id)
         else:
             self._remember(interaction)
-        await self._deliver(
-            ChatMessage(
-                platform=self.platform,
-                id=str(interaction.id),
-                channel=str(interaction.channel_id),
-                author=self._user(interaction.user, str(interaction.locale)),
-                text=text,
-                sent_at=interaction.created_at,
-                raw=interaction,
-            )
+        await self._deliver(self._from_interaction(interaction, text))
+
+    def _from_interaction(self, interaction: discord.Interaction, text: str) -> ChatMessage:
+        """A slash command or a button press as the chat line it stands for."""
+        return ChatMessage(
+            platform=self.platform,
+            id=str(interaction.id),
+            channel=str(interaction.channel_id),
+            author=self._user(interaction.user, str(interaction.locale)),
+            text=text,
+            sent_at=interaction.created_at,
+            raw=interaction,
         )
 
     async def on_button(self, interaction: discord.Interaction) -> None:
@@ -307,18 +309,8 @@ class DiscordAdapter:
             log.warning("could not acknowledge button press %s in time", interaction.id)
         else:
             self._remember(interaction)
-        await self._deliver(
-            ChatMessage(
-                platform=self.platform,
-                id=str(interaction.id),
-                channel=str(interaction.channel_id),
-                author=self._user(interaction.user, str(interaction.locale)),
-                text=command,
-                sent_at=interaction.created_at,
-                private=interaction.guild_id is None,
-                raw=interaction,
-            )
-        )
+        message = self._from_interaction(interaction, command)
+        await self._deliver(replace(message, private=interaction.guild_id is None))
 
     async def _deliver(self, message: ChatMessage) -> None:
         assert self._inbox is not None

@@ -174,6 +174,12 @@ class Interactions(Gateway):
             # ephemeral state was fixed by the deferral.
             interaction.original_pending = False
             flags = interaction.deferred_flags
+        return self._followup_message(interaction, content, flags, components)
+
+    def _followup_message(
+        self, interaction: Any, content: str, flags: int, components: Any
+    ) -> web.Response:
+        """Post a followup (or the deferred original) where its viewers can see it."""
         message = self._message(
             self.bot,
             interaction.channel,
@@ -198,14 +204,4 @@ class Interactions(Gateway):
             return _json(invalid, 400)
         flags = interaction.deferred_flags
         interaction.original_pending = False
-        message = self._message(
-            self.bot,
-            interaction.channel,
-            content,
-            flags=flags,
-            webhook_id=self.application_id,
-            components=components,
-        )
-        self._post(message, interaction.channel, self._viewer(interaction, flags))
-        self._record(interaction, "followup", content, flags & EPHEMERAL, message)
-        return _json(message)
+        return self._followup_message(interaction, content, flags, components)
