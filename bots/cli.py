@@ -13,15 +13,14 @@ import logging
 import os
 import shutil
 import sys
-import tomllib
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
-from bots.config import Config, ConfigError, Problem, load_config, parse_config
-from commerce.errors import CommerceError
-from commerce.money import Money, format_money
+from bots.config import Config, ConfigError, Problem, load_config
+from commerce.errors import CommerceError, InvalidAmount
+from commerce.money import Money, format_money, parse_amount
 from commerce.store import Store
 from commerce.views import OrderStatus, OrderView, ProductSpec, ProductView
 
@@ -52,6 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `vivo orders export --csv - | head`: the reader has what it wanted; say nothing.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     return result
 
 
@@ -78,44 +82,49 @@ def _parser() -> argparse.ArgumentParser:
     _config_arg(check)
     check.set_defaults(func=_check)
 
-    products = sub.add_parser("products", help="list and edit merchandise").add_subparsers(
-        metavar="ACTION"
-    )
-    plist = products.add_parser("list")
+    products = _group(sub, "products", "list and edit merchandise")
+    plist = products.add_parser("list", help="products with price and available/stock")
     _config_arg(plist)
     plist.add_argument("--all", action="store_true", help="include products not on sale")
     plist.set_defaults(func=_products_list)
-    padd = products.add_parser("add")
+    padd = products.add_parser("add", help="add a new product (--update to change one)")
     _config_arg(padd)
     padd.add_argument("sku")
     padd.add_argument("name")
-    padd.add_argument("price")
+    padd.add_argument("price", help="as in chat: 15000, 15.000 or 1500,50")
     padd.add_argument("--stock", type=int, default=0)
     padd.add_argument("--alias", action="append", default=[])
+    padd.add_argument(
+        "--update", action="store_true", help="the SKU exists: replace its name, price and stock"
+    )
     padd.set_defaults(func=_products_add)
-    pstock = products.add_parser("set-stock")
+    pstock = products.add_parser("set-stock", help="set a product's (or variant's) stock")
     _config_arg(pstock)
     pstock.add_argument("sku")
     pstock.add_argument("stock", type=int)
     pstock.add_argument("--variant", help='e.g. "talle=M"')
     pstock.set_defaults(func=_products_set_stock)
     pimport = products.add_parser(
-        "import", help="[[products]] TOML or a CSV (sku,name,price,stock)"
+        "import",
+        help="make the store match a file: [[products]] TOML or a CSV; shows the changes",
     )
     _config_arg(pimport)
     pimport.add_argument("file")
+    pimport.add_argument(
+        "--dry-run", action="store_true", help="show what would change and change nothing"
+    )
     pimport.set_defaults(func=_products_import)
 
-    orders = sub.add_parser("orders", help="see and export orders").add_subparsers(metavar="ACTION")
-    olist = orders.add_parser("list")
+    orders = _group(sub, "orders", "see, export and refund orders")
+    olist = orders.add_parser("list", help="latest orders, newest first")
     _config_arg(olist)
     olist.add_argument("--status", choices=[s.value for s in OrderStatus])
     olist.set_defaults(func=_orders_list)
-    oshow = orders.add_parser("show")
+    oshow = orders.add_parser("show", help="one order's lines and payment link")
     _config_arg(oshow)
     oshow.add_argument("code")
     oshow.set_defaults(func=_orders_show)
-    oexport = orders.add_parser("export")
+    oexport = orders.add_parser("export", help="every order line as CSV")
     _config_arg(oexport)
     oexport.add_argument("--csv", dest="csv_path", default="-", help="file, or - for stdout")
     oexport.set_defaults(func=_orders_export)
@@ -125,16 +134,12 @@ def _parser() -> argparse.ArgumentParser:
     orefund.add_argument("--amount", help="a partial refund; default: all of it")
     orefund.set_defaults(func=_orders_refund)
 
-    payments = sub.add_parser("payments", help="MercadoPago payments").add_subparsers(
-        metavar="ACTION"
-    )
+    payments = _group(sub, "payments", "MercadoPago payments")
     psync = payments.add_parser("sync", help="ask MercadoPago about every pending order now")
     _config_arg(psync)
     psync.set_defaults(func=_payments_sync)
 
-    auth = sub.add_parser("auth", help="sign the bot in to a platform").add_subparsers(
-        metavar="PLATFORM"
-    )
+    auth = _group(sub, "auth", "sign the bot in to a platform", metavar="PLATFORM")
     twitch = auth.add_parser("twitch", help="device-code sign-in for the bot and the broadcaster")
     _config_arg(twitch)
     twitch.add_argument("--only", choices=["bot", "broadcaster"], help="sign in just one account")
@@ -146,11 +151,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     youtube.set_defaults(func=_auth_youtube)
 
-    db = sub.add_parser("db", help="database schema").add_subparsers(metavar="ACTION")
+    db = _group(sub, "db", "database schema")
     upgrade = db.add_parser("upgrade", help="create or migrate the schema")
     _config_arg(upgrade)
     upgrade.set_defaults(func=_db_upgrade)
     return p
+
+
+def _group(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    help: str,
+    *,
+    metavar: str = "ACTION",
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """A command with actions (`vivo products list`); alone, it prints its own help."""
+    parser = sub.add_parser(name, help=help, description=help)
+    actions = parser.add_subparsers(metavar=metavar, title="actions")
+
+    def usage(_args: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    parser.set_defaults(func=usage)
+    return actions
 
 
 def _config_arg(p: argparse.ArgumentParser) -> None:
@@ -240,17 +264,42 @@ def _decimal(text: str, what: str) -> Decimal:
     return value
 
 
+def _price(text: str, config: Config) -> Decimal:
+    """A price as the owner would type it in chat (`15.000`, `1500,50`), never a float."""
+    try:
+        return parse_amount(text, config.settings.currency, config.settings.locale)
+    except InvalidAmount:
+        raise SystemExit(
+            f"price: {text!r} is not a price in {config.settings.currency} "
+            "(write it like 15000, 15.000 or 1500,50)"
+        ) from None
+
+
 def _products_add(args: argparse.Namespace) -> int:
     config = _load(args)
     spec = ProductSpec(
         sku=args.sku,
         name=args.name,
-        price=_decimal(args.price, "price"),
+        price=_price(args.price, config),
         currency=config.settings.currency,
         stock=args.stock,
         aliases=tuple(args.alias),
     )
-    for product in _store(config).sync_catalog([spec]):
+    store = _store(config)
+    if args.update:
+        products = store.sync_catalog([spec])
+    elif store.seed_catalog([spec]):
+        products = [store.get_product(args.sku)]
+    else:
+        existing = store.get_product(args.sku)
+        print(
+            f"error: {existing.sku} already exists ({existing.name}, "
+            f"{format_money(existing.price, config.settings.locale)}, stock {existing.stock}); "
+            "nothing changed. Use --update to replace it, or `vivo products set-stock`.",
+            file=sys.stderr,
+        )
+        return 1
+    for product in products:
         _print_product(product, config.settings.locale, sys.stdout)
     return 0
 
@@ -263,49 +312,37 @@ def _products_set_stock(args: argparse.Namespace) -> int:
 
 
 def _products_import(args: argparse.Namespace) -> int:
+    from bots.catalog_files import ProductFileError, read_products
+    from commerce.imports import ChangeKind
+
     config = _load(args)
     path = Path(args.file)
-    if path.suffix.lower() == ".csv":
-        specs = _csv_products(path, config.settings.currency)
+    try:
+        specs = read_products(path, config.settings.currency, config.settings.locale)
+    except ProductFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    plan = _store(config).import_catalog(specs, apply=not args.dry_run)
+    marks = {ChangeKind.NEW: "+", ChangeKind.CHANGED: "~", ChangeKind.UNCHANGED: "="}
+    for change in plan.products:
+        detail = "; ".join(f"{f.field} {f.before} → {f.after}" for f in change.fields)
+        if change.kind is ChangeKind.NEW:
+            detail = "new product"
+        print(f"  {marks[change.kind]} {change.sku:<14} {detail or 'unchanged'}")
+    summary = (
+        f"{plan.count(ChangeKind.NEW)} new, {plan.count(ChangeKind.CHANGED)} changed, "
+        f"{plan.count(ChangeKind.UNCHANGED)} unchanged"
+    )
+    if plan.problems:
+        for problem in plan.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"refused: nothing was changed ({summary} in {path.name})", file=sys.stderr)
+        return 1
+    if args.dry_run:
+        print(f"dry run: {summary}; nothing was changed. Run it without --dry-run to apply.")
     else:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        env: dict[str, str] = {}
-        parsed = parse_config(
-            {
-                "store": {"currency": config.settings.currency},
-                "products": raw.get("products", []),
-                "payments": {"mercadopago": {"access_token": "-"}},
-            },
-            env,
-        )
-        specs = list(parsed.products)
-    products = _store(config).sync_catalog(specs)
-    print(f"imported {len(products)} products")
+        print(f"imported {path.name}: {summary}. Products not in the file were left as they are.")
     return 0
-
-
-def _csv_products(path: Path, currency: str) -> list[ProductSpec]:
-    specs: list[ProductSpec] = []
-    with path.open(newline="", encoding="utf-8") as f:
-        for n, row in enumerate(csv.DictReader(f), start=2):
-            try:
-                specs.append(
-                    ProductSpec(
-                        sku=row["sku"].strip(),
-                        name=row["name"].strip(),
-                        price=_decimal(row["price"].strip(), f"line {n} price"),
-                        currency=currency,
-                        stock=int(row.get("stock") or 0),
-                        aliases=tuple(
-                            a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()
-                        ),
-                    )
-                )
-            except (KeyError, ValueError) as exc:
-                raise SystemExit(
-                    f"{path}:{n}: {exc} (columns: sku,name,price,stock,aliases)"
-                ) from None
-    return specs
 
 
 def _orders_list(args: argparse.Namespace) -> int:

@@ -175,10 +175,23 @@ _ADAPTERS: dict[str, Callable[[Config, Mapping[str, Any], Store | None, str | No
 
 
 def open_store(config: Config) -> Store:
+    """The migrated store, seeded with the config's products that it has never seen.
+
+    The database owns the catalog after the first start: a restart never changes stock,
+    price or active (docs/configuration.md). `vivo products import` is the explicit way to
+    make a file win."""
     store = Store(config.database_url)
     store.migrate()
-    store.sync_catalog(list(config.products))
+    store.seed_catalog(list(config.products))
     return store
+
+
+def catalog_drift(store: Store, config: Config) -> list[str]:
+    """SKUs whose row in the store differs from the config's [[products]] (owner's edits)."""
+    from commerce.imports import ChangeKind
+
+    plan = store.import_catalog(list(config.products), apply=False)
+    return [p.sku for p in plan.products if p.kind is ChangeKind.CHANGED]
 
 
 async def run_bot(config: Config) -> int:
@@ -189,6 +202,14 @@ async def run_bot(config: Config) -> int:
         f"Vivo is running for {config.settings.store_name}. Web: {endpoints.web_url}",
         file=sys.stderr,
     )
+    drift = catalog_drift(store, config)
+    if drift:
+        source = config.path.name if config.path else "the config"
+        print(
+            f"note: the store keeps its own stock and prices for {', '.join(drift)} "
+            f"(they differ from {source}); to apply the file: vivo products import {source}",
+            file=sys.stderr,
+        )
     await wait_for_exit(bot)
     return 0
 

@@ -1,8 +1,10 @@
-"""The owner's side of the catalog: syncing products from config and the owner's edits.
+"""The owner's side of the catalog: seeding from config, explicit imports, the owner's edits.
 
-Products are upserted by SKU and variants by canonical key, never deleted; stock, price,
-active and the store's open flag change only here, and stock can never be set below what is
-already reserved or sold. Each function runs inside the caller's transaction.
+The database owns the catalog after the first start: `seed_catalog` (every `vivo run`) only
+adds SKUs the store has never seen, so a restart never changes stock, price or active.
+`sync_catalog` (an explicit `vivo products import`, previewed by commerce.imports) upserts
+products by SKU and variants by canonical key, never deleting; stock can never be set below
+what is already reserved or sold. Each function runs inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -34,16 +36,34 @@ def to_minor(amount: Decimal, currency: str, what: str) -> int:
     return Money(value, currency).minor
 
 
-def sync_catalog(s: Session, specs: list[ProductSpec]) -> list[ProductView]:
-    """Upsert products by SKU and variants by key (see `Store.sync_catalog`)."""
-    return [product_view(s, _sync_one(s, spec)) for spec in specs]
+def seed_catalog(s: Session, specs: list[ProductSpec]) -> list[str]:
+    """Insert the products whose SKU is new, with their variants; returns their SKUs.
+
+    Existing products are not touched, whatever the spec says. The insert ignores a
+    conflicting SKU, so processes seeding one fresh database at once cannot collide."""
+    added: list[str] = []
+    for spec in specs:
+        if _insert_new(s, spec) is not None:
+            added.append(spec.sku)
+    return added
 
 
-def _sync_one(s: Session, spec: ProductSpec) -> int:
+def _insert_new(s: Session, spec: ProductSpec) -> int | None:
     price_minor = to_minor(spec.price, spec.currency, spec.sku)
-    variant_stock = sum(v.stock for v in spec.variants)
-    stock = variant_stock if spec.variants else spec.stock
-    fields = {
+    stock = sum(v.stock for v in spec.variants) if spec.variants else spec.stock
+    if stock < 0:
+        raise errors.StockBelowCommitted(spec.sku, stock, 0)
+    values = dict(_fields(spec, price_minor), sku=spec.sku, stock=stock, reserved=0, sold=0)
+    if not rows.insert_ignore(s, PRODUCTS, values, ["sku"]):
+        return None
+    found = s.execute(select(PRODUCTS.c.id).where(PRODUCTS.c.sku == spec.sku)).scalar_one()
+    product_id = int(found)
+    _sync_variants(s, product_id, spec)
+    return product_id
+
+
+def _fields(spec: ProductSpec, price_minor: int) -> dict[str, object]:
+    return {
         "name": spec.name,
         "aliases": list(spec.aliases),
         "description": spec.description,
@@ -54,6 +74,18 @@ def _sync_one(s: Session, spec: ProductSpec) -> int:
         "image_url": spec.image_url,
         "digital": spec.digital,
     }
+
+
+def sync_catalog(s: Session, specs: list[ProductSpec]) -> list[ProductView]:
+    """Upsert products by SKU and variants by key (see `Store.sync_catalog`)."""
+    return [product_view(s, _sync_one(s, spec)) for spec in specs]
+
+
+def _sync_one(s: Session, spec: ProductSpec) -> int:
+    price_minor = to_minor(spec.price, spec.currency, spec.sku)
+    variant_stock = sum(v.stock for v in spec.variants)
+    stock = variant_stock if spec.variants else spec.stock
+    fields = _fields(spec, price_minor)
     row = s.execute(
         select(PRODUCTS.c.id).where(PRODUCTS.c.sku == spec.sku).with_for_update()
     ).first()

@@ -76,12 +76,22 @@ def downgrade(url: str, revision: str) -> None:
     _alembic(url, lambda config: command.downgrade(config, revision))
 
 
+# Any fixed 64-bit number: the advisory lock several processes take to migrate one at a time.
+MIGRATION_LOCK = 0x76697630  # "viv0"
+
+
 def _alembic(url: str, run: Callable[[Config], None]) -> None:
+    """Run a migration in one transaction. Processes starting together on a fresh database
+    take turns: PostgreSQL through a transaction-scoped advisory lock, SQLite through the
+    BEGIN IMMEDIATE every transaction here starts with. The later ones then find the schema
+    already at head and do nothing."""
     config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     engine = make_engine(url)
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
             config.attributes["connection"] = connection
             run(config)
     finally:

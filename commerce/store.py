@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from commerce import catalog, errors, ledger, notifications, orders, rows, tips
+from commerce import catalog, errors, imports, ledger, notifications, orders, rows, tips
 from commerce.codes import (
     CODE_ALPHABET,
     ORDER_CODE_LENGTH,
@@ -35,6 +35,7 @@ from commerce.codes import (
 )
 from commerce.db import make_engine, normalize_url, upgrade
 from commerce.fastpath import FastReserve
+from commerce.imports import ImportPlan
 from commerce.models import PROCESSED_MESSAGES
 from commerce.money import Money
 from commerce.view_builders import order_view, product_view, tip_view
@@ -103,6 +104,16 @@ class Store:
         raise AssertionError("unreachable")
 
     # --- catalog / owner -----------------------------------------------------------------
+
+    def seed_catalog(self, specs: list[ProductSpec]) -> list[str]:
+        """Add the products whose SKU the store has never seen; returns their SKUs. What the
+        store already holds (stock, price, active) is the owner's and is left alone."""
+        return self._tx(lambda s: catalog.seed_catalog(s, specs))
+
+    def import_catalog(self, specs: list[ProductSpec], *, apply: bool = True) -> ImportPlan:
+        """Compare `specs` with the store and, when `apply` and nothing is impossible, make
+        the store match them (one transaction: every product or none)."""
+        return self._tx(lambda s: imports.import_catalog(s, specs, apply=apply))
 
     def sync_catalog(self, specs: list[ProductSpec]) -> list[ProductView]:
         """Upsert products by SKU and variants by key. Never deletes: variants missing from a
