@@ -172,8 +172,13 @@ def read_csv(
         if spec is not None:
             specs.append(spec)
     if problems:
-        raise ProductFileError(where, problems)
+        raise ProductFileError(where, sorted(problems, key=_line_number))
     return specs
+
+
+def _line_number(problem: str) -> int:
+    found = re.search(r":(\d+) column", problem)
+    return int(found.group(1)) if found else 0
 
 
 def _spec(

@@ -43,6 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         result: int = args.func(args)
+        sys.stdout.flush()  # inside the try: a reader that went away is answered below
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2

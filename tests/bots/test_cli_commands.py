@@ -1,0 +1,90 @@
+"""The `vivo` command's own manners: every action in its group's help, no silent overwrite,
+no traceback when its output is cut short."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from cli_helpers import ENV, VIVO, owner_config, vivo
+
+from commerce.store import Store
+from commerce.views import LineRequest, ProductSpec, ViewerRef
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    owner_config(tmp_path)
+    assert vivo(tmp_path, "db", "upgrade").code == 0
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("group", "actions"),
+    [
+        ("products", ["list", "add", "set-stock", "import"]),
+        ("orders", ["list", "show", "export", "refund"]),
+        ("payments", ["sync"]),
+        ("auth", ["twitch", "youtube"]),
+        ("db", ["upgrade"]),
+    ],
+)
+def test_every_action_is_in_its_groups_help(tmp_path: Path, group: str, actions: list[str]) -> None:
+    for argv in ([group, "--help"], [group]):
+        ran = vivo(tmp_path, *argv)
+        shown = ran.out + ran.err
+        assert f"vivo {group}" in shown  # the group's own help, not the top-level one
+        for action in actions:
+            assert f"    {action}" in shown, (argv, action, shown)
+    assert vivo(tmp_path, group).code == 2
+
+
+def test_add_refuses_an_existing_sku_and_updates_only_when_asked(shop: Path) -> None:
+    assert vivo(shop, "products", "add", "GORRA", "Gorra Vivo", "12.000", "--stock", "10").code == 0
+    again = vivo(shop, "products", "add", "GORRA", "Otra cosa", "100")
+    assert again.code == 1
+    assert "GORRA already exists" in again.err and "--update" in again.err
+    listed = vivo(shop, "products", "list").out
+    assert "Gorra Vivo" in listed and "$ 12.000,00" in listed and "10/10" in listed
+    updated = vivo(
+        shop, "products", "add", "GORRA", "Gorra nueva", "13000", "--stock", "8", "--update"
+    )
+    assert updated.code == 0 and "Gorra nueva" in updated.out and "8/8" in updated.out
+
+
+def test_add_reads_the_price_as_the_chat_does(shop: Path) -> None:
+    ran = vivo(shop, "products", "add", "BUZO", "Buzo", "25.999,50", "--stock", "1")
+    assert ran.code == 0 and "$ 25.999,50" in ran.out
+    bad = vivo(shop, "products", "add", "MAL", "Mal", "mucho")
+    assert bad.code != 0 and "'mucho' is not a price" in bad.err and "Traceback" not in bad.err
+
+
+def test_export_into_a_pipe_that_closes_early_is_quiet(shop: Path) -> None:
+    store = Store(f"sqlite:///{shop / 'vivo.db'}")
+    store.seed_catalog([ProductSpec("PIN", "Pin", Decimal("500"), "ARS", stock=2000)])
+    for n in range(1500):  # ~150 KB of CSV: more than a pipe holds
+        store.reserve(
+            ViewerRef("console", f"v{n}", f"viewer-number-{n}"),
+            "c",
+            [LineRequest("PIN", 1)],
+            ttl=timedelta(minutes=15),
+        )
+    store.close()
+    proc = subprocess.Popen(
+        [str(VIVO), "orders", "export", "--csv", "-"],
+        cwd=shop,
+        env={**os.environ, **ENV},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    header = proc.stdout.readline()
+    proc.stdout.close()  # like `| head -1`
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert header.startswith(b"code,status")
+    assert "BrokenPipeError" not in err and "Traceback" not in err and err == ""
