@@ -78,7 +78,7 @@ def test_products_list_add_set_stock_and_import(
         "sku,name,price,stock,aliases\nBOLSA,Bolsa de tela,4500,7,bolsa|tote\n", encoding="utf-8"
     )
     code, out, _ = run(capsys, "products", "import", "more.csv")
-    assert code == 0 and "imported 1" in out
+    assert code == 0 and "1 new" in out and "+ BOLSA" in out
     code, out, _ = run(capsys, "products", "list")
     assert "GORRA" in out and "BOLSA" in out and "7/7" in out
     store = Store(f"sqlite:///{workdir / 'vivo.db'}")
