@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Test processes: most slow tests wait on sockets and subprocesses, so 3 beat 2 on 2 cores.
+TEST_WORKERS ?= 3
 
 .PHONY: demo test lint bench services screenshots clean
 
@@ -17,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/vivo demo
 
 test: $(STAMP) services
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 services:
 	@bash scripts/services.sh
