@@ -181,7 +181,8 @@ def _run(args: argparse.Namespace) -> int:
     log_file = None
     if "console" in config.enabled_platforms():
         # the chat is in this terminal: log lines would bury it
-        log_file = (config.path.parent if config.path else Path.cwd()) / ".vivo" / "vivo.log"
+        base = config.path.parent if config.path else Path.cwd()
+        log_file = (base / ".vivo" / "vivo.log").resolve()
         route_to_file(log_file)
     install_redactor(config.secrets())
     return asyncio.run(run_bot(config, log_file=log_file))
