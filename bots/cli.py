@@ -174,7 +174,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bots.launch import run_bot
+    from bots.launch import run_bot, stored_secrets
     from bots.logs import install_redactor, route_to_file
 
     config = _load(args)
@@ -184,7 +184,7 @@ def _run(args: argparse.Namespace) -> int:
         base = config.path.parent if config.path else Path.cwd()
         log_file = (base / ".vivo" / "vivo.log").resolve()
         route_to_file(log_file)
-    install_redactor(config.secrets())
+    install_redactor([*config.secrets(), *stored_secrets(config)])
     return asyncio.run(run_bot(config, log_file=log_file))
 
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import errno
+import json
 import logging
 import signal
 import sys
@@ -191,6 +192,34 @@ _ADAPTERS: dict[str, Callable[[Config, Mapping[str, Any], Store | None, str | No
     "twitch": _twitch,
     "youtube": _youtube,
 }
+
+
+def stored_secrets(config: Config) -> list[str]:
+    """Tokens that `vivo auth` saved for the enabled platforms (the log redactor hides them
+    too). Tokens a platform refreshes later are not known here."""
+    base = config.path.parent if config.path else Path.cwd()
+    files = {
+        "twitch": ("tokens", TWITCH_TOKENS),
+        "youtube": ("token_file", YOUTUBE_TOKENS),
+    }
+    found: list[str] = []
+    for name, (key, default) in files.items():
+        if name not in config.enabled_platforms():
+            continue
+        path = base / Path(str(config.platforms[name].get(key, default))).expanduser()
+        with contextlib.suppress(OSError, ValueError):
+            found += _secret_strings(json.loads(path.read_text(encoding="utf-8")))
+    return found
+
+
+def _secret_strings(node: object, key: str = "") -> list[str]:
+    if isinstance(node, dict):
+        return [s for k, v in node.items() for s in _secret_strings(v, str(k))]
+    if isinstance(node, list):
+        return [s for v in node for s in _secret_strings(v, key)]
+    if isinstance(node, str) and ("token" in key or "secret" in key):
+        return [node]
+    return []
 
 
 def open_store(config: Config) -> Store:
