@@ -783,7 +783,14 @@ def _variants(r: _Reader, where: str, items: Any) -> list[VariantSpec]:
         if not isinstance(item, Mapping):
             r.problem(key, "must be a table", 'write { talle = "M", stock = 5 }')
             continue
+        for name in item:  # other keys are options (talle, color); these look like typos
+            close = difflib.get_close_matches(name.lower(), ("stock", "price"), n=1, cutoff=0.75)
+            if close and name != close[0]:
+                r.problem(f"{key}.{name}", f"looks like {close[0]}", f"did you mean {close[0]}?")
         stock = item.get("stock")
+        if "stock" not in item:
+            r.problem(f"{key}.stock", "is missing", 'write { talle = "M", stock = 5 }')
+            continue
         if isinstance(stock, bool) or not isinstance(stock, int) or stock < 0:
             r.problem(f"{key}.stock", f"{stock!r} must be a whole number >= 0", "write stock = 5")
             continue

@@ -309,6 +309,12 @@ OWNER_MISTAKES = [
         id="misspelled-reply-key",
     ),
     pytest.param(
+        lambda r: _rename(r["products"][0]["variants"][1], "stock", "stok"),
+        "products[REM-VIVO].variants[1].stok",
+        "did you mean stock?",
+        id="misspelled-variant-stock",
+    ),
+    pytest.param(
         lambda r: r.__setitem__("paymets", {}),
         "paymets",
         "did you mean payments?",
