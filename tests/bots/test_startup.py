@@ -148,10 +148,11 @@ def test_a_busy_port_names_the_setting(tmp_path: Path, closed_port: int, held_po
     assert "Traceback" not in done.stderr and "Errno" not in done.stderr
 
 
-def test_the_demo_names_its_flag_for_a_busy_port(tmp_path: Path, held_port: int) -> None:
-    done = vivo(tmp_path, "demo", "--web-port", str(held_port))
+@pytest.mark.parametrize("flag", ["--web-port", "--sandbox-port"])
+def test_the_demo_names_its_flag_for_a_busy_port(tmp_path: Path, held_port: int, flag: str) -> None:
+    done = vivo(tmp_path, "demo", flag, str(held_port))
     assert done.returncode == 2
-    assert "--web-port" in done.stderr and "already in use" in done.stderr
+    assert f"pass another {flag}" in done.stderr and "already in use" in done.stderr
     assert "Traceback" not in done.stderr
 
 
