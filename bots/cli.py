@@ -199,9 +199,18 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bots.launch import run_bot
+    from bots.launch import run_bot, stored_secrets
+    from bots.logs import install_redactor, route_to_file
 
-    return asyncio.run(run_bot(_load(args)))
+    config = _load(args)
+    log_file = None
+    if "console" in config.enabled_platforms():
+        # the chat is in this terminal: log lines would bury it
+        base = config.path.parent if config.path else Path.cwd()
+        log_file = (base / ".vivo" / "vivo.log").resolve()
+        route_to_file(log_file)
+    install_redactor([*config.secrets(), *stored_secrets(config)])
+    return asyncio.run(run_bot(config, log_file=log_file))
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -215,10 +224,10 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from bots.launch import make_adapters
+    from bots.launch import check_config
 
-    config = _load(args)
-    make_adapters(config)  # SDKs installed, token files present: what `vivo run` needs first
+    # the file's problems and what `vivo run` needs next (SDKs, token files), in one list
+    config = check_config(args.config)
     print(
         f"{args.config} is valid: {len(config.products)} products, "
         f"platforms: {', '.join(config.enabled_platforms()) or 'none'}"

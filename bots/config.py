@@ -1,26 +1,111 @@
 """Reading and validating config.toml into typed settings.
 
 Every problem is reported with the key it is about and how to fix it, all at once, so an
-owner fixes their file in one pass instead of one error per run.
+owner fixes their file in one pass instead of one error per run. Every table's keys are
+known, so a misspelled one (`reservaton_minutes`, a product's `stok`) is named with the key
+it probably meant instead of being silently ignored. Secret values are never quoted back:
+a message about `access_token` says what kind of value it got, not the value.
 """
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import os
+import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from bots.i18n import load_catalog
 from bots.services import Settings
 from commerce.money import EXPONENTS
 from commerce.views import ProductSpec, VariantSpec
 
 LOCALES = ("es", "en", "pt")
 PLATFORMS = ("console", "twitch", "youtube", "discord", "telegram")
+
+#: The keys each table may hold; anything else is a typo or a key from another table.
+SECTION_KEYS: dict[str, tuple[str, ...]] = {
+    "": ("store", "bot", "web", "payments", "platforms", "products", "messages"),
+    "store": ("name", "currency", "locale", "reservation_minutes", "database_url"),
+    "bot": ("prefix", "cooldown_seconds", "tip_min", "tip_max", "owners"),
+    "web": ("host", "port", "public_url", "trusted_proxies"),
+    "payments": ("provider", "mercadopago"),
+    "payments.mercadopago": (
+        "access_token",
+        "webhook_secret",
+        "signature_tolerance_seconds",
+        "endpoint",
+    ),
+    "platforms": PLATFORMS,
+}
+#: What each adapter reads (bots/launch.py); `endpoint` points it at the sandbox.
+PLATFORM_KEYS: dict[str, tuple[str, ...]] = {
+    "console": ("enabled",),
+    "twitch": (
+        "enabled",
+        "channel",
+        "client_id",
+        "client_secret",
+        "tokens",
+        "bits_currency",
+        "bits_rate",
+        "endpoint",
+    ),
+    "youtube": ("enabled", "video_id", "stream_hours", "daily_budget", "token_file", "endpoint"),
+    "discord": ("enabled", "token", "moderator_roles", "endpoint"),
+    "telegram": (
+        "enabled",
+        "token",
+        "webhook_url",
+        "webhook_secret",
+        "webhook_port",
+        "endpoint",
+    ),
+}
+#: Keys an enabled platform cannot start without, and where the value comes from.
+REQUIRED: dict[str, dict[str, str]] = {
+    "twitch": {
+        "channel": 'write channel = "your_channel_login"',
+        "client_id": 'write client_id = "env:TWITCH_CLIENT_ID" (see docs/platforms/twitch.md)',
+        "client_secret": (
+            'write client_secret = "env:TWITCH_CLIENT_SECRET" (see docs/platforms/twitch.md)'
+        ),
+    },
+    "discord": {"token": 'write token = "env:DISCORD_TOKEN" (Developer Portal > Bot)'},
+    "telegram": {"token": 'write token = "env:TELEGRAM_TOKEN" (from BotFather)'},
+}
+PRODUCT_KEYS = (
+    "sku",
+    "name",
+    "aliases",
+    "description",
+    "price",
+    "stock",
+    "variants",
+    "max_per_viewer",
+    "active",
+    "image_url",
+    "digital",
+)
+#: Keys whose values are credentials, with the variable the example reads them from:
+#: never printed by `vivo check`, redacted from every log line.
+SECRET_KEYS: dict[str, str] = {
+    "payments.mercadopago.access_token": "MP_ACCESS_TOKEN",
+    "payments.mercadopago.webhook_secret": "MP_WEBHOOK_SECRET",
+    "platforms.twitch.client_secret": "TWITCH_CLIENT_SECRET",
+    "platforms.discord.token": "DISCORD_TOKEN",
+    "platforms.telegram.token": "TELEGRAM_TOKEN",
+    "platforms.telegram.webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
+}
+_TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_YES = ("true", "yes", "si", "sí", "on", "1")
+_NO = ("false", "no", "off", "0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +115,11 @@ class Problem:
     fix: str
 
     def __str__(self) -> str:
-        return f"{self.key}: {self.message} — {self.fix}"
+        return (
+            f"{self.key}: {self.message} — {self.fix}"
+            if self.fix
+            else f"{self.key}: {self.message}"
+        )
 
 
 class ConfigError(Exception):
@@ -40,7 +129,8 @@ class ConfigError(Exception):
         self.problems = problems
         self.source = source
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{source} has {len(problems)} problem(s):\n{lines}")
+        count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+        super().__init__(f"{source} has {count}:\n{lines}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +147,7 @@ class WebConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str | None = None
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +164,42 @@ class Config:
     def enabled_platforms(self) -> list[str]:
         return [name for name, section in self.platforms.items() if section.get("enabled")]
 
+    def secrets(self) -> list[str]:
+        """Every credential this config resolved, for the log redactor."""
+        found: list[str] = []
+        if self.mercadopago is not None:
+            found += [self.mercadopago.access_token, self.mercadopago.webhook_secret or ""]
+        for key in SECRET_KEYS:
+            parts = key.split(".")
+            if parts[0] == "platforms":
+                value = self.platforms.get(parts[1], {}).get(parts[2])
+                if isinstance(value, str) and not value.startswith("env:"):
+                    found.append(value)
+        return [s for s in found if s]
+
+
+def _kind(value: Any) -> str:
+    """What a value is, in words: how a secret's wrong value is described without showing it."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a table"
+    return type(value).__name__
+
+
+def _did_you_mean(key: str, known: Iterable[str]) -> str:
+    options = list(known)
+    close = difflib.get_close_matches(key.lower(), options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]}?"
+    return f"remove it; known keys: {', '.join(options)}"
+
 
 class _Reader:
     """Collects problems while pulling typed values out of the raw TOML tree."""
@@ -83,7 +210,21 @@ class _Reader:
         self.problems: list[Problem] = []
 
     def problem(self, key: str, message: str, fix: str) -> None:
-        self.problems.append(Problem(key, message, fix))
+        found = Problem(key, message, fix)
+        if found not in self.problems:  # a bad table is met by every read of its keys
+            self.problems.append(found)
+
+    def shown(self, key: str, value: Any) -> str:
+        """`value` as a message may quote it: secrets only by kind."""
+        return _kind(value) if key in SECRET_KEYS else repr(value)
+
+    def unknown_keys(self, table: Mapping[str, Any], prefix: str, known: Iterable[str]) -> None:
+        known = tuple(known)
+        message = f"is not a key of [{prefix}]" if prefix else "is not a known section"
+        for name in table:
+            if name not in known:
+                key = f"{prefix}.{name}" if prefix else name
+                self.problem(key, message, _did_you_mean(name, known))
 
     def section(self, key: str) -> Mapping[str, Any]:
         node: Any = self.raw
@@ -105,27 +246,59 @@ class _Reader:
             return self.env[name]
         return value
 
-    def string(self, sect: str, name: str, default: str | None = None) -> str | None:
-        key = f"{sect}.{name}"
-        value = self.resolve(key, self.section(sect).get(name, default))
+    def text(self, key: str, value: Any, default: str | None = None) -> str | None:
+        """A string value (after `env:`), or `default` with a problem for anything else."""
+        value = self.resolve(key, value)
         if value is None:
-            return None
+            return default
         if not isinstance(value, str):
-            self.problem(key, f"must be text, got {value!r}", f'write {name} = "…"')
+            name = key.rsplit(".", 1)[-1]
+            example = f"env:{SECRET_KEYS[key]}" if key in SECRET_KEYS else "…"
+            self.problem(
+                key, f"must be text, got {self.shown(key, value)}", f'write {name} = "{example}"'
+            )
             return default
         return value
 
-    def integer(self, sect: str, name: str, default: int, *, minimum: int = 0) -> int:
-        key = f"{sect}.{name}"
-        value = self.section(sect).get(name, default)
+    def string(self, sect: str, name: str, default: str | None = None) -> str | None:
+        return self.text(f"{sect}.{name}", self.section(sect).get(name, default), default)
+
+    def whole(
+        self, key: str, value: Any, default: int, *, minimum: int = 0, maximum: int | None = None
+    ) -> int:
+        name = key.rsplit(".", 1)[-1]
         if isinstance(value, bool) or not isinstance(value, int):
             self.problem(key, f"must be a whole number, got {value!r}", f"write {name} = {default}")
             return default
-        if value < minimum:
-            self.problem(
-                key, f"must be at least {minimum}, got {value}", f"write {name} = {default}"
-            )
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"from {minimum} to {maximum}" if maximum is not None else f">= {minimum}"
+            if maximum is None:
+                message = f"must be at least {minimum}, got {value}"
+            else:
+                message = f"must be a whole number {bounds}, got {value}"
+            self.problem(key, message, f"write {name} = {default}")
             return default
+        return value
+
+    def integer(
+        self, sect: str, name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+    ) -> int:
+        value = self.section(sect).get(name, default)
+        return self.whole(f"{sect}.{name}", value, default, minimum=minimum, maximum=maximum)
+
+    def boolean(self, key: str, value: Any, default: bool) -> bool:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            name = key.rsplit(".", 1)[-1]
+            said = str(value).strip().lower()
+            if said in _YES or said in _NO:
+                fix = f"write {name} = {'true' if said in _YES else 'false'} (no quotes)"
+            else:
+                fix = f"write {name} = true or {name} = false"
+            self.problem(key, f"must be true or false, got {value!r}", fix)
+            # check the rest as the owner meant it: `enabled = "yes"` still needs its token
+            return said in _YES if said in _YES or said in _NO else default
         return value
 
     def decimal(self, key: str, value: Any, default: Decimal | None = None) -> Decimal | None:
@@ -138,6 +311,9 @@ class _Reader:
                 f'write it as a string: "{value}"',
             )
             return default
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            self.problem(key, f"{value!r} is not an amount", 'write it like "15000" or "1500.50"')
+            return default
         try:
             amount = Decimal(str(value).strip())
         except InvalidOperation:
@@ -148,9 +324,45 @@ class _Reader:
             return default
         return amount
 
+    def words(self, key: str, value: Any, example: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(w, str) for w in value):
+            name = key.rsplit(".", 1)[-1]
+            self.problem(key, "must be a list of words", f"write {name} = {example}")
+            return ()
+        return tuple(value)
+
+    def url(self, key: str, value: Any, *, https: bool = False) -> str | None:
+        text = self.text(key, value)
+        if text is None or text == "":
+            return None
+        schemes = ("https://",) if https else ("https://", "http://")
+        if not text.startswith(schemes):
+            name = key.rsplit(".", 1)[-1]
+            need = "an https:// address" if https else "an http(s):// address"
+            self.problem(key, f"must be {need}, got {text!r}", f'write {name} = "{schemes[0]}…"')
+            return None
+        return text.rstrip("/")
+
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
     """Read and validate a config file; raise ConfigError listing every problem."""
+    config, problems = read_config(path, env)
+    if problems:
+        raise ConfigError(problems, str(path))
+    return config
+
+
+def read_config(
+    path: str | Path, env: Mapping[str, str] | None = None
+) -> tuple[Config, list[Problem]]:
+    """The config with defaults where values are wrong, and the problems found.
+
+    `vivo check` uses the partial config to go on checking what `vivo run` would refuse
+    next (SDKs, token files), so one run reports everything. Only an unreadable file
+    raises.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -163,23 +375,35 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
             ],
             str(path),
         ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            [Problem(str(path), f"cannot be read ({exc})", "save it as UTF-8 text")], str(path)
+        ) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             [Problem(str(path), f"is not valid TOML ({exc})", "fix the syntax")], str(path)
         ) from None
-    return parse_config(raw, env if env is not None else os.environ, path=path)
+    return _parse(raw, env if env is not None else os.environ, path)
 
 
 def parse_config(
     raw: Mapping[str, Any], env: Mapping[str, str], *, path: Path | None = None
 ) -> Config:
+    config, problems = _parse(raw, env, path)
+    if problems:
+        raise ConfigError(problems, str(path) if path else "config")
+    return config
+
+
+def _parse(
+    raw: Mapping[str, Any], env: Mapping[str, str], path: Path | None
+) -> tuple[Config, list[Problem]]:
     r = _Reader(raw, env)
-    known = {"store", "bot", "web", "payments", "platforms", "products", "messages"}
-    for key in raw:
-        if key not in known:
-            r.problem(key, "is not a known section", f"use one of: {', '.join(sorted(known))}")
+    r.unknown_keys(raw, "", SECTION_KEYS[""])
+    for sect in ("store", "bot", "web", "payments", "payments.mercadopago", "platforms"):
+        r.unknown_keys(r.section(sect), sect, SECTION_KEYS[sect])
 
     currency = (r.string("store", "currency", "ARS") or "ARS").upper()
     if currency not in EXPONENTS:
@@ -218,8 +442,11 @@ def parse_config(
     owners: dict[str, frozenset[str]] = {}
     for platform, ids in r.section("bot.owners").items():
         if platform not in PLATFORMS:
+            close = difflib.get_close_matches(platform.lower(), PLATFORMS, n=1)
             r.problem(
-                f"bot.owners.{platform}", "is not a platform", f"use one of: {', '.join(PLATFORMS)}"
+                f"bot.owners.{platform}",
+                "is not a platform",
+                f"did you mean {close[0]}?" if close else f"use one of: {', '.join(PLATFORMS)}",
             )
         elif not isinstance(ids, list) or not all(isinstance(i, str | int) for i in ids):
             r.problem(
@@ -243,26 +470,10 @@ def parse_config(
         owner_ids=owners,
     )
 
-    web = WebConfig(
-        host=r.string("web", "host", "127.0.0.1") or "127.0.0.1",
-        port=r.integer("web", "port", 8080, minimum=0),
-        public_url=(r.string("web", "public_url", "") or "").rstrip("/") or None,
-    )
-    if web.public_url and not web.public_url.startswith("https://"):
-        r.problem(
-            "web.public_url",
-            "MercadoPago only notifies https addresses",
-            'write public_url = "https://…" or leave it empty to poll',
-        )
-
+    web = _web(r)
     mercadopago = _payments(r, needs_secret=web.public_url is not None)
     products = _products(r, raw.get("products", []), currency)
     platforms = {name: _platform(r, name) for name in PLATFORMS}
-    for name in r.section("platforms"):
-        if name not in PLATFORMS:
-            r.problem(
-                f"platforms.{name}", "is not a platform", f"use one of: {', '.join(PLATFORMS)}"
-            )
 
     messages: dict[str, dict[str, str]] = {}
     for lang, templates in r.section("messages").items():
@@ -272,10 +483,11 @@ def parse_config(
             )
         elif isinstance(templates, Mapping):
             messages[lang] = {str(k): str(v) for k, v in templates.items()}
+            _check_templates(r, lang, templates)
+        else:
+            r.problem(f"messages.{lang}", "must be a table", f"write it as [messages.{lang}]")
 
-    if r.problems:
-        raise ConfigError(r.problems, str(path) if path else "config")
-    return Config(
+    config = Config(
         settings=settings,
         database_url=database_url,
         web=web,
@@ -285,14 +497,134 @@ def parse_config(
         messages=messages,
         path=path,
     )
+    return config, r.problems
+
+
+def _web(r: _Reader) -> WebConfig:
+    public_url = (r.string("web", "public_url", "") or "").rstrip("/") or None
+    if public_url and not public_url.startswith("https://"):
+        r.problem(
+            "web.public_url",
+            "MercadoPago only notifies https addresses",
+            'write public_url = "https://…" or leave it empty to poll (docs/public-url.md)',
+        )
+    proxies = r.words(
+        "web.trusted_proxies", r.section("web").get("trusted_proxies"), '["127.0.0.1"]'
+    )
+    for address in proxies:
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            r.problem(
+                "web.trusted_proxies",
+                f"{address!r} is not an IP address or network",
+                'write trusted_proxies = ["127.0.0.1"] (your reverse proxy\'s address)',
+            )
+    return WebConfig(
+        host=r.string("web", "host", "127.0.0.1") or "127.0.0.1",
+        port=r.integer("web", "port", 8080, minimum=0, maximum=65535),
+        public_url=public_url,
+        trusted_proxies=proxies,
+    )
+
+
+def _check_templates(r: _Reader, lang: str, templates: Mapping[str, Any]) -> None:
+    known = load_catalog("es")
+    for key, value in templates.items():
+        if key not in known:
+            r.problem(f"messages.{lang}.{key}", "is not a reply key", _did_you_mean(key, known))
+        elif not isinstance(value, str):
+            r.problem(f"messages.{lang}.{key}", "must be text", f'write {key} = "…"')
 
 
 def _platform(r: _Reader, name: str) -> dict[str, Any]:
-    """A platform's table, with `env:` secrets resolved only when the platform is enabled."""
-    section = dict(r.section(f"platforms.{name}"))
-    if section.get("enabled"):
-        for key, value in section.items():
-            section[key] = r.resolve(f"platforms.{name}.{key}", value)
+    """A platform's table, typed and checked; `env:` secrets are resolved (and required)
+    only when the platform is enabled, so a disabled one needs nothing in the environment."""
+    prefix = f"platforms.{name}"
+    raw = r.section(prefix)
+    r.unknown_keys(raw, prefix, PLATFORM_KEYS[name])
+    enabled = r.boolean(f"{prefix}.enabled", raw.get("enabled"), False)
+    section: dict[str, Any] = dict(raw)
+    section["enabled"] = enabled
+    if enabled:
+        for key, value in raw.items():
+            section[key] = r.resolve(f"{prefix}.{key}", value) if key != "enabled" else enabled
+    for key, fix in REQUIRED.get(name, {}).items():
+        if not enabled:
+            continue
+        if key not in raw:
+            r.problem(f"{prefix}.{key}", "is missing", fix)
+        elif section[key] == "" or (isinstance(section[key], str) and not section[key].strip()):
+            r.problem(f"{prefix}.{key}", "is empty", fix)
+
+    def given(key: str) -> Any:
+        """The value to type-check: None when absent, or an unresolved `env:` of a disabled
+        platform (checked once it is enabled)."""
+        value = section.get(key)
+        return None if isinstance(value, str) and value.startswith("env:") else value
+
+    for key in ("channel", "client_id", "client_secret", "token", "tokens", "token_file"):
+        if key in PLATFORM_KEYS[name] and given(key) is not None:
+            r.text(f"{prefix}.{key}", given(key))
+    if given("video_id") is not None:
+        r.text(f"{prefix}.video_id", given("video_id"))
+    if given("endpoint") is not None:
+        r.url(f"{prefix}.endpoint", given("endpoint"))
+    if name == "twitch":
+        currency = given("bits_currency")
+        if currency is not None and (
+            not isinstance(currency, str) or not re.fullmatch(r"[A-Za-z]{3}", currency)
+        ):
+            r.problem(
+                f"{prefix}.bits_currency",
+                f"{currency!r} is not a currency code",
+                'write bits_currency = "USD" (or your store\'s, e.g. "ARS")',
+            )
+        r.decimal(f"{prefix}.bits_rate", given("bits_rate"))
+    if name == "youtube":
+        hours = given("stream_hours")
+        if hours is not None and (
+            isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 24
+        ):
+            r.problem(
+                f"{prefix}.stream_hours",
+                f"must be a number of hours from 1 to 24, got {hours!r}",
+                "write stream_hours = 3",
+            )
+        if given("daily_budget") is not None:
+            r.whole(f"{prefix}.daily_budget", given("daily_budget"), 10_000, minimum=1)
+    if name == "discord":
+        r.words(f"{prefix}.moderator_roles", given("moderator_roles"), '["Moderador"]')
+    if name == "telegram":
+        r.url(f"{prefix}.webhook_url", given("webhook_url"), https=True)
+        if given("webhook_port") is not None:
+            r.whole(f"{prefix}.webhook_port", given("webhook_port"), 8443, minimum=1, maximum=65535)
+        secret = given("webhook_secret")
+        if secret is not None and (
+            not isinstance(secret, str) or not _TELEGRAM_SECRET.fullmatch(secret)
+        ):
+            r.problem(
+                f"{prefix}.webhook_secret",
+                "must be 1–256 of A-Z a-z 0-9 _ - (Telegram's rule)",
+                'write webhook_secret = "env:TELEGRAM_WEBHOOK_SECRET" with such a value',
+            )
+        if enabled and section.get("webhook_url") and "webhook_secret" not in raw:
+            r.problem(
+                f"{prefix}.webhook_secret",
+                "is missing: the webhook is used only with a secret",
+                'write webhook_secret = "env:TELEGRAM_WEBHOOK_SECRET"',
+            )
+        if (
+            enabled
+            and raw.get("webhook_secret")
+            and not (raw.get("webhook_url") or raw.get("endpoint"))
+        ):
+            r.problem(
+                f"{prefix}.webhook_url",
+                "is missing: Telegram needs the public https address of the webhook",
+                'write webhook_url = "https://…/telegram/webhook" (docs/public-url.md), '
+                "or remove webhook_secret to poll",
+            )
     return section
 
 
@@ -322,11 +654,19 @@ def _payments(r: _Reader, *, needs_secret: bool) -> MercadoPagoConfig | None:
         )
         return None
     token = r.string("payments.mercadopago", "access_token")
+    endpoint = r.url("payments.mercadopago.endpoint", section.get("endpoint"))
+    tolerance = r.integer("payments.mercadopago", "signature_tolerance_seconds", 300, minimum=0)
     if not token:
         if "access_token" not in section:
             r.problem(
                 "payments.mercadopago.access_token",
                 "is missing",
+                'write access_token = "env:MP_ACCESS_TOKEN" and export it',
+            )
+        elif token == "":
+            r.problem(
+                "payments.mercadopago.access_token",
+                "is empty",
                 'write access_token = "env:MP_ACCESS_TOKEN" and export it',
             )
         return None
@@ -341,12 +681,10 @@ def _payments(r: _Reader, *, needs_secret: bool) -> MercadoPagoConfig | None:
                 "is needed to check MercadoPago's notifications at web.public_url",
                 'write webhook_secret = "env:MP_WEBHOOK_SECRET" (Tus integraciones > Webhooks)',
             )
-    endpoint = r.string("payments.mercadopago", "endpoint")
-    tolerance = r.integer("payments.mercadopago", "signature_tolerance_seconds", 300, minimum=0)
     return MercadoPagoConfig(
         access_token=token,
         webhook_secret=secret or None,
-        endpoint=endpoint.rstrip("/") if endpoint else None,
+        endpoint=endpoint,
         signature_tolerance_seconds=tolerance,
     )
 
@@ -369,6 +707,13 @@ def _products(r: _Reader, items: Any, currency: str) -> list[ProductSpec]:
             r.problem(f"{where}.sku", "is missing", 'give it a short code: sku = "REM-01"')
             continue
         where = f"products[{sku}]"
+        for key in item:
+            if key not in PRODUCT_KEYS:
+                r.problem(
+                    f"{where}.{key}",
+                    "is not a product key",
+                    _did_you_mean(key, PRODUCT_KEYS),
+                )
         if sku.upper() in seen:
             r.problem(f"{where}.sku", "is used twice", "give each product its own sku")
         seen.add(sku.upper())
@@ -385,10 +730,7 @@ def _products(r: _Reader, items: Any, currency: str) -> list[ProductSpec]:
             r.problem(
                 f"{where}.price", f"{price} has more decimals than {currency} allows", "round it"
             )
-        aliases = item.get("aliases", [])
-        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            r.problem(f"{where}.aliases", "must be a list of words", 'write aliases = ["remera"]')
-            aliases = []
+        aliases = r.words(f"{where}.aliases", item.get("aliases", []), '["remera"]')
         max_per = item.get("max_per_viewer")
         if max_per is not None and (
             isinstance(max_per, bool) or not isinstance(max_per, int) or max_per < 1
@@ -408,6 +750,8 @@ def _products(r: _Reader, items: Any, currency: str) -> list[ProductSpec]:
             stock = 0
         if variants:
             stock = sum(v.stock for v in variants)
+        description = r.text(f"{where}.description", item.get("description", ""), "") or ""
+        image_url = r.text(f"{where}.image_url", item.get("image_url")) or None
         specs.append(
             ProductSpec(
                 sku=sku,
@@ -415,12 +759,12 @@ def _products(r: _Reader, items: Any, currency: str) -> list[ProductSpec]:
                 price=price,
                 currency=currency,
                 stock=stock,
-                aliases=tuple(aliases),
-                description=str(item.get("description", "")),
-                active=bool(item.get("active", True)),
+                aliases=aliases,
+                description=description,
+                active=r.boolean(f"{where}.active", item.get("active"), True),
                 max_per_viewer=max_per,
-                image_url=item.get("image_url"),
-                digital=bool(item.get("digital", False)),
+                image_url=image_url,
+                digital=r.boolean(f"{where}.digital", item.get("digital"), False),
                 variants=tuple(variants),
             )
         )
@@ -439,7 +783,14 @@ def _variants(r: _Reader, where: str, items: Any) -> list[VariantSpec]:
         if not isinstance(item, Mapping):
             r.problem(key, "must be a table", 'write { talle = "M", stock = 5 }')
             continue
+        for name in item:  # other keys are options (talle, color); these look like typos
+            close = difflib.get_close_matches(name.lower(), ("stock", "price"), n=1, cutoff=0.75)
+            if close and name != close[0]:
+                r.problem(f"{key}.{name}", f"looks like {close[0]}", f"did you mean {close[0]}?")
         stock = item.get("stock")
+        if "stock" not in item:
+            r.problem(f"{key}.stock", "is missing", 'write { talle = "M", stock = 5 }')
+            continue
         if isinstance(stock, bool) or not isinstance(stock, int) or stock < 0:
             r.problem(f"{key}.stock", f"{stock!r} must be a whole number >= 0", "write stock = 5")
             continue

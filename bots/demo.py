@@ -8,14 +8,23 @@ runs in production.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import sys
 import tempfile
 from pathlib import Path
 
 from adapters.base import Adapter
-from bots.config import Config, load_config
-from bots.launch import make_adapters, make_provider, open_store, wait_for_exit
-from bots.runtime import Bot
+from bots.config import Config, ConfigError, Problem, load_config
+from bots.launch import (
+    make_adapters,
+    make_provider,
+    open_store,
+    start_web,
+    startup_summary,
+    wait_for_exit,
+)
+from bots.logs import install_redactor, route_to_file
+from bots.runtime import Bot, Endpoints
 from bots.suggest import make_suggest
 from commerce.store import Store
 from sandbox.app import Sandbox, SandboxConfig
@@ -27,8 +36,25 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
 
 async def run_demo(*, web_port: int = 0, sandbox_port: int = 0, config_path: Path = EXAMPLE) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="vivo-demo-"))
+    # the console chat is this terminal; the log goes next to the demo's store
+    log_file = workdir / "vivo.log"
+    route_to_file(log_file)
     sandbox = new_sandbox()
-    await sandbox.start(port=sandbox_port)
+    try:
+        await sandbox.start(port=sandbox_port)
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise ConfigError(
+            [
+                Problem(
+                    "--sandbox-port",
+                    f"{sandbox_port} is already in use",
+                    "pass another --sandbox-port, or leave it out for any free port",
+                )
+            ],
+            "vivo demo",
+        ) from None
     config = dataclasses.replace(
         sandbox_config(workdir, sandbox, config_path),
         # The console is the demo's own chat; the other platforms are built below, on the sandbox.
@@ -48,12 +74,15 @@ async def run_demo(*, web_port: int = 0, sandbox_port: int = 0, config_path: Pat
         web_port=web_port,
         short_links=True,
     )
+    install_redactor([*config.secrets(), *sandbox_secrets(sandbox)])
     try:
-        endpoints = await bot.start_services()
+        endpoints = await start_web(
+            bot, "vivo demo", "pass another --web-port, or leave it out for any free port"
+        )
         # What an owner sets once in MercadoPago's dashboard: where to send notifications.
         sandbox.mercadopago.webhook_url = f"{endpoints.web_url}/webhooks/mercadopago"
         sandbox.chatpage.links["Overlay (OBS)"] = f"{endpoints.web_url}/overlay?preview=1"
-        _banner(endpoints.web_url, sandbox.url, workdir)
+        _banner(bot, endpoints, sandbox.url, workdir, log_file)
         await bot.start_adapters()
         await wait_for_exit(bot)
     finally:
@@ -119,15 +148,31 @@ def sandbox_adapters(config: Config, store: Store, sandbox: Sandbox) -> list[Ada
     ]
 
 
-def _banner(web_url: str, sandbox_url: str, workdir: Path) -> None:
+def sandbox_secrets(sandbox: Sandbox) -> list[str]:
+    """The stand-ins' credentials: logged URLs carry them just as they would real ones."""
+    found = [sandbox.telegram.token, sandbox.twitch.client_secret, DEMO_TOKEN, DEMO_SECRET]
+    return [s for s in found if isinstance(s, str) and s]
+
+
+def _banner(
+    bot: Bot, endpoints: Endpoints, sandbox_url: str, workdir: Path, log_file: Path
+) -> None:
     lines = [
         "",
         "  Vivo demo — everything runs on this machine, no accounts needed.",
-        f"  Payments sandbox (MercadoPago stand-in): {sandbox_url}/mercadopago",
-        f"  Bot web app (webhooks, short links):     {web_url}",
+        *(
+            "  " + line
+            for line in startup_summary(
+                bot.config,
+                endpoints,
+                log_file=log_file,
+                payments=f"the stand-in's signed webhooks to {endpoints.web_url}/webhooks/"
+                "mercadopago, and polling",
+            ).splitlines()[1:-1]
+        ),
         f"  Chat page (Twitch, YouTube, Discord, Telegram): {sandbox_url}/",
-        f"  Stream overlay (OBS browser source, 1920×1080): {web_url}/overlay",
-        f"  Store (fresh SQLite):                    {workdir / 'demo.db'}",
+        f"  Payments sandbox (MercadoPago stand-in):        {sandbox_url}/mercadopago",
+        f"  Store (fresh SQLite): {workdir / 'demo.db'}",
         "",
         "  Type as a viewer:  !tienda   !comprar remera M   !pedido   !propina 500 ¡grande!",
         "  As the owner (/dueño): !destacar remera   !meta 50000   !stock remera M 10",

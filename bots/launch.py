@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import errno
+import json
 import logging
 import signal
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,8 +18,8 @@ from typing import Any
 
 from adapters.base import Adapter
 from adapters.console import ConsoleAdapter
-from bots.config import Config, ConfigError, Problem
-from bots.runtime import Bot
+from bots.config import Config, ConfigError, Problem, read_config
+from bots.runtime import Bot, Endpoints
 from bots.suggest import make_suggest
 from commerce.payments.mercadopago import MercadoPagoProvider
 from commerce.store import Store
@@ -55,7 +58,7 @@ def make_adapters(
         section = config.platforms[name]
         try:
             adapters.append(_ADAPTERS[name](config, section, store, sandbox_url))
-        except KeyError as exc:
+        except KeyError as exc:  # bots.config requires these; kept for hand-built configs
             problems.append(
                 Problem(f"platforms.{name}.{exc.args[0]}", "is missing", _FIXES.get(name, ""))
             )
@@ -68,10 +71,26 @@ def make_adapters(
                 )
             )
         except Exception as exc:  # the adapter's own refusal: a missing token file, say
-            problems.append(Problem(f"platforms.{name}", str(exc), _FIXES.get(name, "")))
+            # its message already says what to run (`vivo auth twitch`); add only the guide
+            problems.append(Problem(f"platforms.{name}", str(exc), _GUIDES.get(name, "")))
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, str(config.path) if config.path else "config")
     return adapters
+
+
+def check_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """Everything `vivo run` would refuse before connecting, in one ConfigError: the file's
+    problems, then what each cleanly configured platform lacks (its SDK, its token file)."""
+    config, problems = read_config(path, env)
+    broken = {p.key.split(".")[1] for p in problems if p.key.startswith("platforms.")}
+    clean = {name: s for name, s in config.platforms.items() if name not in broken}
+    try:
+        make_adapters(dataclasses.replace(config, platforms=clean))
+    except ConfigError as exc:
+        problems = [*problems, *exc.problems]
+    if problems:
+        raise ConfigError(problems, str(path))
+    return config
 
 
 TWITCH_TOKENS = ".vivo/twitch-tokens.json"
@@ -80,9 +99,10 @@ YOUTUBE_TOKENS = ".vivo/youtube-token.json"
 _FIXES = {
     "telegram": 'write token = "env:TELEGRAM_TOKEN" (from BotFather)',
     "discord": 'write token = "env:DISCORD_TOKEN" (Developer Portal > Bot)',
-    "twitch": "see docs/platforms/twitch.md; then run `vivo auth twitch`",
-    "youtube": "see docs/platforms/youtube.md; then run `vivo auth youtube`",
+    "twitch": "see docs/platforms/twitch.md, then run `vivo auth twitch`",
+    "youtube": "see docs/platforms/youtube.md, then run `vivo auth youtube`",
 }
+_GUIDES = {name: f"see docs/platforms/{name}.md" for name in _FIXES}
 
 
 def _console(
@@ -174,6 +194,34 @@ _ADAPTERS: dict[str, Callable[[Config, Mapping[str, Any], Store | None, str | No
 }
 
 
+def stored_secrets(config: Config) -> list[str]:
+    """Tokens that `vivo auth` saved for the enabled platforms (the log redactor hides them
+    too). Tokens a platform refreshes later are not known here."""
+    base = config.path.parent if config.path else Path.cwd()
+    files = {
+        "twitch": ("tokens", TWITCH_TOKENS),
+        "youtube": ("token_file", YOUTUBE_TOKENS),
+    }
+    found: list[str] = []
+    for name, (key, default) in files.items():
+        if name not in config.enabled_platforms():
+            continue
+        path = base / Path(str(config.platforms[name].get(key, default))).expanduser()
+        with contextlib.suppress(OSError, ValueError):
+            found += _secret_strings(json.loads(path.read_text(encoding="utf-8")))
+    return found
+
+
+def _secret_strings(node: object, key: str = "") -> list[str]:
+    if isinstance(node, dict):
+        return [s for k, v in node.items() for s in _secret_strings(v, str(k))]
+    if isinstance(node, list):
+        return [s for v in node for s in _secret_strings(v, key)]
+    if isinstance(node, str) and ("token" in key or "secret" in key):
+        return [node]
+    return []
+
+
 def open_store(config: Config) -> Store:
     """The migrated store, seeded with the config's products that it has never seen.
 
@@ -194,14 +242,14 @@ def catalog_drift(store: Store, config: Config) -> list[str]:
     return [p.sku for p in plan.products if p.kind is ChangeKind.CHANGED]
 
 
-async def run_bot(config: Config) -> int:
+async def run_bot(config: Config, *, log_file: Path | None = None) -> int:
     store = open_store(config)
     bot = Bot(config, store, make_provider(config), make_adapters(config, store))
-    endpoints = await bot.start()
-    print(
-        f"Vivo is running for {config.settings.store_name}. Web: {endpoints.web_url}",
-        file=sys.stderr,
+    where = str(config.path) if config.path else "config.toml"
+    endpoints = await start_web(
+        bot, where, f"set [web] port in {where} to a free port, or stop the other program"
     )
+    print(startup_summary(config, endpoints, log_file=log_file), file=sys.stderr, flush=True)
     drift = catalog_drift(store, config)
     if drift:
         source = config.path.name if config.path else "the config"
@@ -210,8 +258,61 @@ async def run_bot(config: Config) -> int:
             f"(they differ from {source}); to apply the file: vivo products import {source}",
             file=sys.stderr,
         )
+    await bot.start_adapters()
     await wait_for_exit(bot)
     return 0
+
+
+async def start_web(bot: Bot, source: str, fix: str) -> Endpoints:
+    """The bot's services, with a port someone else holds said as the setting to change
+    instead of `OSError: [Errno 98]`."""
+    try:
+        return await bot.start_services()
+    except OSError as exc:
+        address = f"{bot.config.web.host}:{bot.web_port}"
+        if exc.errno == errno.EADDRINUSE:
+            message = f"{address} is already in use (another Vivo, or another program)"
+        elif exc.errno == errno.EACCES:
+            message = f"{address} needs privileges (ports below 1024 do)"
+        else:
+            raise
+        await bot.stop()
+        await asyncio.to_thread(bot.store.close)
+        raise ConfigError([Problem("web.port", message, fix)], source) from None
+
+
+def startup_summary(
+    config: Config,
+    endpoints: Endpoints,
+    *,
+    log_file: Path | None,
+    payments: str | None = None,
+    chats: Sequence[str] | None = None,
+) -> str:
+    """What an owner opens once the bot runs, in a few lines: the web app, the overlay for
+    OBS, where the QR codes lead, and how payments arrive."""
+    web = endpoints.web_url
+    public = config.web.public_url
+    if public:
+        buy = f"{public}/c/<sku>"
+        how = f"webhook at {public}/webhooks/mercadopago (and a slow poll as a safety net)"
+    else:
+        buy = f"{web}/c/<sku>  (phones reach it with [web] public_url: docs/public-url.md)"
+        how = "polled from MercadoPago every few seconds (no [web] public_url)"
+    payments = payments or how
+    lines = [
+        f"Vivo is running for {config.settings.store_name}.",
+        f"  Web app:        {web}",
+        f"  Overlay (OBS):  {web}/overlay   try ?layout=side&theme=neon&preview=1"
+        " (docs/overlay.md)",
+        f"  QR buy pages:   {buy}",
+        f"  Payments:       {payments}",
+        f"  Chat:           {', '.join(chats or config.enabled_platforms()) or 'none'}",
+    ]
+    if log_file is not None:
+        lines.append(f"  Log:            {log_file}")
+    lines.append("  Ctrl-C to stop.")
+    return "\n".join(lines)
 
 
 async def wait_for_exit(bot: Bot) -> None:

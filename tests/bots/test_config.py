@@ -175,3 +175,215 @@ def test_webhook_secret_is_required_with_a_public_url() -> None:
     raw["web"]["public_url"] = "https://tienda.example.com"
     found = problems(raw, env={"MP_ACCESS_TOKEN": "TEST-token"})
     assert "MP_WEBHOOK_SECRET" in found["payments.mercadopago.webhook_secret"]
+
+
+def _enable(raw: dict[str, Any], platform: str, value: Any = True) -> None:
+    raw["platforms"][platform]["enabled"] = value
+
+
+def _discord_token(raw: dict[str, Any], token: str) -> None:
+    if raw["platforms"]["discord"]["enabled"] is False:  # `"yes"` counts as meant: kept
+        _enable(raw, "discord")
+    raw["platforms"]["discord"]["token"] = token
+
+
+def _twitch_without_channel(raw: dict[str, Any]) -> None:
+    _enable(raw, "twitch")
+    del raw["platforms"]["twitch"]["channel"]
+
+
+def _rename(table: dict[str, Any], old: str, new: str) -> None:
+    table[new] = table.pop(old)
+
+
+# Each mistake an owner was seen making, with the key it must name and a word of its fix.
+OWNER_MISTAKES = [
+    pytest.param(
+        lambda r: _rename(r["store"], "reservation_minutes", "reservaton_minutes"),
+        "store.reservaton_minutes",
+        "did you mean reservation_minutes?",
+        id="misspelled-store-key",
+    ),
+    pytest.param(
+        lambda r: _rename(r["bot"], "prefix", "prefx"),
+        "bot.prefx",
+        "did you mean prefix?",
+        id="misspelled-bot-key",
+    ),
+    pytest.param(
+        lambda r: _rename(r["products"][1], "stock", "stok"),
+        "products[TAZA-01].stok",
+        "did you mean stock?",
+        id="misspelled-product-key",
+    ),
+    pytest.param(
+        lambda r: _enable(r, "discord", "yes"),
+        "platforms.discord.enabled",
+        "write enabled = true (no quotes)",
+        id="enabled-as-text",
+    ),
+    pytest.param(
+        lambda r: r["web"].__setitem__("port", 99999),
+        "web.port",
+        "from 0 to 65535",
+        id="port-out-of-range",
+    ),
+    pytest.param(
+        lambda r: _discord_token(r, ""),
+        "platforms.discord.token",
+        "is empty",
+        id="empty-secret-of-enabled-platform",
+    ),
+    pytest.param(
+        lambda r: r["platforms"]["telegram"].update(enabled=True, token="   "),
+        "platforms.telegram.token",
+        "is empty",
+        id="blank-telegram-token",
+    ),
+    pytest.param(
+        _twitch_without_channel,
+        "platforms.twitch.channel",
+        "is missing",
+        id="enabled-twitch-without-channel",
+    ),
+    pytest.param(
+        lambda r: r["platforms"]["telegram"].__setitem__("webhook_port", 70000),
+        "platforms.telegram.webhook_port",
+        "from 1 to 65535",
+        id="webhook-port-out-of-range",
+    ),
+    pytest.param(
+        lambda r: r["platforms"]["telegram"].update(
+            enabled=True, webhook_url="https://t.example.com/telegram/webhook"
+        ),
+        "platforms.telegram.webhook_secret",
+        "TELEGRAM_WEBHOOK_SECRET",
+        id="telegram-webhook-without-secret",
+    ),
+    pytest.param(
+        lambda r: r["platforms"]["telegram"].__setitem__("webhook_url", "http://t.example.com"),
+        "platforms.telegram.webhook_url",
+        "https://",
+        id="telegram-webhook-not-https",
+    ),
+    pytest.param(
+        lambda r: r["platforms"]["youtube"].__setitem__("daily_budget", "10000"),
+        "platforms.youtube.daily_budget",
+        "whole number",
+        id="number-as-text",
+    ),
+    pytest.param(
+        lambda r: r["platforms"]["discord"].__setitem__("moderator_roles", "Mods"),
+        "platforms.discord.moderator_roles",
+        "list",
+        id="list-as-text",
+    ),
+    pytest.param(
+        lambda r: r["platforms"]["twitch"].__setitem__("bits_rate", 1.5),
+        "platforms.twitch.bits_rate",
+        'write it as a string: "1.5"',
+        id="float-rate",
+    ),
+    pytest.param(
+        lambda r: r["platforms"]["twitch"].__setitem__("chanel", "x"),
+        "platforms.twitch.chanel",
+        "did you mean channel?",
+        id="misspelled-platform-key",
+    ),
+    pytest.param(
+        lambda r: r["products"][0].__setitem__("digital", "no"),
+        "products[REM-VIVO].digital",
+        "write digital = false",
+        id="product-flag-as-text",
+    ),
+    pytest.param(
+        lambda r: r["web"].__setitem__("trusted_proxies", ["10.0.0.1", "proxy"]),
+        "web.trusted_proxies",
+        "'proxy' is not an IP address",
+        id="trusted-proxy-not-an-address",
+    ),
+    pytest.param(
+        lambda r: r.__setitem__("messages", {"es": {"order_paid_thank": "¡Gracias!"}}),
+        "messages.es.order_paid_thank",
+        "did you mean order_paid_thanks?",
+        id="misspelled-reply-key",
+    ),
+    pytest.param(
+        lambda r: _rename(r["products"][0]["variants"][1], "stock", "stok"),
+        "products[REM-VIVO].variants[1].stok",
+        "did you mean stock?",
+        id="misspelled-variant-stock",
+    ),
+    pytest.param(
+        lambda r: r.__setitem__("paymets", {}),
+        "paymets",
+        "did you mean payments?",
+        id="misspelled-section",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "key", "hint"), OWNER_MISTAKES)
+def test_owner_mistakes_name_the_key_and_the_fix(mutate: Any, key: str, hint: str) -> None:
+    raw = example()
+    mutate(raw)
+    found = problems(raw, env={**ENV, "DISCORD_TOKEN": "d" * 20, "TELEGRAM_TOKEN": "1:abc"})
+    assert key in found, found
+    assert hint in found[key]
+
+
+def test_every_owner_mistake_is_reported_in_one_run() -> None:
+    raw = example()
+    for case in OWNER_MISTAKES:
+        case.values[0](raw)
+    found = problems(raw, env={**ENV, "DISCORD_TOKEN": "d" * 20, "TELEGRAM_TOKEN": "1:abc"})
+    missing = {case.values[1] for case in OWNER_MISTAKES} - set(found)
+    assert not missing, found
+
+
+def test_known_keys_that_another_table_reads_are_accepted() -> None:
+    raw = example()
+    raw["web"]["trusted_proxies"] = ["127.0.0.1", "10.0.0.0/8"]
+    raw["platforms"]["telegram"].update(
+        webhook_url="https://t.example.com/telegram/webhook", webhook_secret="abc_DEF-1"
+    )
+    config = parse_config(raw, ENV)
+    assert config.web.trusted_proxies == ("127.0.0.1", "10.0.0.0/8")
+
+
+def test_a_secret_of_the_wrong_type_is_described_not_quoted() -> None:
+    raw = example()
+    raw["payments"]["mercadopago"]["access_token"] = 123456789012
+    raw["platforms"]["telegram"].update(enabled=True, token=987654321098)
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw, ENV)
+    text = str(info.value)
+    assert "payments.mercadopago.access_token: must be text, got a number" in text
+    assert "platforms.telegram.token: must be text, got a number" in text
+    assert "123456789012" not in text and "987654321098" not in text
+    assert 'access_token = "env:MP_ACCESS_TOKEN"' in text
+
+
+def test_the_header_names_the_file_and_counts_right(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    text = EXAMPLE.read_text(encoding="utf-8")
+    path.write_text(text.replace('currency = "ARS"', 'currency = "EUR"'), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path, ENV)
+    assert str(info.value).startswith(f"{path} has 1 problem:\n")
+    path.write_text(
+        text.replace('currency = "ARS"', 'currency = "EUR"').replace(
+            'locale = "es"', 'locale = "fr"'
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path, ENV)
+    assert str(info.value).startswith(f"{path} has 2 problems:\n")
+
+
+def test_secrets_lists_every_resolved_credential() -> None:
+    raw = example()
+    raw["platforms"]["telegram"]["enabled"] = True
+    config = parse_config(raw, {**ENV, "TELEGRAM_TOKEN": "7000000001:AAH-secret"})
+    assert set(config.secrets()) == {"TEST-token", "s3cret", "7000000001:AAH-secret"}

@@ -72,3 +72,11 @@ def test_youtube_without_a_token_says_to_sign_in(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         make_adapters(config)
     assert "vivo auth youtube" in str(info.value)
+
+
+def test_stored_platform_tokens_are_known_secrets(tmp_path: Path) -> None:
+    from bots.launch import stored_secrets
+
+    save_tokens(tmp_path / ".vivo" / "twitch-tokens.json", "bot", Tokens("bot-access-x", "r-1"))
+    assert stored_secrets(config_with(tmp_path, twitch=False)) == []
+    assert set(stored_secrets(config_with(tmp_path, twitch=True))) == {"bot-access-x", "r-1"}

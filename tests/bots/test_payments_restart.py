@@ -50,7 +50,7 @@ class BotProcess:
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
         for _ in range(600):
-            found = re.search(r"Web: (http://\S+)", self.log.read_text())
+            found = re.search(r"Web app:\s+(http://\S+)", self.log.read_text())
             if found:
                 return found.group(1)
             if self.proc.returncode is not None:
