@@ -72,6 +72,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         provider,
         recorder,
         fetch_backoff=Backoff(attempts=2, first=0.01),
+        row_backoff=Backoff(first=0.02, max_delay=0.2),
         idle_backoff=Backoff(attempts=1, first=0.05, max_delay=0.2),
     )
     runner = web.AppRunner(build_app(store, provider, recorder, inbox=inbox))
