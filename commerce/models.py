@@ -142,6 +142,8 @@ class Order(SQLModel, table=True):
     payment_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     preference_id: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
     paid_at: datetime | None = _when(nullable=True)
+    # Set once when delivered; a refund after it keeps the units sold (they left).
+    fulfilled_at: datetime | None = _when(nullable=True)
     needs_refund: bool = False
     # The Payment row that moved this order to paid (no FK: payments point here too).
     paid_by_payment_id: int | None = None

@@ -198,12 +198,14 @@ class Store:
         at = _utc(now)
         return self._tx(lambda s: orders.expire_due(s, at))
 
-    def fulfill_order(self, code: str) -> OrderView:
+    def fulfill_order(self, code: str, now: datetime | None = None) -> OrderView:
         """paid -> fulfilled (the owner delivered). Repeating it changes nothing."""
-        return self._tx(lambda s: orders.fulfill_order(s, code))
+        at = _utc(now)
+        return self._tx(lambda s: orders.fulfill_order(s, code, at))
 
     def refund_order(self, code: str) -> OrderView:
-        """paid|fulfilled -> refunded; the units return to stock. Repeating it changes nothing."""
+        """paid|fulfilled -> refunded; a paid order's units return to stock, a delivered
+        order's do not. Repeating it changes nothing."""
         return self._tx(lambda s: orders.refund_order(s, code))
 
     # --- payments ------------------------------------------------------------------------

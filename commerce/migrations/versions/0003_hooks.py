@@ -1,4 +1,5 @@
-"""Notifications: a per-row next-attempt time, so rows in backoff never block younger ones.
+"""Notifications get a per-row next-attempt time (rows in backoff never block younger ones);
+orders remember when they were delivered (a refund after that never restocks).
 
 Revision ID: 0003_hooks
 Revises: 0002
@@ -17,6 +18,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('orders') as batch:
+        batch.add_column(sa.Column('fulfilled_at', sa.DateTime(timezone=True), nullable=True))
+    # Orders delivered before this revision: their delivery time is unknown, their payment's
+    # is the best lower bound.
+    op.execute("UPDATE orders SET fulfilled_at = paid_at WHERE status = 'fulfilled'")
     with op.batch_alter_table('notifications') as batch:
         batch.add_column(sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True))
         batch.create_index(
@@ -28,3 +34,5 @@ def downgrade() -> None:
     with op.batch_alter_table('notifications') as batch:
         batch.drop_index('ix_notifications_due')
         batch.drop_column('next_attempt_at')
+    with op.batch_alter_table('orders') as batch:
+        batch.drop_column('fulfilled_at')
