@@ -161,22 +161,17 @@ class NotificationInbox:
         """Count the failure on each row: it waits its own backoff, or is given up on."""
         failures = max(row.attempts for row in rows) + 1
         ids = [row.id for row in rows]
+        error = f"provider unavailable: {error}"
         if failures >= self.give_up_after:
             log.error(
                 "gave up on payment %s after %d failed attempts: %s", payment_id, failures, error
             )
-            await asyncio.to_thread(
-                self.store.finish_notifications,
-                ids,
-                GAVE_UP,
-                error=f"provider unavailable: {error}",
-            )
+            await asyncio.to_thread(self.store.notifications_failed, ids, error)
+            await asyncio.to_thread(self.store.finish_notifications, ids, GAVE_UP)
             return True
         retry_at = datetime.now(UTC) + timedelta(seconds=self.row_backoff.delay(failures))
         log.warning("payment %s not fetched yet (%s); will retry", payment_id, error)
-        await asyncio.to_thread(
-            self.store.notifications_failed, ids, f"provider unavailable: {error}", retry_at
-        )
+        await asyncio.to_thread(self.store.notifications_failed, ids, error, retry_at)
         return False
 
     async def run(self) -> None:
