@@ -311,7 +311,7 @@ def _parse_body(body: bytes) -> dict[str, Any]:
         return {}
     try:
         payload = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
-        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except (ValueError, RecursionError) as exc:  # UnicodeError is a ValueError
         raise MalformedNotification("notification body is not UTF-8 JSON") from exc
     if not isinstance(payload, dict):
