@@ -139,6 +139,13 @@ def _parser() -> argparse.ArgumentParser:
     psync = payments.add_parser("sync", help="ask MercadoPago about every pending order now")
     _config_arg(psync)
     psync.set_defaults(func=_payments_sync)
+    pinbox = payments.add_parser(
+        "inbox", help="notifications refused, given up on or still failing (--all: every one)"
+    )
+    _config_arg(pinbox)
+    pinbox.add_argument("--all", action="store_true", help="also those processed normally")
+    pinbox.add_argument("--limit", type=int, default=50, help="default: 50, newest first")
+    pinbox.set_defaults(func=_payments_inbox)
 
     auth = _group(sub, "auth", "sign the bot in to a platform", metavar="PLATFORM")
     twitch = auth.add_parser("twitch", help="device-code sign-in for the bot and the broadcaster")
@@ -399,9 +406,11 @@ def _orders_refund(args: argparse.Namespace) -> int:
     except (RefundProblem, PaymentError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    if amount is not None and result.refunded == amount:
+    if result.partial:
         money = format_money(Money(result.refunded, result.order.total.currency), locale)
-        print(f"refunded {money} of payment {result.payment_id} ({result.provider_status})")
+        print(
+            f"refunded {money} of payment {result.payment_id}, partial ({result.provider_status})"
+        )
     else:
         print(f"refunded payment {result.payment_id} in full ({result.provider_status})")
     _print_order(result.order, locale)
@@ -428,6 +437,17 @@ def _payments_sync(args: argparse.Namespace) -> int:
         detail = f" ({outcome.detail})" if outcome.detail else ""
         print(f"{code}  {outcome.kind.value}{detail}")
     print(f"{len(outcomes)} change(s)")
+    return 0
+
+
+def _payments_inbox(args: argparse.Namespace) -> int:
+    from bots.inbox_report import lines
+
+    rows = _store(_load(args)).recent_notifications(args.limit, problems=not args.all)
+    for line in lines(rows):
+        print(line)
+    if not rows:
+        print("no notifications" if args.all else "no notification needs a look")
     return 0
 
 

@@ -3,11 +3,14 @@
 The refund goes through the provider's refunds API first; the store only follows what the
 provider then reports, through the same `record_payment` a webhook uses, so a refund
 done here, one done in MercadoPago's own panel and a chargeback all end the same way: a
-full refund moves the order to refunded and returns its units to stock, once.
+full refund moves the order to refunded, once, and returns its units to stock unless the
+order was delivered (those units left with the buyer).
 
 A partial refund leaves the payment approved at MercadoPago (status_detail
 `partially_refunded`), so the order stays paid: the owner kept the sale and gave part of
-the money back. The payment's refunds are kept in its recorded raw data.
+the money back. The payment's refunds are kept in its recorded raw data. An amount finer
+than the currency's smallest unit (0.005 ARS, 100.5 CLP) is refused, never rounded: the
+owner must see exactly what goes back.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bots.retry import Backoff, retry_sync
-from commerce.money import quantize
+from commerce.money import exponent, quantize
 from commerce.payments.base import PaymentProvider
 from commerce.store import Store
 from commerce.views import OrderView, PaymentOutcome, PaymentView
@@ -35,6 +38,7 @@ class RefundResult:
     refunded: Decimal  # the amount asked for, or the whole payment
     provider_status: str  # the payment's status at the provider afterwards
     outcome: PaymentOutcome
+    partial: bool = False  # part of the money went back; the rest stays with the owner
 
 
 def refund_order(
@@ -47,10 +51,14 @@ def refund_order(
 ) -> RefundResult:
     """Refund an order's payment in full (amount None) or in part, and record the result."""
     order = store.get_order(code)
+    currency = order.total.currency
+    if amount is not None and (not amount.is_finite() or quantize(amount, currency) != amount):
+        unit = Decimal(1).scaleb(-exponent(currency))
+        raise RefundProblem(
+            f"{amount} {currency} is finer than the smallest unit of {currency}, {unit}"
+        )
     payment = _payment_to_refund(store, provider, order, backoff)
     if amount is not None:
-        currency = order.total.currency
-        amount = quantize(amount, currency)
         if not Decimal(0) < amount <= payment.amount:
             raise RefundProblem(f"the amount must be above 0 and at most {payment.amount}")
         if amount == payment.amount:
@@ -74,6 +82,7 @@ def refund_order(
         refunded=refunded,
         provider_status=report.status,
         outcome=outcome,
+        partial=amount is not None and report.status != "refunded",
     )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from commerce import errors, rows
 from commerce.models import ORDERS, PAYMENTS, TIPS, Order, Payment, Tip
-from commerce.money import Money, quantize
+from commerce.money import Money
 from commerce.view_builders import order_view, payment_view, tip_view
 from commerce.views import (
     AwaitingPayment,
@@ -51,12 +51,13 @@ def _rank(status: str) -> int:
 
 
 def _same_money(amount: Decimal, currency: str, expected: Money) -> bool:
-    """The provider's amount equals what we asked for, to the currency's last unit."""
+    """The provider's amount is exactly what we asked for: never rounded first, so
+    8499.995 ARS is not 8500 (8500.00 is)."""
     if currency.upper() != expected.currency:
         return False
     try:
         value = Decimal(str(amount)) if isinstance(amount, float) else Decimal(amount)
-        return value.is_finite() and quantize(value, expected.currency) == expected.amount
+        return value.is_finite() and value == expected.amount
     except (InvalidOperation, ValueError, TypeError):
         return False
 
@@ -154,9 +155,7 @@ def _apply_to_order(s: Session, payment: Payment, order: Order, at: datetime) ->
         s.flush()
         return _outcome(s, OutcomeKind.REFUNDED, order, None, "refund_done")
     if order.status in (OrderStatus.PAID, OrderStatus.FULFILLED):
-        order.status = OrderStatus.REFUNDED.value
-        rows.move(s, rows.order_targets(s, [order]), sold=-1)
-        s.flush()
+        rows.unsell(s, order)
         return _outcome(s, OutcomeKind.REFUNDED, order, None, payment.status)
     return _outcome(s, OutcomeKind.DUPLICATE, order, None, "already_refunded")
 

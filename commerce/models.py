@@ -142,6 +142,8 @@ class Order(SQLModel, table=True):
     payment_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     preference_id: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
     paid_at: datetime | None = _when(nullable=True)
+    # Set once when delivered; a refund after it keeps the units sold (they left).
+    fulfilled_at: datetime | None = _when(nullable=True)
     needs_refund: bool = False
     # The Payment row that moved this order to paid (no FK: payments point here too).
     paid_by_payment_id: int | None = None
@@ -221,11 +223,16 @@ class WebhookNotification(SQLModel, table=True):
     Providers stop retrying once answered, so the row is the only proof the notification
     came: it stays unprocessed (processed_at NULL) until the payment it names has been
     fetched from the API and recorded, across restarts. The body is kept for the record
-    only; nothing in it is trusted.
+    only; nothing in it is trusted. A failed attempt sets `next_attempt_at` (the row waits
+    without blocking younger ones); a row that never works out is processed with outcome
+    `gave_up` and kept for the owner to see.
     """
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_pending", "processed_at", "id"),)
+    __table_args__ = (
+        Index("ix_notifications_pending", "processed_at", "id"),
+        Index("ix_notifications_due", "processed_at", "next_attempt_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     provider: str = Field(sa_column=Column(String(32), nullable=False))
@@ -236,6 +243,7 @@ class WebhookNotification(SQLModel, table=True):
     received_at: datetime = _when()
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    next_attempt_at: datetime | None = _when(nullable=True)
     processed_at: datetime | None = _when(nullable=True)
     outcome: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
 

@@ -87,11 +87,12 @@ def expire_due(s: Session, at: datetime) -> list[OrderView]:
     return [order_view(s, o) for o in orders]
 
 
-def fulfill_order(s: Session, code: str) -> OrderView:
-    """paid -> fulfilled (the owner delivered). Repeating it changes nothing."""
+def fulfill_order(s: Session, code: str, at: datetime) -> OrderView:
+    """paid -> fulfilled (the owner delivered), at `at`. Repeating it changes nothing."""
     order = rows.lock_order(s, code)
     if order.status == OrderStatus.PAID:
         order.status = OrderStatus.FULFILLED.value
+        order.fulfilled_at = at
         s.flush()
     elif order.status != OrderStatus.FULFILLED:
         raise errors.InvalidTransition("order", order.status, OrderStatus.FULFILLED)
@@ -99,12 +100,11 @@ def fulfill_order(s: Session, code: str) -> OrderView:
 
 
 def refund_order(s: Session, code: str) -> OrderView:
-    """paid|fulfilled -> refunded; the units return to stock. Repeating it changes nothing."""
+    """paid|fulfilled -> refunded; a paid order's units return to stock, a delivered
+    order's do not (they left). Repeating it changes nothing."""
     order = rows.lock_order(s, code)
     if order.status in (OrderStatus.PAID, OrderStatus.FULFILLED):
-        order.status = OrderStatus.REFUNDED.value
-        rows.move(s, rows.order_targets(s, [order]), sold=-1)
-        s.flush()
+        rows.unsell(s, order)
     elif order.status != OrderStatus.REFUNDED:
         raise errors.InvalidTransition("order", order.status, OrderStatus.REFUNDED)
     return order_view(s, order)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from commerce import errors
 from commerce.models import ORDER_LINES, ORDERS, PRODUCTS, TIPS, VARIANTS, VIEWERS, Order, Tip
-from commerce.views import ViewerRef
+from commerce.views import OrderStatus, ViewerRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,3 +200,13 @@ def sell_again(s: Session, order: Order) -> bool:
             return False
     savepoint.commit()
     return True
+
+
+def unsell(s: Session, order: Order) -> None:
+    """Mark a paid or delivered order refunded. Only a paid order's units go back on sale:
+    a delivered order's units left with the buyer, so a refund or chargeback after
+    delivery never restocks."""
+    if order.status == OrderStatus.PAID:
+        move(s, order_targets(s, [order]), sold=-1)
+    order.status = OrderStatus.REFUNDED.value
+    s.flush()

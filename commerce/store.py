@@ -209,12 +209,14 @@ class Store:
         at = _utc(now)
         return self._tx(lambda s: orders.expire_due(s, at))
 
-    def fulfill_order(self, code: str) -> OrderView:
+    def fulfill_order(self, code: str, now: datetime | None = None) -> OrderView:
         """paid -> fulfilled (the owner delivered). Repeating it changes nothing."""
-        return self._tx(lambda s: orders.fulfill_order(s, code))
+        at = _utc(now)
+        return self._tx(lambda s: orders.fulfill_order(s, code, at))
 
     def refund_order(self, code: str) -> OrderView:
-        """paid|fulfilled -> refunded; the units return to stock. Repeating it changes nothing."""
+        """paid|fulfilled -> refunded; a paid order's units return to stock, a delivered
+        order's do not. Repeating it changes nothing."""
         return self._tx(lambda s: orders.refund_order(s, code))
 
     # --- payments ------------------------------------------------------------------------
@@ -265,28 +267,57 @@ class Store:
         )
 
     def unprocessed_notifications(self, limit: int = 200) -> list[NotificationView]:
-        """Notifications not yet processed, oldest first (after a restart too)."""
+        """Notifications not yet processed, oldest first (after a restart too), due or not."""
         return self._tx(lambda s: notifications.unprocessed_notifications(s, limit))
+
+    def due_notifications(
+        self, limit: int = 50, now: datetime | None = None, exclude: Iterable[str] = ()
+    ) -> list[NotificationView]:
+        """Unprocessed notifications due now: signed first, then fewest attempts, oldest.
+
+        Rows waiting out a backoff are not due, so they never hold back younger ones.
+        """
+        at, skip = _utc(now), list(exclude)
+        return self._tx(lambda s: notifications.due_notifications(s, limit, at, skip))
+
+    def next_notification_due(self) -> datetime | None:
+        """When the earliest unprocessed notification is due (None: none is waiting)."""
+        return self._tx(notifications.next_due)
+
+    def recent_notifications(
+        self, limit: int = 50, *, problems: bool = False
+    ) -> list[NotificationView]:
+        """Newest first; with `problems`, only failing, refused or abandoned ones."""
+        return self._tx(lambda s: notifications.recent_notifications(s, limit, problems=problems))
 
     def get_notification(self, notification_id: int) -> NotificationView:
         return self._tx(lambda s: notifications.get_notification(s, notification_id))
 
     def finish_notifications(
-        self, ids: Iterable[int], outcome: str, now: datetime | None = None
+        self,
+        ids: Iterable[int],
+        outcome: str,
+        now: datetime | None = None,
+        *,
+        error: str | None = None,
     ) -> None:
         """Mark notifications processed; repeating it keeps the first outcome."""
         wanted = list(ids)
         if not wanted:
             return
         at = _utc(now)
-        self._tx(lambda s: notifications.finish_notifications(s, wanted, outcome, at))
+        self._tx(lambda s: notifications.finish_notifications(s, wanted, outcome, at, error))
 
-    def notifications_failed(self, ids: Iterable[int], error: str) -> None:
-        """Count a failed attempt; the notifications stay unprocessed for the next one."""
+    def notifications_failed(
+        self, ids: Iterable[int], error: str, retry_at: datetime | None = None
+    ) -> None:
+        """Count a failed attempt; the notifications stay unprocessed, due again at
+        `retry_at` (default: at once)."""
         wanted = list(ids)
         if not wanted:
             return
-        self._tx(lambda s: notifications.notifications_failed(s, wanted, error))
+        at = _utc(retry_at)
+        self._tx(lambda s: notifications.notifications_failed(s, wanted, error, at))
 
     # --- tips ----------------------------------------------------------------------------
 

@@ -167,4 +167,6 @@ def notification_view(n: WebhookNotification) -> NotificationView:
         attempts=n.attempts,
         processed_at=n.processed_at,
         outcome=n.outcome,
+        last_error=n.last_error,
+        next_attempt_at=n.next_attempt_at,
     )

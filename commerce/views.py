@@ -222,3 +222,5 @@ class NotificationView:
     attempts: int
     processed_at: datetime | None = None
     outcome: str | None = None
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None  # None: due as soon as it is read

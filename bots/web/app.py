@@ -16,7 +16,7 @@ from aiohttp import web
 from bots.notifications import NotificationInbox
 from bots.payments import PaymentRecorder
 from commerce.errors import OrderNotFound
-from commerce.payments.base import InvalidSignature, PaymentProvider
+from commerce.payments.base import InvalidSignature, MalformedNotification, PaymentProvider
 from commerce.store import Store
 from commerce.views import OrderStatus, OrderView, TipStatus, TipView
 
@@ -73,15 +73,20 @@ def _own_inbox(app: web.Application, inbox: NotificationInbox) -> None:
 async def mercadopago_webhook(request: web.Request) -> web.Response:
     """Verify, persist, acknowledge; the payment is fetched and recorded afterwards.
 
-    401 (nothing written) for a missing or bad signature. A verified notification, or an
-    unverifiable legacy IPN (`?topic=payment&id=`), is only a hint to ask the API about that
-    payment id, so storing it is safe. Topics other than `payment` are answered 200 and
-    dropped, so MercadoPago does not retry them.
+    401 (nothing written) for a missing or bad signature, 400 (nothing written) for what
+    MercadoPago never sends: a body that is not a UTF-8 JSON object, a payment id that is
+    not a number. A verified notification, or an unverifiable legacy IPN
+    (`?topic=payment&id=123`), is only a hint to ask the API about that payment id, so
+    storing it is safe. Topics other than `payment` are answered 200 and dropped, so
+    MercadoPago does not retry them. Only a store that cannot write answers 5xx.
     """
     body = await request.read()
     provider = request.app[PROVIDER]
     try:
         notification = provider.verify_notification(request.headers, request.query, body)
+    except MalformedNotification as exc:
+        log.warning("refused a malformed MercadoPago notification: %s", exc)
+        return web.json_response({"error": "malformed notification"}, status=400)
     except InvalidSignature as exc:
         log.warning("rejected a MercadoPago notification: %s", exc)
         return web.json_response({"error": "invalid signature"}, status=401)

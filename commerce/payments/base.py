@@ -94,6 +94,11 @@ class InvalidSignature(PaymentError):
     """The notification is not provably from the provider: answer 401 and drop it."""
 
 
+class MalformedNotification(InvalidSignature):
+    """Shaped like no notification the provider sends (a payment id that cannot be one, a
+    body that is not a JSON object): not from the provider either, but answer 400."""
+
+
 class ProviderUnavailable(PaymentError):
     """Transient: 5xx, 429, timeouts, refused connections. Retrying later may succeed."""
 

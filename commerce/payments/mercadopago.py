@@ -8,6 +8,7 @@ else — headers, JSON encoding, resource paths — is the SDK's own.
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections.abc import Callable, Mapping
 from datetime import timedelta
@@ -25,6 +26,7 @@ from commerce.money import EXPONENTS
 from commerce.payments.base import (
     InvalidSignature,
     LinkRequest,
+    MalformedNotification,
     Notification,
     PaymentError,
     PaymentLink,
@@ -41,6 +43,15 @@ SEARCH_MAX_PAGES = 20
 
 # Webhook `type` values that name a merchant order (legacy and current spellings).
 _MERCHANT_ORDER_TYPES = {"merchant_order", "topic_merchant_order_wh"}
+
+# MercadoPago payment ids are numbers (about 11 digits today). Anything else in a payment
+# notification is not one: `id=search` would fetch `/v1/payments/search`, a listing.
+_PAYMENT_ID = re.compile(r"[0-9]{1,20}")
+
+
+def is_payment_id(value: str) -> bool:
+    """Whether `value` can name a MercadoPago payment (ASCII digits, at most 20)."""
+    return _PAYMENT_ID.fullmatch(value) is not None
 
 
 class _EndpointHttpClient(HttpClient):  # type: ignore[misc]  # the SDK ships no type hints
@@ -110,8 +121,16 @@ class MercadoPagoProvider:
             raise ProviderUnavailable(f"preference response lacks {exc}") from exc
 
     def fetch_payment(self, payment_id: str) -> PaymentReport:
-        result = self._call(lambda: self._sdk.payment().get(payment_id))
-        return _report(_as_dict(result))
+        """The payment as the API reports it. An id that cannot be a payment's, or an answer
+        that is not that payment, is refused (ProviderRejected): asking again won't help."""
+        if not is_payment_id(payment_id):
+            raise ProviderRejected(f"{payment_id!r:.40} is not a MercadoPago payment id")
+        payment = _as_dict(self._call(lambda: self._sdk.payment().get(payment_id)))
+        if str(payment.get("id")) != payment_id or "status" not in payment:
+            raise ProviderRejected(
+                f"MercadoPago answered something that is not payment {payment_id}"
+            )
+        return _report(payment)
 
     def search_by_reference(self, reference: str) -> list[PaymentReport]:
         reports: list[PaymentReport] = []
@@ -177,15 +196,16 @@ class MercadoPagoProvider:
             raw=raw,
             verified=self._secret is not None,
         )
-        if self._secret is None:
-            return notification
-        verify_signature(
-            secret=self._secret,
-            x_signature=header(headers, "x-signature"),
-            x_request_id=header(headers, "x-request-id"),
-            data_id=data_id,
-            tolerance=self._tolerance,
-        )
+        if self._secret is not None:
+            verify_signature(
+                secret=self._secret,
+                x_signature=header(headers, "x-signature"),
+                x_request_id=header(headers, "x-request-id"),
+                data_id=data_id,
+                tolerance=self._tolerance,
+            )
+        if topic == "payment" and not is_payment_id(data_id):
+            raise MalformedNotification(f"data.id {data_id!r:.40} is not a payment id")
         return notification
 
     # -- plumbing ----------------------------------------------------------------------
@@ -285,15 +305,22 @@ def _report(payment: dict[str, Any]) -> PaymentReport:
 
 
 def _parse_body(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object that any database can store again: strict UTF-8, no
+    NaN or Infinity, no lone surrogates, not absurdly deep."""
     if not body.strip():
         return {}
     try:
-        payload = json.loads(body)
-    except ValueError as exc:
-        raise InvalidSignature("notification body is not JSON") from exc
+        payload = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+        json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (ValueError, RecursionError) as exc:  # UnicodeError is a ValueError
+        raise MalformedNotification("notification body is not UTF-8 JSON") from exc
     if not isinstance(payload, dict):
-        raise InvalidSignature("notification body is not a JSON object")
+        raise MalformedNotification("notification body is not a JSON object")
     return payload
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _topic(value: Any) -> str:
@@ -308,7 +335,10 @@ def _legacy_ipn(
     topic = query.get("topic") or payload.get("topic")
     resource_id = query.get("id")
     if not topic or not resource_id:
-        raise InvalidSignature("not a MercadoPago notification: no data.id, no topic/id")
-    return Notification(
+        raise MalformedNotification("not a MercadoPago notification: no data.id, no topic/id")
+    notification = Notification(
         topic=_topic(topic), resource_id=resource_id, action=None, raw=raw, verified=False
     )
+    if notification.topic == "payment" and not is_payment_id(resource_id):
+        raise MalformedNotification(f"id {resource_id!r:.40} is not a payment id")
+    return notification

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from commerce.payments.base import InvalidSignature
 
 _MS_THRESHOLD = 10**11
+_MAX_TS_DIGITS = 16  # milliseconds stay under 16 digits until the year 318857
 _HEX_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
@@ -54,10 +55,18 @@ def verify_signature(
 
 
 def timestamp_to_datetime(ts: str) -> datetime:
-    """Read `ts` as milliseconds or seconds since the epoch, by magnitude (see module doc)."""
+    """Read `ts` as milliseconds or seconds since the epoch, by magnitude (see module doc).
+
+    A value no clock can show (30 digits, say) is an InvalidSignature, never an overflow.
+    """
+    if not ts.isascii() or not ts.isdigit() or len(ts) > _MAX_TS_DIGITS:
+        raise InvalidSignature(f"x-signature ts {ts[:20]!r} is not a time")
     value = int(ts)
     seconds = value / 1000 if value >= _MS_THRESHOLD else float(value)
-    return datetime.fromtimestamp(seconds, UTC)
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise InvalidSignature(f"x-signature ts {ts} is not a time") from exc
 
 
 def _parse_header(x_signature: str) -> tuple[str, str]:
@@ -78,7 +87,7 @@ def _parse_header(x_signature: str) -> tuple[str, str]:
         raise InvalidSignature("x-signature has no ts")
     if v1 is None:
         raise InvalidSignature("x-signature has no v1")
-    if not ts.isdigit():
+    if not ts.isascii() or not ts.isdigit():
         raise InvalidSignature("x-signature ts is not a number")
     if not _HEX_SHA256.fullmatch(v1):
         raise InvalidSignature("x-signature v1 is not a SHA-256 hex digest")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,4 +100,86 @@ endpoint = "{sandbox.url}/mercadopago"
     refunds = len(payment["refunds"])
     code, _ = await vivo("orders", "refund", sold.code)
     assert code == 1 and len(payment["refunds"]) == refunds
+    store.close()
+
+
+VIVO = Path(sys.executable).with_name("vivo")  # the installed console script, as owners run it
+
+
+async def run_vivo(*argv: str) -> tuple[int, str, str]:
+    """The real `vivo` executable in its own process; the stand-in keeps serving meanwhile."""
+    proc = await asyncio.create_subprocess_exec(
+        str(VIVO), *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_refunds_finer_than_the_currency_are_refused_and_partial_says_so(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    db = tmp_path / "vivo.db"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[store]
+database_url = "sqlite:///{db}"
+[payments.mercadopago]
+access_token = "{TOKEN}"
+endpoint = "{sandbox.url}/mercadopago"
+"""
+    )
+    store = Store(f"sqlite:///{db}")
+    store.migrate()
+    store.sync_catalog(
+        [
+            ProductSpec("TAZA", "Taza", Decimal("8500"), "ARS", stock=1),
+            ProductSpec("GORRA", "Gorra", Decimal("9900"), "CLP", stock=1),
+        ]
+    )
+    provider = MercadoPagoProvider(TOKEN, None, endpoint=f"{sandbox.url}/mercadopago")
+    links = LinkService(store, provider, EventBus(), store_name="CLI")
+    mp = sandbox.mercadopago
+
+    def paid(sku: str) -> tuple[OrderView, dict[str, Any]]:
+        made = store.reserve(
+            ViewerRef("console", sku, sku), "c", [LineRequest(sku)], ttl=timedelta(minutes=15)
+        )
+        link = provider.create_link(links._order_request(made))
+        order = store.set_order_link(made.code, link.url, link.preference_id)
+        return order, mp.pay(mp.preferences[link.preference_id])
+
+    async def refund(code: str, amount: str) -> tuple[int, str, str]:
+        return await run_vivo("orders", "refund", code, "--amount", amount, "-c", str(config))
+
+    ars, ars_payment = await asyncio.to_thread(paid, "TAZA")
+    clp, clp_payment = await asyncio.to_thread(paid, "GORRA")
+    assert (await run_vivo("payments", "sync", "-c", str(config)))[0] == 0
+
+    # Today 0.005 ARS went back as 0.01 and 100.5 CLP as 101, each "in full".
+    code, out, err = await refund(ars.code, "0.005")
+    assert code == 1 and out == ""
+    assert "0.005 ARS is finer than the smallest unit of ARS, 0.01" in err
+    code, out, err = await refund(clp.code, "100.5")
+    assert code == 1 and out == ""
+    assert "100.5 CLP is finer than the smallest unit of CLP, 1" in err
+    assert ars_payment["refunds"] == [] and clp_payment["refunds"] == []
+
+    code, out, _ = await refund(ars.code, "0.01")
+    assert code == 0
+    assert "partial" in out and "in full" not in out
+    assert [r["amount"] for r in ars_payment["refunds"]] == [Decimal("0.01")]
+    code, out, _ = await refund(clp.code, "100")
+    assert code == 0
+    assert "partial" in out and "in full" not in out
+    assert [r["amount"] for r in clp_payment["refunds"]] == [Decimal("100")]
+    assert store.get_order(clp.code).status is OrderStatus.PAID
+
+    # What is left, asked for exactly: the payment is refunded in full, and said so.
+    code, out, _ = await refund(clp.code, "9800")
+    assert code == 0
+    assert "in full" in out and "partial" not in out
+    assert clp_payment["status"] == "refunded"
+    assert store.get_order(clp.code).status is OrderStatus.REFUNDED
     store.close()

@@ -51,7 +51,8 @@ def buy(
 
 def assert_stock_invariant(url: str) -> None:
     """0 <= reserved + sold <= stock on every row, and reserved / sold equal exactly the
-    units of pending / paid+fulfilled orders drawing on that row (no unit lost or doubled)."""
+    units of pending / paid+fulfilled orders drawing on that row, plus those of orders
+    refunded after delivery, which never return to stock (no unit lost or doubled)."""
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
@@ -64,15 +65,18 @@ def assert_stock_invariant(url: str) -> None:
                     held = dict(
                         conn.execute(
                             text(
-                                "SELECT o.status, COALESCE(SUM(l.quantity), 0) FROM order_lines l"
+                                "SELECT CASE WHEN o.status = 'refunded' AND o.fulfilled_at"
+                                " IS NOT NULL THEN 'delivered_refunded' ELSE o.status END,"
+                                " COALESCE(SUM(l.quantity), 0) FROM order_lines l"
                                 f" JOIN orders o ON o.id = l.order_id WHERE l.{line_col} = :id"
-                                f"{extra} GROUP BY o.status"
+                                f"{extra} GROUP BY 1"
                             ),
                             {"id": row_id},
                         ).all()
                     )
                     assert reserved == held.get("pending", 0), (table, row_id, held)
-                    assert sold == held.get("paid", 0) + held.get("fulfilled", 0), (
+                    delivered = held.get("fulfilled", 0) + held.get("delivered_refunded", 0)
+                    assert sold == held.get("paid", 0) + delivered, (
                         table,
                         row_id,
                         held,

@@ -94,10 +94,33 @@ def test_a_mismatched_report_does_not_count_later(shop: Store) -> None:
     assert shop.record_payment(report(order.code, "approved")).kind is OutcomeKind.ORDER_PAID
 
 
-def test_amount_is_compared_after_quantizing(shop: Store) -> None:
+@pytest.mark.parametrize("amount", ["8500.000", "8500", "8500.0"])
+def test_the_same_amount_written_differently_pays(shop: Store, amount: str) -> None:
     order = buy(shop)
-    outcome = shop.record_payment(report(order.code, amount="8500.000"))
+    outcome = shop.record_payment(report(order.code, amount=amount))
     assert outcome.kind is OutcomeKind.ORDER_PAID
+
+
+@pytest.mark.parametrize("amount", ["8499.995", "8500.004", "8500.0000001", "8499.9999999"])
+def test_an_amount_that_only_rounds_to_the_price_does_not_pay(shop: Store, amount: str) -> None:
+    """The exact reported amount counts: 8499.995 ARS is not 8500, whatever rounding says."""
+    order = buy(shop)
+    outcome = shop.record_payment(report(order.code, amount=amount))
+    assert outcome.kind is OutcomeKind.MISMATCH
+    assert shop.get_order(order.code).status is OrderStatus.PENDING
+    assert shop.get_product("TAZA").available == 4
+    # A float from JSON goes through Decimal(str(x)) and is held to the same rule.
+    floated = PaymentReport(
+        "mercadopago",
+        "pay-f",
+        "approved",
+        float(amount),
+        "ARS",
+        order.code,
+        {},  # type: ignore[arg-type]
+    )
+    assert shop.record_payment(floated).kind is OutcomeKind.MISMATCH
+    assert shop.get_order(order.code).status is OrderStatus.PENDING
 
 
 @pytest.mark.parametrize("reference", [None, "", "NOSUCHCODE"])
@@ -129,12 +152,24 @@ def test_refund_after_payment_returns_stock_once(shop: Store, reversal: str) -> 
     assert shop.get_product("TAZA").available == 5
 
 
-def test_refund_of_a_fulfilled_order(shop: Store) -> None:
-    order = buy(shop)
-    shop.record_payment(report(order.code))
-    shop.fulfill_order(order.code)
-    assert shop.record_payment(report(order.code, "refunded")).kind is OutcomeKind.REFUNDED
-    assert shop.get_order(order.code).status is OrderStatus.REFUNDED
+@pytest.mark.parametrize("reversal", ["refunded", "charged_back"])
+def test_a_reversal_after_delivery_never_restocks(shop: Store, reversal: str) -> None:
+    """DESIGN: a chargeback or refund after delivery never restocks (the unit left)."""
+    delivered, kept = buy(shop), buy(shop, viewer=BETO)
+    for code, payment_id in ((delivered.code, "pay-1"), (kept.code, "pay-2")):
+        shop.record_payment(report(code, payment_id=payment_id))
+    shop.fulfill_order(delivered.code)
+    assert shop.get_product("TAZA").available == 3
+    outcome = shop.record_payment(report(delivered.code, reversal))
+    assert outcome.kind is OutcomeKind.REFUNDED
+    assert shop.get_order(delivered.code).status is OrderStatus.REFUNDED
+    assert shop.get_product("TAZA").available == 3
+    assert shop.record_payment(report(delivered.code, reversal)).kind is OutcomeKind.DUPLICATE
+    assert shop.get_product("TAZA").available == 3
+    # Not delivered yet: the unit is still here and goes back on sale.
+    shop.record_payment(report(kept.code, reversal, payment_id="pay-2"))
+    assert shop.get_order(kept.code).status is OrderStatus.REFUNDED
+    assert shop.get_product("TAZA").available == 4
 
 
 def test_provider_refund_after_owner_refund_is_a_duplicate(shop: Store) -> None:

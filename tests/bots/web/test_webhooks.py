@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -34,6 +35,7 @@ from commerce.views import LineRequest, OrderStatus, OrderView, ProductSpec, Vie
 from sandbox.app import Sandbox, SandboxConfig
 from sandbox.mercadopago import sign_notification
 
+VIVO = Path(sys.executable).with_name("vivo")  # the installed console script
 SECRET = "webhook-test-secret"
 TOKEN = "TEST-webhook-token"
 
@@ -72,6 +74,7 @@ async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
         provider,
         recorder,
         fetch_backoff=Backoff(attempts=2, first=0.01),
+        row_backoff=Backoff(first=0.02, max_delay=0.2),
         idle_backoff=Backoff(attempts=1, first=0.05, max_delay=0.2),
     )
     runner = web.AppRunner(build_app(store, provider, recorder, inbox=inbox))
@@ -343,3 +346,124 @@ async def test_refund_news_before_the_approval_ends_refunded(rig: Rig) -> None:
     assert rig.store.get_order(order.code).status is OrderStatus.REFUNDED
     assert rig.store.get_product("TAZA").available == 3
     assert len(mp.deliveries) == 4
+
+
+async def run_vivo(*argv: str) -> tuple[int, str, str]:
+    """The real `vivo` executable, in its own process."""
+    proc = await asyncio.create_subprocess_exec(
+        str(VIVO), *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+def quiet_inbox(rig: Rig, **options: Any) -> NotificationInbox:
+    """An inbox that runs only when the test says (`drain_once`), on the rig's store."""
+    recorder = PaymentRecorder(rig.store, rig.provider, EventBus())
+    return NotificationInbox(
+        rig.store, rig.provider, recorder, fetch_backoff=Backoff(attempts=1), **options
+    )
+
+
+async def test_ids_that_are_not_payment_ids_are_refused_at_the_door(rig: Rig) -> None:
+    """`?topic=payment&id=search` fetched a listing, failed forever and starved the inbox."""
+    order = await reserve_with_link(rig)
+    rig.sandbox.mercadopago.webhook_url = None
+    payment = await pay(rig, {"preference_id": order.preference_id, "status": "approved"})
+    for bad in ("search", "search?x=1", "-1", "1.5", "1e9", "١٢٣", "0x10", "9" * 21, " 7", ""):
+        status, answer = await post_hook(rig, {"topic": "payment", "id": bad}, {}, {})
+        assert status == 400, (bad, answer)
+    data_id = "search"
+    body = {"type": "payment", "action": "payment.created", "data": {"id": data_id}}
+    status, _ = await post_hook(
+        rig, {"data.id": data_id, "type": "payment"}, body, signed_headers(data_id)
+    )
+    assert status == 400  # even correctly signed: MercadoPago's payment ids are numbers
+    assert rig.store.recent_notifications(500, problems=False) == []
+
+    # A flood of 250 of them, then the real one: it is the only row, processed at once.
+    for _ in range(250):
+        status, _ = await post_hook(rig, {"topic": "payment", "id": "search"}, {}, {})
+        assert status == 400
+    status, answer = await post_hook(rig, {"topic": "payment", "id": str(payment["id"])}, {}, {})
+    assert status == 200
+    await settle(rig)
+    assert [n.id for n in rig.store.recent_notifications(500, problems=False)] == [
+        answer["received"]
+    ]
+    assert rig.store.get_order(order.code).status is OrderStatus.PAID
+
+
+async def test_rows_in_backoff_never_starve_a_younger_notification(rig: Rig) -> None:
+    """250 notifications fail during an outage; then a real one arrives. The next drain
+    processes the real one and leaves the others waiting out their own backoff."""
+    await rig.inbox.stop()
+    inbox = quiet_inbox(rig, row_backoff=Backoff(first=600.0, max_delay=600.0), batch=200)
+    mp = rig.sandbox.mercadopago
+    mp.webhook_url = None
+    mp.set_faults(error_rate=1.0)
+    flood = []
+    for n in range(250):
+        status, answer = await post_hook(rig, {"topic": "payment", "id": str(10**9 + n)}, {}, {})
+        assert status == 200
+        flood.append(int(str(answer["received"])))
+    while (await inbox.drain_once())[1]:  # every flooded row fails once, then waits
+        pass
+    waiting = rig.store.unprocessed_notifications(500)
+    assert len(waiting) == 250 and {n.attempts for n in waiting} == {1}
+
+    mp.set_faults(error_rate=0.0)  # the API is back; a buyer pays
+    order = await reserve_with_link(rig)
+    payment = await pay_in_sandbox(rig.sandbox, preference_id=order.preference_id)
+    status, answer = await post_hook(rig, {"topic": "payment", "id": str(payment["id"])}, {}, {})
+    assert status == 200
+    real = int(str(answer["received"]))
+    assert real > max(flood)  # the youngest row, unsigned like the flood
+
+    assert await inbox.drain_once() == (1, 0)
+    assert rig.store.get_notification(real).outcome == "order_paid"
+    assert rig.store.get_order(order.code).status is OrderStatus.PAID
+    left = rig.store.unprocessed_notifications(500)
+    assert [n.id for n in left] == flood and {n.attempts for n in left} == {1}
+
+
+async def test_a_row_that_keeps_failing_is_given_up_and_shown_to_the_owner(
+    rig: Rig, tmp_path: Path
+) -> None:
+    await rig.inbox.stop()
+    inbox = quiet_inbox(rig, row_backoff=Backoff(first=0.0, max_delay=0.0), give_up_after=3)
+    mp = rig.sandbox.mercadopago
+    mp.webhook_url = None
+    order = await reserve_with_link(rig)
+    payment = await pay(rig, {"preference_id": order.preference_id, "status": "approved"})
+    # Rows an older version stored without checking the id: refused on their first try.
+    legacy = rig.store.add_notification("mercadopago", "payment", "search", verified=False)
+    mp.set_faults(error_rate=1.0)
+    status, answer = await post_hook(rig, {"topic": "payment", "id": str(payment["id"])}, {}, {})
+    assert status == 200
+    failing = int(str(answer["received"]))
+
+    assert await inbox.drain_once() == (1, 1)  # "search" refused; the payment failed once
+    assert rig.store.get_notification(legacy).outcome == "rejected"
+    assert await inbox.drain_once() == (0, 1)
+    assert await inbox.drain_once() == (1, 0)  # the third failure: given up, not retried
+    gave_up = rig.store.get_notification(failing)
+    assert (gave_up.outcome, gave_up.attempts) == ("gave_up", 3)
+    assert gave_up.processed_at is not None and "provider unavailable" in str(gave_up.last_error)
+    assert await inbox.drain_once() == (0, 0)
+    assert rig.store.unprocessed_notifications() == []
+    assert rig.store.get_order(order.code).status is OrderStatus.PENDING  # the poller's job now
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[store]\ndatabase_url = "sqlite:///{tmp_path / "store.db"}"\n'
+        f'[payments.mercadopago]\naccess_token = "{TOKEN}"\n'
+    )
+    code, out, err = await run_vivo("payments", "inbox", "-c", str(config))
+    assert (code, err) == (0, "")
+    [first, second] = out.splitlines()
+    assert first.startswith(f"#{failing} ") and f"payment {payment['id']} (unsigned)" in first
+    assert "GAVE UP" in first and "attempts: 3" in first and "provider unavailable" in first
+    assert second.startswith(f"#{legacy} ") and "rejected" in second
+    assert "not a MercadoPago payment id" in second

@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from commerce.payments.base import LinkRequest, ProviderRejected, ProviderUnavailable
 from commerce.payments.mercadopago import MercadoPagoProvider
@@ -179,6 +180,18 @@ async def test_unknown_payment_is_rejected_not_retryable(provider: MercadoPagoPr
     assert error.value.status == 404
 
 
+@pytest.mark.parametrize("payment_id", ["search", "search?limit=1", "1/refunds", "", "-1", "١"])
+async def test_an_id_that_cannot_be_a_payment_is_refused_for_good(
+    provider: MercadoPagoProvider, sandbox: Sandbox, payment_id: str
+) -> None:
+    """`search` used to fetch the payments listing, read as "unavailable" and retried forever."""
+    with pytest.raises(ProviderRejected, match="not a MercadoPago payment id"):
+        await asyncio.to_thread(provider.fetch_payment, payment_id)
+    sandbox.mercadopago.set_faults(error_rate=1.0)  # refused without asking the API at all
+    with pytest.raises(ProviderRejected):
+        await asyncio.to_thread(provider.fetch_payment, payment_id)
+
+
 async def test_bad_token_is_rejected(make_link: LinkFactory) -> None:
     async with Sandbox(SandboxConfig(mp_access_token="APP_USR-right")) as sandbox:
         endpoint = f"{sandbox.url}/mercadopago"
@@ -203,3 +216,31 @@ async def test_notification_url_does_not_raise_the_sdk_deprecation_warning(
 
     caught = await asyncio.to_thread(create)
     assert [w for w in caught if issubclass(w.category, DeprecationWarning)] == []
+
+
+async def test_an_answer_that_is_not_the_payment_is_refused_for_good() -> None:
+    """A proxy or an API change answering a listing (or another payment) for
+    `/v1/payments/123`: not a payment, so retrying cannot help."""
+    answers = [
+        {"paging": {"total": 0, "limit": 30, "offset": 0}, "results": []},
+        {"id": 124, "status": "approved", "transaction_amount": 1, "currency_id": "ARS"},
+    ]
+
+    async def listing(request: web.Request) -> web.Response:
+        return web.json_response(answers[0])
+
+    app = web.Application()
+    app.router.add_get("/v1/payments/{id}", listing)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        provider = MercadoPagoProvider("TEST", None, endpoint=f"http://127.0.0.1:{port}")
+        for _ in range(len(answers)):
+            with pytest.raises(ProviderRejected, match="not payment 123"):
+                await asyncio.to_thread(provider.fetch_payment, "123")
+            answers.pop(0)
+    finally:
+        await runner.cleanup()

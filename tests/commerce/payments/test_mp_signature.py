@@ -119,3 +119,11 @@ def test_malformed_header_fails(x_signature: str | None) -> None:
 def test_empty_secret_refuses_everything() -> None:
     with pytest.raises(InvalidSignature, match="secret"):
         verify(header_for(f"id:123456;request-id:{REQUEST_ID};ts:{TS_MS};", secret=""), secret="")
+
+
+@pytest.mark.parametrize("ts", ["9" * 30, "9" * 16, "99999999999999", "١٢٣", "²"])
+def test_a_timestamp_no_clock_shows_is_refused_not_an_overflow(ts: str) -> None:
+    """A correctly signed 30-digit `ts` raised OverflowError (a 500 at the webhook)."""
+    manifest = f"id:123456;request-id:{REQUEST_ID};ts:{ts};"
+    with pytest.raises(InvalidSignature):
+        verify(header_for(manifest, ts=ts))
