@@ -6,6 +6,7 @@ owner fixes their file in one pass instead of one error per run.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -57,6 +58,8 @@ class WebConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str | None = None
+    # Reverse proxies whose X-Forwarded-For / Forwarded headers name the real visitor.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")  # the same proxy machine
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +175,22 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
     return parse_config(raw, env if env is not None else os.environ, path=path)
 
 
+def _trusted_proxies(r: _Reader) -> tuple[str, ...]:
+    default = WebConfig().trusted_proxies
+    value = r.section("web").get("trusted_proxies", list(default))
+    fix = 'write trusted_proxies = ["127.0.0.1"] (addresses or networks like "10.0.0.0/8")'
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        r.problem("web.trusted_proxies", f"must be a list of addresses, got {value!r}", fix)
+        return default
+    for entry in value:
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            r.problem("web.trusted_proxies", f"{entry!r} is not an address or network", fix)
+            return default
+    return tuple(v.strip() for v in value)
+
+
 def parse_config(
     raw: Mapping[str, Any], env: Mapping[str, str], *, path: Path | None = None
 ) -> Config:
@@ -247,6 +266,7 @@ def parse_config(
         host=r.string("web", "host", "127.0.0.1") or "127.0.0.1",
         port=r.integer("web", "port", 8080, minimum=0),
         public_url=(r.string("web", "public_url", "") or "").rstrip("/") or None,
+        trusted_proxies=_trusted_proxies(r),
     )
     if web.public_url and not web.public_url.startswith("https://"):
         r.problem(
