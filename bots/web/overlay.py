@@ -150,6 +150,7 @@ class Overlay:
                 else self._t("overlay_sold_out")
             ),
             "scan_label": self._t("overlay_scan"),
+            "tag_label": self._t("overlay_spotlight"),
             "image_url": product.image_url,
             "url": url,
             "qr": qr_svg(url),
