@@ -16,7 +16,10 @@ import pytest
 from aiohttp import web
 from chat_helpers import Links
 
+from bots.config import load_config
+from bots.demo import EXAMPLE
 from bots.i18n import Messages
+from bots.runtime import _buy_secret
 from bots.services import Settings
 from bots.web.buy import BuyPage
 
@@ -235,3 +238,24 @@ async def test_web_buyers_together_hold_at_most_half_the_stock(
     store.cancel_order(links.orders[0].code)
     async with browser() as http:
         assert await buy(http, f"{url}/c/TAZA", headers={"X-Forwarded-For": "192.0.2.1"}) == 303
+
+
+async def test_processes_sharing_a_secret_accept_each_others_pages(serve: Serve) -> None:
+    """Behind one address, the GET and the POST may reach different `vivo run` processes."""
+    first, second = await serve(secret=b"k" * 32), await serve(secret=b"k" * 32)
+    stranger = await serve()  # its own random secret, as a process without one makes
+    async with browser() as http:
+        token = await token_from(http, f"{first}/c/TAZA")
+        for other, status in ((stranger, 403), (second, 303)):
+            async with http.post(
+                f"{other}/c/TAZA", data={"name": "eva", "token": token}, allow_redirects=False
+            ) as response:
+                assert response.status == status
+
+
+def test_every_process_of_a_store_derives_the_same_secret() -> None:
+    env = {"MP_ACCESS_TOKEN": "APP_USR-1", "MP_WEBHOOK_SECRET": "s"}
+    one, two = load_config(EXAMPLE, env), load_config(EXAMPLE, env)
+    other = load_config(EXAMPLE, {**env, "MP_ACCESS_TOKEN": "APP_USR-2"})
+    assert _buy_secret(one) == _buy_secret(two) != _buy_secret(other)
+    assert _buy_secret(one) not in (None, b"APP_USR-1")
