@@ -39,7 +39,7 @@ from bots.services import PaymentLinks, Settings
 from bots.web import client, security
 from commerce.errors import CommerceError
 from commerce.store import Store
-from commerce.views import LineRequest, OrderStatus, ProductView, ViewerRef
+from commerce.views import LineRequest, ProductView, ViewerRef
 
 PLATFORM = "web"
 MAX_NAME = 40
@@ -122,7 +122,8 @@ class BuyPage:
         variant = str(form.get("variant") or "") or None
         viewer = ViewerRef(PLATFORM, _buyer_id(request), name)
         async with self._reserving:  # one process counts and reserves one buyer at a time
-            if await self._web_held(product.sku) + 1 > _web_limit(product):
+            held = await asyncio.to_thread(self.store.held_units, product.sku, PLATFORM)
+            if held + 1 > _web_limit(product):
                 problem = (
                     "<p class=error>Las unidades para comprar por aquí están reservadas ahora. "
                     "Prueba en unos minutos, o compra desde el chat del stream.</p>"
@@ -167,17 +168,6 @@ class BuyPage:
         if not buyer or not _valid_buyer(buyer) or not isinstance(sent, str):
             return False
         return hmac.compare_digest(sent, self._token(buyer))
-
-    async def _web_held(self, sku: str) -> int:
-        """Units of `sku` in web orders still waiting for payment."""
-        pending = await asyncio.to_thread(self.store.list_orders, OrderStatus.PENDING, 100_000)
-        return sum(
-            line.quantity
-            for order in pending
-            if order.platform == PLATFORM
-            for line in order.lines
-            if line.sku == sku
-        )
 
     def _form(self, request: web.Request, product: ProductView) -> str:
         locale = self.settings.locale
