@@ -2,8 +2,9 @@
 
 Interactive on a terminal; scripted when stdin is a pipe (one chat line per input line,
 every reply printed, `eof` set when input ends) so the demo and tests can drive it.
-Console-only commands switch who you are and pay on the sandbox checkout:
-`/como <nombre>`, `/mod`, `/dueño`, `/viewer`, `/pagar [código]`, `/rechazar [código]`.
+Console-only commands (`LOCAL_COMMANDS`) switch who you are and pay on the sandbox
+checkout. `/como <nombre> [viewer|mod|dueño]` is someone else, a viewer unless a role is
+given; `/mod`, `/dueño` and `/viewer` change your own role.
 """
 
 from __future__ import annotations
@@ -23,6 +24,14 @@ from adapters.base import ChatMessage, ChatUser, Inbox, Reply, Role, SendLimits
 
 _URL = re.compile(r"https?://[^\s,;)]+")
 _SHORT = re.compile(r"/p/([A-Za-z0-9]+)")
+_ROLES = {
+    "viewer": Role.VIEWER,
+    "mod": Role.MODERATOR,
+    "moderador": Role.MODERATOR,
+    "dueno": Role.OWNER,
+    "owner": Role.OWNER,
+}
+LOCAL_COMMANDS = ("/como", "/mod", "/dueño", "/viewer", "/pagar", "/rechazar")
 
 
 class ConsoleAdapter:
@@ -119,8 +128,9 @@ class ConsoleAdapter:
         word = _fold(word)
         rest = rest.strip()
         if word == "/como" and rest:
-            self.user = ChatUser(self.platform, _user_id(rest), rest, self.user.role)
-            self._print(f"(ahora sos {rest}, {self.user.role.name.lower()})")
+            name, role = _name_and_role(rest)
+            self.user = ChatUser(self.platform, _user_id(name), name, role)
+            self._print(f"(ahora sos {name}, {role.name.lower()})")
         elif word in ("/mod", "/dueno", "/owner", "/viewer"):
             role = {"/mod": Role.MODERATOR, "/viewer": Role.VIEWER}.get(word, Role.OWNER)
             self.user = ChatUser(self.platform, self.user.id, self.user.name, role)
@@ -160,6 +170,15 @@ class ConsoleAdapter:
             return
         if resp.status >= 400:
             self._print(f"(el checkout respondió {resp.status}: {_message(text)})")
+
+
+def _name_and_role(text: str) -> tuple[str, Role]:
+    """`beto` → (beto, viewer); `Beto Pérez mod` → (Beto Pérez, moderator)."""
+    name, _, last = text.rpartition(" ")
+    role = _ROLES.get(_fold(last))
+    if role is None or not name.strip():
+        return text, Role.VIEWER
+    return name.strip(), role
 
 
 def _fold(text: str) -> str:

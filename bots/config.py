@@ -147,7 +147,8 @@ class WebConfig:
     host: str = "127.0.0.1"
     port: int = 8080
     public_url: str | None = None
-    trusted_proxies: tuple[str, ...] = ()
+    # Reverse proxies whose X-Forwarded-For / Forwarded headers name the real visitor.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")  # the same proxy machine
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,8 +509,11 @@ def _web(r: _Reader) -> WebConfig:
             "MercadoPago only notifies https addresses",
             'write public_url = "https://…" or leave it empty to poll (docs/public-url.md)',
         )
-    proxies = r.words(
-        "web.trusted_proxies", r.section("web").get("trusted_proxies"), '["127.0.0.1"]'
+    given = r.section("web").get("trusted_proxies")
+    proxies = (
+        WebConfig().trusted_proxies
+        if given is None
+        else r.words("web.trusted_proxies", given, '["127.0.0.1"]')
     )
     for address in proxies:
         try:

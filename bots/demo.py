@@ -176,7 +176,8 @@ def _banner(
         "",
         "  Type as a viewer:  !tienda   !comprar remera M   !pedido   !propina 500 ¡grande!",
         "  As the owner (/dueño): !destacar remera   !meta 50000   !stock remera M 10",
-        "  Console only:      /pagar (pays your last link)   /como beto   /mod   /dueño",
+        "  Console only:      /pagar (pays your last link)   /rechazar   /como beto [mod|dueño]",
+        "                     /mod   /dueño   /viewer (your own role)",
         "  Ctrl-D or Ctrl-C to quit.",
         "",
     ]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -118,7 +120,16 @@ class Bot:
 
     async def start_services(self) -> Endpoints:
         """Everything but the chat platforms: web app, outboxes, expiry, reconciler."""
-        pages = (self.overlay, BuyPage(self.store, self.links, self.config.settings, self.messages))
+        buy = BuyPage(
+            self.store,
+            self.links,
+            self.config.settings,
+            self.messages,
+            trusted_proxies=self.config.web.trusted_proxies,
+            public_url=self.config.web.public_url,
+            secret=_buy_secret(self.config),
+        )
+        pages = (self.overlay, buy)
         app = build_app(self.store, self.provider, self.recorder, pages, inbox=self.notifications)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -317,3 +328,12 @@ def _products(order: OrderView) -> str:
         (f"{line.quantity}× " if line.quantity > 1 else "") + line.product_name
         for line in order.lines
     )
+
+
+def _buy_secret(config: Config) -> bytes | None:
+    """The buy page's token key, the same in every process of one store: derived from the
+    MercadoPago access token they all share (None without one: each process makes its own)."""
+    if config.mercadopago is None:
+        return None
+    key = config.mercadopago.access_token.encode()
+    return hmac.new(key, b"vivo buy page tokens", hashlib.sha256).digest()

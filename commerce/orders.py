@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from commerce import errors, rows
-from commerce.models import ORDERS, TIPS, VIEWERS, Order, Viewer
+from commerce.models import ORDER_LINES, ORDERS, PRODUCTS, TIPS, VIEWERS, Order, Viewer
 from commerce.view_builders import order_view
 from commerce.views import OrderStatus, OrderView, TipStatus, ViewerRef
 
@@ -108,3 +108,18 @@ def refund_order(s: Session, code: str) -> OrderView:
     elif order.status != OrderStatus.REFUNDED:
         raise errors.InvalidTransition("order", order.status, OrderStatus.REFUNDED)
     return order_view(s, order)
+
+
+def held_units(s: Session, sku: str, platform: str) -> int:
+    """Units of `sku` in `platform`'s orders still waiting for payment."""
+    total = s.scalar(
+        select(func.coalesce(func.sum(ORDER_LINES.c.quantity), 0))
+        .join_from(ORDER_LINES, ORDERS, ORDERS.c.id == ORDER_LINES.c.order_id)
+        .join(PRODUCTS, PRODUCTS.c.id == ORDER_LINES.c.product_id)
+        .where(
+            PRODUCTS.c.sku == sku,
+            ORDERS.c.platform == platform,
+            ORDERS.c.status == OrderStatus.PENDING.value,
+        )
+    )
+    return int(total or 0)

@@ -200,6 +200,10 @@ class Store:
     def list_orders(self, status: OrderStatus | None = None, limit: int = 100) -> list[OrderView]:
         return self._tx(lambda s: orders.list_orders(s, status, limit))
 
+    def held_units(self, sku: str, platform: str) -> int:
+        """Units of `sku` reserved by `platform`'s pending orders (e.g. the web buy page's)."""
+        return self._tx(lambda s: orders.held_units(s, sku, platform))
+
     def cancel_order(self, code: str, viewer: ViewerRef | None = None) -> OrderView:
         """pending -> cancelled (stock released). A viewer may only cancel their own order."""
         return self._tx(lambda s: orders.cancel_order(s, code, viewer))

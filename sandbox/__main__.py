@@ -25,10 +25,14 @@ async def _serve(args: argparse.Namespace) -> None:
         mp_webhook_secret=args.mp_webhook_secret,
         mp_access_token=args.mp_access_token,
     )
-    async with Sandbox(config) as sandbox:
+    sandbox = Sandbox(config)
+    await sandbox.start(args.host, args.port)
+    try:
         print(f"sandbox listening on {sandbox.url}", flush=True)
         print(f"  MercadoPago endpoint: {sandbox.url}/mercadopago", flush=True)
         await asyncio.Event().wait()
+    finally:
+        await sandbox.stop()
 
 
 def main() -> None:

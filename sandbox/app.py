@@ -111,8 +111,28 @@ async def _health(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+# The pages a person opens (chat page, checkout, Twitch's activation form): no framing,
+# scripts from the sandbox only; inline styles, as the checkout page writes its own.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src * data:; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+async def _page_headers(request: web.Request, response: web.StreamResponse) -> None:
+    if response.content_type == "text/html":
+        for name, value in PAGE_HEADERS.items():
+            response.headers.setdefault(name, value)
+
+
 def build_app(sandbox: Sandbox) -> web.Application:
     app = web.Application()
+    app.on_response_prepare.append(_page_headers)
     app.router.add_get("/_sandbox/health", _health)
     for stand_in in sandbox.stand_ins:
         stand_in.setup(app)

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bots.notifications import NotificationInbox
 from bots.payments import PaymentRecorder
+from bots.web import security
 from commerce.errors import OrderNotFound
 from commerce.payments.base import InvalidSignature, MalformedNotification, PaymentProvider
 from commerce.store import Store
@@ -43,6 +44,7 @@ def build_app(
     inbox: NotificationInbox | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
+    security.install(app)
     app[STORE] = store
     app[PROVIDER] = provider
     app[RECORDER] = recorder

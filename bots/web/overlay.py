@@ -28,6 +28,7 @@ from aiohttp import web
 
 from bots.events import Event, GoalChanged, OrderPaid, SpotlightChanged, TipReceived
 from bots.i18n import Messages
+from bots.web import security
 from commerce.errors import CommerceError
 from commerce.money import Money
 from commerce.store import Store
@@ -149,6 +150,7 @@ class Overlay:
                 else self._t("overlay_sold_out")
             ),
             "scan_label": self._t("overlay_scan"),
+            "tag_label": self._t("overlay_spotlight"),
             "image_url": product.image_url,
             "url": url,
             "qr": qr_svg(url),
@@ -228,7 +230,9 @@ class Overlay:
         self._broadcast(_Message("close"))
 
     async def _page(self, request: web.Request) -> web.Response:
-        return web.Response(text=_static_text("overlay.html"), content_type="text/html")
+        response = web.Response(text=_static_text("overlay.html"), content_type="text/html")
+        response.headers[security.CSP] = security.OVERLAY
+        return response
 
     async def _static(self, request: web.Request) -> web.Response:
         name = request.match_info["name"]

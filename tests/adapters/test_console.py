@@ -67,3 +67,17 @@ async def test_replies_are_printed_with_mention_and_privacy() -> None:
 async def test_pay_without_a_sandbox_says_what_to_do() -> None:
     _, out, _ = await run_script(["/pagar"])
     assert "abrí el link de pago" in out
+
+
+async def test_como_is_someone_new_a_viewer_unless_a_role_is_given() -> None:
+    heard, out, _ = await run_script(
+        ["/dueño", "a", "/como carla", "b", "/como Beto Pérez mod", "c", "/como lu dueño", "d"]
+    )
+    authors = [(m.author.id, m.author.name, m.author.role) for m in heard]
+    assert authors == [
+        ("ana", "ana", Role.OWNER),
+        ("carla", "carla", Role.VIEWER),
+        ("beto_perez", "Beto Pérez", Role.MODERATOR),
+        ("lu", "lu", Role.OWNER),
+    ]
+    assert "(ahora sos carla, viewer)" in out

@@ -11,6 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from adapters.console import LOCAL_COMMANDS
+from bots.demo import _banner
 from bots.i18n import Messages
 from commerce.store import Store
 from commerce.views import OrderStatus
@@ -90,3 +94,10 @@ def test_bad_input_gets_replies_and_changes_nothing() -> None:
     assert remera.available == remera.stock
     assert remera.stock == 22  # the example's variants: 5 + 8 + 6 + 3
     store.close()
+
+
+def test_the_banner_lists_every_console_command(capsys: pytest.CaptureFixture[str]) -> None:
+    _banner("http://127.0.0.1:1", "http://127.0.0.1:2", Path("/tmp/demo"))
+    banner = capsys.readouterr().err
+    missing = [word for word in LOCAL_COMMANDS if not re.search(f"{word}\\b", banner)]
+    assert missing == []

@@ -50,6 +50,12 @@ def bot_line(page: Page, platform: str, text: str | re.Pattern[str]) -> Locator:
 async def test_buy_in_telegram_pay_in_checkout_thanks_in_pane_and_alert_on_overlay(
     show: Stage, browser: BrowserContext, tmp_path: Path
 ) -> None:
+    violations: list[str] = []  # Content-Security-Policy refusals, on any page
+
+    def watch(page: Page) -> None:
+        page.on("console", lambda m: violations.append(m.text) if "Security" in m.text else 0)
+
+    browser.on("page", watch)
     chat = await browser.new_page()
     await chat.goto(f"{show.sandbox.url}/")
     overlay = await browser.new_page()
@@ -147,3 +153,4 @@ async def test_buy_in_telegram_pay_in_checkout_thanks_in_pane_and_alert_on_overl
     await chat.screenshot(path=str(shots / "chat-page.png"))
     await overlay.screenshot(path=str(shots / "overlay.png"))
     assert (shots / "chat-page.png").stat().st_size > 10_000
+    assert violations == []

@@ -118,6 +118,19 @@ async def test_page_and_which_panes_are_connected(sandbox: Sandbox) -> None:
     assert info["platforms"]["telegram"]["privacy"] is sandbox.telegram.privacy_mode
 
 
+async def test_pages_refuse_framing_and_sniffing_api_answers_stay_as_the_platform_sends(
+    sandbox: Sandbox,
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{sandbox.url}/") as response:
+            page = response.headers
+        async with http.get(f"{sandbox.url}/_sandbox/chat/info") as response:
+            api = response.headers
+    assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
+    assert (page["X-Content-Type-Options"], page["Referrer-Policy"]) == ("nosniff", "no-referrer")
+    assert "Content-Security-Policy" not in api
+
+
 def test_a_platform_without_a_stand_in_is_not_connected() -> None:
     class OnlyTwitch:
         twitch = type("Fake", (), {"sent": [{"message": "hola", "sender": "vivobot"}]})()

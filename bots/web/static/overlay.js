@@ -32,8 +32,17 @@
     const spot = state.spotlight;
     $("spotlight").hidden = !spot;
     if (spot) {
+      $("spot-tag").textContent = `★ ${spot.tag_label}`;
       $("spot-name").textContent = spot.name;
+      const image = $("spot-image");
+      image.hidden = !spot.image_url;
+      if (spot.image_url && image.getAttribute("src") !== spot.image_url) {
+        image.src = spot.image_url;
+      }
+      if (!spot.image_url) image.removeAttribute("src");
+      $("spotlight").classList.toggle("has-image", Boolean(spot.image_url));
       $("spot-price").textContent = spot.price;
+      fit($("spot-price"));
       $("spot-stock").textContent = spot.stock_label;
       $("spotlight").classList.toggle("sold-out", spot.available <= 0);
       $("spot-scan").textContent = spot.scan_label;
@@ -54,6 +63,27 @@
       $("goal").classList.toggle("reached", goal.percent >= 100);
     }
   }
+
+  // A long price ("desde R$ 1.234.567,00") shrinks to its column instead of running under
+  // the QR code; the floor keeps it legible, and below it the line may wrap.
+  function fit(element) {
+    element.style.fontSize = "";
+    element.style.whiteSpace = "";
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    const overflows = () => range.getBoundingClientRect().width > element.clientWidth;
+    const full = parseFloat(getComputedStyle(element).fontSize);
+    let size = full;
+    while (overflows() && size > full * 0.6) {
+      size -= 2;
+      element.style.fontSize = `${size}px`;
+    }
+    if (overflows()) element.style.whiteSpace = "normal";
+  }
+
+  $("spot-image").addEventListener("error", () => {
+    $("spot-image").hidden = true; // a broken picture link: the card without it
+  });
 
   function enqueue(alert) {
     if (seen.has(alert.id)) return;
