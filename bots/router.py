@@ -21,6 +21,7 @@ from typing import Generic, TypeVar
 
 from adapters.base import Button, ChatMessage, ChatUser, Priority, Reply, Role
 from bots.events import Event
+from bots.labels import localize_all
 from bots.services import Services
 from bots.text import clean, fold
 from commerce import errors
@@ -141,7 +142,20 @@ class Context:
         return ViewerRef(platform=author.platform, user_id=author.id, display_name=author.name)
 
     def t(self, key: str, **params: object) -> str:
-        return self.services.messages.t(self.locale, key, **params)
+        messages = self.services.messages
+        return messages.t(self.locale, key, **localize_all(params, messages, self.locale))
+
+    def example(self, item: object = None) -> str:
+        """How the command that was typed is used, in the viewer's language.
+
+        Error replies end with it, so `!stock remera 100` is answered with a `!stock`
+        example, not a `!comprar` one. `item` is what the error was about (`remera M`).
+        """
+        key = f"example_{self.command.name}"
+        if not self.services.messages.has(key):
+            key = "example_ayuda"
+        shown = item if item is not None else self.t("example_item")
+        return self.t(key, p=self.prefix, item=shown)
 
     async def send(self, reply: Reply) -> None:
         await self._send(reply)
@@ -163,6 +177,10 @@ class Context:
         if not self.services.messages.has(key):
             log.warning("no reply template %r; answering generically", key)
             key = "error_generic"
+        if "example" not in params and "{example}" in self.services.messages.template(
+            self.locale, key, params
+        ):
+            params = {**params, "example": self.example(params.get("item"))}
         text = self.t(key, **{"p": self.prefix, **params})
         await self._send(
             Reply(
@@ -435,7 +453,9 @@ def describe_commerce_error(error: CommerceError, ctx: Context) -> tuple[str, di
                 key = "error_limit_per_viewer"
         case errors.VariantRequired() | errors.VariantNotFound():
             options = ", ".join(variant_label(option) for option in error.options)
-            params = {"product": name(error.sku), "options": options}
+            first = variant_label(error.options[0]) if error.options else ""
+            item = f"{name(error.sku).lower()} {first}".strip()
+            params = {"product": name(error.sku), "options": options, "item": item}
             key = "error_variant_required"
         case errors.ProductNotFound():
             params = {"query": error.query}
