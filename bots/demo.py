@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from adapters.base import Adapter
+from bots.claims import startup_lines
 from bots.config import Config, load_config
 from bots.launch import make_adapters, make_provider, open_store, wait_for_exit
 from bots.runtime import Bot
@@ -53,7 +54,7 @@ async def run_demo(*, web_port: int = 0, sandbox_port: int = 0, config_path: Pat
         # What an owner sets once in MercadoPago's dashboard: where to send notifications.
         sandbox.mercadopago.webhook_url = f"{endpoints.web_url}/webhooks/mercadopago"
         sandbox.chatpage.links["Overlay (OBS)"] = f"{endpoints.web_url}/overlay?preview=1"
-        _banner(endpoints.web_url, sandbox.url, workdir)
+        _banner(endpoints.web_url, sandbox.url, workdir, startup_lines(bot.claims, bot.adapters))
         await bot.start_adapters()
         await wait_for_exit(bot)
     finally:
@@ -119,7 +120,7 @@ def sandbox_adapters(config: Config, store: Store, sandbox: Sandbox) -> list[Ada
     ]
 
 
-def _banner(web_url: str, sandbox_url: str, workdir: Path) -> None:
+def _banner(web_url: str, sandbox_url: str, workdir: Path, owner_codes: str = "") -> None:
     lines = [
         "",
         "  Vivo demo — everything runs on this machine, no accounts needed.",
@@ -133,6 +134,8 @@ def _banner(web_url: str, sandbox_url: str, workdir: Path) -> None:
         "  As the owner (/dueño): !destacar remera   !meta 50000   !stock remera M 10",
         "  Console only:      /pagar (pays your last link)   /como beto   /mod   /dueño",
         "  Ctrl-D or Ctrl-C to quit.",
+        "",
+        *(f"  {line.strip()}" for line in owner_codes.splitlines()),
         "",
     ]
     print("\n".join(lines), file=sys.stderr, flush=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 from adapters.base import Adapter
 from adapters.console import ConsoleAdapter
+from bots.claims import startup_lines
 from bots.config import Config, ConfigError, Problem
 from bots.runtime import Bot
 from bots.suggest import make_suggest
@@ -189,6 +190,7 @@ async def run_bot(config: Config) -> int:
         f"Vivo is running for {config.settings.store_name}. Web: {endpoints.web_url}",
         file=sys.stderr,
     )
+    print(startup_lines(bot.claims, bot.adapters), file=sys.stderr)
     await wait_for_exit(bot)
     return 0
 

@@ -34,6 +34,7 @@ MAX_INPUT = 500
 MAX_QUANTITY = 99
 SUPPORTED_LOCALES = ("es", "en", "pt")
 _MEMORY = 10_000  # viewers remembered (locale, cooldowns) before the oldest are forgotten
+OWNERS_REFRESH = 30.0  # seconds between re-reading claimed owners (another process may add one)
 
 _T = TypeVar("_T")
 _K = TypeVar("_K")
@@ -286,6 +287,9 @@ class Router:
         self._commands: dict[str, Command] = {}
         self._locales: _Bounded[tuple[str, str], str] = _Bounded()
         self.cooldowns = Cooldowns(services.settings.cooldown_seconds, clock)
+        self._clock = clock
+        self._claimed: frozenset[tuple[str, str]] = frozenset()
+        self._claimed_read: float | None = None
         prefixes = {services.settings.prefix or "!", "/"}
         self._prefixes = tuple(sorted(prefixes, key=len, reverse=True))
         if default_commands:
@@ -328,8 +332,27 @@ class Router:
         return self.locale_for(user)
 
     def effective_role(self, user: ChatUser) -> Role:
+        """Owner by `[bot.owners]` or by a claim recorded in the store; else the platform's."""
         owners = self.services.settings.owner_ids.get(user.platform, frozenset())
-        return Role.OWNER if user.id in owners else user.role
+        if user.id in owners or (user.platform, user.id) in self._claimed:
+            return Role.OWNER
+        return user.role
+
+    def add_owner(self, platform: str, user_id: str) -> None:
+        """Honour a claim at once (the store has it; the next refresh would find it too)."""
+        self._claimed = self._claimed | {(platform, user_id)}
+
+    async def _refresh_owners(self) -> None:
+        now = self._clock()
+        if self._claimed_read is not None and now - self._claimed_read < OWNERS_REFRESH:
+            return
+        self._claimed_read = now
+        try:
+            owners = await asyncio.to_thread(self.services.store.list_owners)
+        except Exception:
+            log.exception("could not read the store's owners; keeping the ones known")
+            return
+        self._claimed = frozenset((o.platform, o.user_id) for o in owners)
 
     # -- dispatch
 
@@ -378,6 +401,7 @@ class Router:
             return False
         services = self.services
         locale = self._choose_locale(message.author, command.names.get(fold(word)))
+        await self._refresh_owners()
         role = self.effective_role(message.author)
         ctx = Context(
             message=message,

@@ -222,3 +222,13 @@ class NotificationView:
     attempts: int
     processed_at: datetime | None = None
     outcome: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerView:
+    """A chat account recorded as the store's owner."""
+
+    platform: str
+    user_id: str
+    display_name: str
+    claimed_at: datetime

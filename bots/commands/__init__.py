@@ -12,10 +12,10 @@ from commerce.views import OrderView, ProductView
 
 def register_all(router: Router) -> None:
     """Add every built-in command to `router`."""
+    from bots.commands import claim, orders, owner, shop, show, tips
     from bots.commands import help as help_
-    from bots.commands import orders, owner, shop, show, tips
 
-    for module in (shop, orders, tips, owner, show, help_):
+    for module in (shop, orders, tips, owner, show, claim, help_):
         module.register(router)
 
 
