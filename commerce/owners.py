@@ -42,10 +42,8 @@ def list_owners(s: Session) -> list[OwnerView]:
 
 def remove_owner(s: Session, platform: str, user_id: str) -> bool:
     """Forget the owner; True when there was one to forget."""
-    result = s.execute(
-        delete(OWNERS).where(OWNERS.c.platform == platform, OWNERS.c.user_id == user_id)
-    )
-    return bool(result.rowcount)
+    stmt = delete(OWNERS).where(OWNERS.c.platform == platform, OWNERS.c.user_id == user_id)
+    return rows.rowcount(s, stmt) > 0
 
 
 __all__ = ["add_owner", "list_owners", "remove_owner"]
