@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from bots.i18n import flatten
 from bots.services import Settings
 from commerce.money import EXPONENTS
 from commerce.views import ProductSpec, VariantSpec
@@ -271,7 +272,7 @@ def parse_config(
                 f"messages.{lang}", "is not a reply language", "use [messages.es], .en or .pt"
             )
         elif isinstance(templates, Mapping):
-            messages[lang] = {str(k): str(v) for k, v in templates.items()}
+            messages[lang] = message_overrides(templates)
 
     if r.problems:
         raise ConfigError(r.problems, str(path) if path else "config")
@@ -285,6 +286,12 @@ def parse_config(
         messages=messages,
         path=path,
     )
+
+
+def message_overrides(templates: Mapping[str, Any]) -> dict[str, str]:
+    """An owner's `[messages.<lang>]`: plain keys, plural forms (`error_out_of_stock.one`)
+    and option words (`option.talle`, `value.negro`), flattened as bots.i18n reads them."""
+    return flatten(templates)
 
 
 def _platform(r: _Reader, name: str) -> dict[str, Any]:

@@ -312,7 +312,8 @@ class Router:
     @property
     def commands(self) -> list[Command]:
         """Registered commands, each once, in registration order."""
-        return list(dict.fromkeys(self._commands.values()))
+        unique = {id(command): command for command in self._commands.values()}
+        return list(unique.values())  # by identity: a Command's names dict is unhashable
 
     # -- locale
 
