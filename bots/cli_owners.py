@@ -17,7 +17,12 @@ from commerce.store import Store
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `owners` to the top-level `vivo` subcommands."""
     owners = sub.add_parser("owners", help="accounts that claimed the store with a code")
-    owners.set_defaults(func=lambda _args: owners.print_help() or 2)
+
+    def usage(_args: argparse.Namespace) -> int:
+        owners.print_help()
+        return 2
+
+    owners.set_defaults(func=usage)
     actions = owners.add_subparsers(metavar="ACTION")
     listing = actions.add_parser("list", help="every owner recorded by `!soy-dueño CODE`")
     _config_arg(listing)
