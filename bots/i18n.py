@@ -21,12 +21,13 @@ Portuguese viewer sees "tamanho: P, M" rather than the Spanish words the owner t
 
 from __future__ import annotations
 
+import functools
 import logging
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 
 from commerce.money import Money, format_money
 
@@ -80,11 +81,14 @@ def plural_keys(catalog: Mapping[str, str]) -> set[str]:
 def plural_category(locale: str, count: object) -> str:
     """CLDR's category for `count` in `locale`: 'one', 'other', and so on."""
     try:
-        return str(Locale.parse(_base(locale)).plural_form(abs(int(str(count)))))
-    except (ValueError, TypeError, ArithmeticError):
+        return str(_locale(_base(locale)).plural_form(abs(int(str(count)))))
+    except (ValueError, TypeError, ArithmeticError, UnknownLocaleError):
         return "other"
-    except Exception:  # an unknown locale: Babel's own errors
-        return "other"
+
+
+@functools.cache
+def _locale(base: str) -> Locale:
+    return Locale.parse(base)
 
 
 def _base(locale: str) -> str:
@@ -120,14 +124,15 @@ class Messages:
             key in catalog or f"{key}.other" in catalog for catalog in self._catalogs.values()
         )
 
-    def _lookup(self, locale: str, key: str) -> tuple[dict[str, str], bool] | None:
-        """The catalog holding `key` for `locale` (or the fallback), and whether it is plural."""
+    def _lookup(self, locale: str, key: str) -> tuple[str, dict[str, str], bool] | None:
+        """The language and catalog holding `key` for `locale` (or the fallback), and whether
+        it is plural there (the forms follow that language's rules)."""
         for candidate in (_base(locale), FALLBACK):
             catalog = self._catalogs.get(candidate, {})
             if key in catalog:
-                return catalog, False
+                return candidate, catalog, False
             if f"{key}.other" in catalog:
-                return catalog, True
+                return candidate, catalog, True
         return None
 
     def template(self, locale: str, key: str, params: Mapping[str, object] | None = None) -> str:
@@ -135,14 +140,14 @@ class Messages:
         found = self._lookup(locale, key)
         if found is None:
             return key
-        catalog, plural = found
+        language, catalog, plural = found
         if not plural:
             return catalog[key]
         count_name = catalog.get(f"{key}.count") or self._catalogs[FALLBACK].get(
             f"{key}.count", "count"
         )
         count = (params or {}).get(count_name)
-        category = plural_category(locale, count) if count is not None else "other"
+        category = plural_category(language, count) if count is not None else "other"
         return catalog.get(f"{key}.{category}") or catalog[f"{key}.other"]
 
     def t(self, locale: str, key: str, **params: object) -> str:
