@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
+from bots import cli_owners
 from bots.config import Config, ConfigError, Problem, load_config
 from commerce.errors import CommerceError, InvalidAmount
 from commerce.money import Money, format_money, parse_amount
@@ -163,6 +164,7 @@ def _parser() -> argparse.ArgumentParser:
     upgrade = db.add_parser("upgrade", help="create or migrate the schema")
     _config_arg(upgrade)
     upgrade.set_defaults(func=_db_upgrade)
+    cli_owners.register(sub)
     return p
 
 

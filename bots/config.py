@@ -21,7 +21,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from bots.i18n import load_catalog
+from bots.i18n import flatten, load_catalog, plural_keys
 from bots.services import Settings
 from commerce.money import EXPONENTS
 from commerce.views import ProductSpec, VariantSpec
@@ -483,8 +483,8 @@ def _parse(
                 f"messages.{lang}", "is not a reply language", "use [messages.es], .en or .pt"
             )
         elif isinstance(templates, Mapping):
-            messages[lang] = {str(k): str(v) for k, v in templates.items()}
-            _check_templates(r, lang, templates)
+            messages[lang] = message_overrides(templates)
+            _check_templates(r, lang, messages[lang])
         else:
             r.problem(f"messages.{lang}", "must be a table", f"write it as [messages.{lang}]")
 
@@ -532,13 +532,28 @@ def _web(r: _Reader) -> WebConfig:
     )
 
 
-def _check_templates(r: _Reader, lang: str, templates: Mapping[str, Any]) -> None:
+PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other", "count")
+
+
+def _check_templates(r: _Reader, lang: str, templates: Mapping[str, str]) -> None:
+    """Flattened overrides: shipped keys, a counting key plain or by plural category, and
+    any option or value word (`option.talle`, `value.negro`)."""
     known = load_catalog("es")
-    for key, value in templates.items():
-        if key not in known:
-            r.problem(f"messages.{lang}.{key}", "is not a reply key", _did_you_mean(key, known))
-        elif not isinstance(value, str):
-            r.problem(f"messages.{lang}.{key}", "must be text", f'write {key} = "…"')
+    counting = plural_keys(known)
+    allowed = set(known) | counting
+    for key in templates:
+        base, _, last = key.rpartition(".")
+        if key in allowed or key.startswith(("option.", "value.")):
+            continue
+        if base in counting and last in PLURAL_CATEGORIES:
+            continue
+        r.problem(f"messages.{lang}.{key}", "is not a reply key", _did_you_mean(key, allowed))
+
+
+def message_overrides(templates: Mapping[str, Any]) -> dict[str, str]:
+    """An owner's `[messages.<lang>]`: plain keys, plural forms (`error_out_of_stock.one`)
+    and option words (`option.talle`, `value.negro`), flattened as bots.i18n reads them."""
+    return flatten(templates)
 
 
 def _platform(r: _Reader, name: str) -> dict[str, Any]:

@@ -9,12 +9,13 @@ longest run of words naming it, then reads quantity and variant from the words l
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import pairwise
 
 from adapters.base import Button
+from bots.labels import Options, options_label
 from bots.router import MAX_QUANTITY, BadArgument, MissingArgument
 from bots.text import NUMBER_WORDS, closest, fold, stem, stems, words
 from commerce.views import LineRequest, ProductView, VariantView
@@ -22,6 +23,8 @@ from commerce.views import LineRequest, ProductView, VariantView
 _QUANTITY = re.compile(r"^(?:x|×)?(-?\d+)(?:x|×|u|un|uds?|pcs?)?$")
 _QUANTITY_SIGN = re.compile(r"^(?:x|×)$")
 _MAX_DIGITS = 6
+Synonyms = Mapping[str, Collection[str]]
+_NONE: Synonyms = {}
 # Words viewers put around sizes and colours that carry no meaning of their own.
 _FILLERS = frozenset(
     {
@@ -125,46 +128,47 @@ def parse_quantity(word: str) -> int | None:
     return quantity
 
 
-def option_summary(variants: Sequence[VariantView]) -> str:
-    """`talle: S, M, L · color: negro, blanco` — the choices left among `variants`."""
-    names: dict[str, list[str]] = {}
-    for variant in variants:
-        for name, value in sorted(variant.options.items()):
-            values = names.setdefault(name, [])
-            if value not in values:
-                values.append(value)
-    shown = {n: v for n, v in names.items() if len(v) > 1} or names
-    return " · ".join(f"{name}: {', '.join(values)}" for name, values in shown.items())
+def _matches(word: Word, value: str, synonyms: Synonyms) -> bool:
+    for spelling in (value, *synonyms.get(value.casefold(), ())):
+        if word.folded == fold(spelling) or word.stem in stems(spelling):
+            return True
+    return False
 
 
-def _matches(word: Word, value: str) -> bool:
-    if word.folded == fold(value):
-        return True
-    return word.stem in stems(value)
+def find_variant(
+    product: ProductView, tokens: Sequence[Word], synonyms: Synonyms = _NONE
+) -> VariantView | None:
+    """The variant `tokens` describe (`M`, `negra M`, `rojas`); None for products without any.
 
-
-def find_variant(product: ProductView, tokens: Sequence[Word]) -> VariantView | None:
-    """The variant `tokens` describe (`M`, `negra M`, `rojas`); None for products without any."""
+    `synonyms` maps an option value to its translations (Messages.synonyms), so a viewer who
+    was shown `preto` may type it for the owner's `negro`.
+    """
     option_names = {stem(name) for v in product.variants for name in v.options}
     meaningful = [t for t in tokens if t.folded not in _FILLERS and t.stem not in option_names]
     if not product.variants:
         if meaningful:
             raise BadArgument(
-                "unknown_words", words=" ".join(t.raw for t in meaningful), product=product.name
+                "unknown_words",
+                words=" ".join(t.raw for t in meaningful),
+                product=product.name,
+                item=example_item(product),
             )
         return None
     for token in meaningful:
-        if not any(_matches(token, val) for v in product.variants for val in v.options.values()):
+        if not any(
+            _matches(token, val, synonyms) for v in product.variants for val in v.options.values()
+        ):
             raise BadArgument(
                 "unknown_variant",
                 product=product.name,
                 variant=token.raw,
-                options=option_summary(product.variants),
+                options=Options(product.variants),
+                item=example_item(product),
             )
     candidates = [
         v
         for v in product.variants
-        if all(any(_matches(t, val) for val in v.options.values()) for t in meaningful)
+        if all(any(_matches(t, val, synonyms) for val in v.options.values()) for t in meaningful)
     ]
     if len(candidates) == 1:
         return candidates[0]
@@ -173,11 +177,23 @@ def find_variant(product: ProductView, tokens: Sequence[Word]) -> VariantView | 
             "unknown_variant",
             product=product.name,
             variant=" ".join(t.raw for t in meaningful),
-            options=option_summary(product.variants),
+            options=Options(product.variants),
+            item=example_item(product),
         )
     raise BadArgument(
-        "variant_required", product=product.name, options=option_summary(candidates)
+        "variant_required",
+        product=product.name,
+        options=Options(tuple(candidates)),
+        item=example_item(product, candidates),
     ).with_buttons(*variant_buttons(product, candidates))
+
+
+def example_item(product: ProductView, variants: Sequence[VariantView] = ()) -> str:
+    """`remera negro M`: the product, and one variant if it has any, as a viewer would type it."""
+    choices = [v for v in (variants or product.variants) if v.available > 0]
+    choices = choices or list(variants or product.variants)
+    label = options_label(choices[0].options) if choices else ""
+    return f"{product.name.lower()} {label}".strip()
 
 
 def variant_buttons(product: ProductView, variants: Sequence[VariantView]) -> list[Button]:
@@ -185,7 +201,7 @@ def variant_buttons(product: ProductView, variants: Sequence[VariantView]) -> li
     buttons = []
     for variant in variants:
         if variant.available > 0:
-            label = " ".join(variant.options[k] for k in sorted(variant.options))
+            label = options_label(variant.options)
             buttons.append(Button(f"{product.name} {label}", f"/comprar {product.sku} {label}"))
     return buttons
 
@@ -207,7 +223,7 @@ def resolve_product(text: str, products: Sequence[ProductView]) -> tuple[Product
     return product, [*tokens[:start], *tokens[end:]]
 
 
-def parse_item(text: str, products: Sequence[ProductView]) -> Item:
+def parse_item(text: str, products: Sequence[ProductView], synonyms: Synonyms = _NONE) -> Item:
     """Product, variant and quantity from one item's words."""
     product, leftover = resolve_product(text, products)
     quantity: int | None = None
@@ -221,7 +237,7 @@ def parse_item(text: str, products: Sequence[ProductView]) -> Item:
         if quantity is not None and quantity != amount:
             raise BadArgument("two_quantities")
         quantity = amount
-    variant = find_variant(product, others)
+    variant = find_variant(product, others, synonyms)
     return Item(product, variant, quantity or 1)
 
 
@@ -232,11 +248,13 @@ def _is_quantity(token: Word) -> bool:
         return True
 
 
-def parse_purchase(text: str, products: Sequence[ProductView], max_items: int) -> list[Item]:
+def parse_purchase(
+    text: str, products: Sequence[ProductView], max_items: int, synonyms: Synonyms = _NONE
+) -> list[Item]:
     """Every item in `!comprar` text; several may be given separated by `,` or `+`."""
     chunks = [c for c in re.split(r"[,+;]", text) if c.strip()]
     if not chunks:
         raise MissingArgument("missing_product")
     if len(chunks) > max_items:
         raise BadArgument("too_many_items", max=max_items)
-    return [parse_item(chunk, products) for chunk in chunks]
+    return [parse_item(chunk, products, synonyms) for chunk in chunks]

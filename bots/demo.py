@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from adapters.base import Adapter
+from bots.claims import startup_lines
 from bots.config import Config, ConfigError, Problem, load_config
 from bots.launch import (
     make_adapters,
@@ -157,6 +158,7 @@ def sandbox_secrets(sandbox: Sandbox) -> list[str]:
 def _banner(
     bot: Bot, endpoints: Endpoints, sandbox_url: str, workdir: Path, log_file: Path
 ) -> None:
+    owner_codes = startup_lines(bot.claims, bot.adapters)
     lines = [
         "",
         "  Vivo demo — everything runs on this machine, no accounts needed.",
@@ -179,6 +181,8 @@ def _banner(
         "  Console only:      /pagar (pays your last link)   /rechazar   /como beto [mod|dueño]",
         "                     /mod   /dueño   /viewer (your own role)",
         "  Ctrl-D or Ctrl-C to quit.",
+        "",
+        *(f"  {line.strip()}" for line in owner_codes.splitlines()),
         "",
     ]
     print("\n".join(lines), file=sys.stderr, flush=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 from adapters.base import Adapter
 from adapters.console import ConsoleAdapter
+from bots.claims import startup_lines
 from bots.config import Config, ConfigError, Problem, read_config
 from bots.runtime import Bot, Endpoints
 from bots.suggest import make_suggest
@@ -250,6 +251,7 @@ async def run_bot(config: Config, *, log_file: Path | None = None) -> int:
         bot, where, f"set [web] port in {where} to a free port, or stop the other program"
     )
     print(startup_summary(config, endpoints, log_file=log_file), file=sys.stderr, flush=True)
+    print(startup_lines(bot.claims, bot.adapters), file=sys.stderr, flush=True)
     drift = catalog_drift(store, config)
     if drift:
         source = config.path.name if config.path else "the config"

@@ -21,6 +21,7 @@ from typing import Generic, TypeVar
 
 from adapters.base import Button, ChatMessage, ChatUser, Priority, Reply, Role
 from bots.events import Event
+from bots.labels import localize_all
 from bots.services import Services
 from bots.text import clean, fold
 from commerce import errors
@@ -33,6 +34,7 @@ MAX_INPUT = 500
 MAX_QUANTITY = 99
 SUPPORTED_LOCALES = ("es", "en", "pt")
 _MEMORY = 10_000  # viewers remembered (locale, cooldowns) before the oldest are forgotten
+OWNERS_REFRESH = 30.0  # seconds between re-reading claimed owners (another process may add one)
 
 _T = TypeVar("_T")
 _K = TypeVar("_K")
@@ -141,7 +143,20 @@ class Context:
         return ViewerRef(platform=author.platform, user_id=author.id, display_name=author.name)
 
     def t(self, key: str, **params: object) -> str:
-        return self.services.messages.t(self.locale, key, **params)
+        messages = self.services.messages
+        return messages.t(self.locale, key, **localize_all(params, messages, self.locale))
+
+    def example(self, item: object = None) -> str:
+        """How the command that was typed is used, in the viewer's language.
+
+        Error replies end with it, so `!stock remera 100` is answered with a `!stock`
+        example, not a `!comprar` one. `item` is what the error was about (`remera M`).
+        """
+        key = f"example_{self.command.name}"
+        if not self.services.messages.has(key):
+            key = "example_ayuda"
+        shown = item if item is not None else self.t("example_item")
+        return self.t(key, p=self.prefix, item=shown)
 
     async def send(self, reply: Reply) -> None:
         await self._send(reply)
@@ -163,6 +178,10 @@ class Context:
         if not self.services.messages.has(key):
             log.warning("no reply template %r; answering generically", key)
             key = "error_generic"
+        if "example" not in params and "{example}" in self.services.messages.template(
+            self.locale, key, params
+        ):
+            params = {**params, "example": self.example(params.get("item"))}
         text = self.t(key, **{"p": self.prefix, **params})
         await self._send(
             Reply(
@@ -268,6 +287,9 @@ class Router:
         self._commands: dict[str, Command] = {}
         self._locales: _Bounded[tuple[str, str], str] = _Bounded()
         self.cooldowns = Cooldowns(services.settings.cooldown_seconds, clock)
+        self._clock = clock
+        self._claimed: frozenset[tuple[str, str]] = frozenset()
+        self._claimed_read: float | None = None
         prefixes = {services.settings.prefix or "!", "/"}
         self._prefixes = tuple(sorted(prefixes, key=len, reverse=True))
         if default_commands:
@@ -290,7 +312,8 @@ class Router:
     @property
     def commands(self) -> list[Command]:
         """Registered commands, each once, in registration order."""
-        return list(dict.fromkeys(self._commands.values()))
+        unique = {id(command): command for command in self._commands.values()}
+        return list(unique.values())  # by identity: a Command's names dict is unhashable
 
     # -- locale
 
@@ -310,8 +333,27 @@ class Router:
         return self.locale_for(user)
 
     def effective_role(self, user: ChatUser) -> Role:
+        """Owner by `[bot.owners]` or by a claim recorded in the store; else the platform's."""
         owners = self.services.settings.owner_ids.get(user.platform, frozenset())
-        return Role.OWNER if user.id in owners else user.role
+        if user.id in owners or (user.platform, user.id) in self._claimed:
+            return Role.OWNER
+        return user.role
+
+    def add_owner(self, platform: str, user_id: str) -> None:
+        """Honour a claim at once (the store has it; the next refresh would find it too)."""
+        self._claimed = self._claimed | {(platform, user_id)}
+
+    async def _refresh_owners(self) -> None:
+        now = self._clock()
+        if self._claimed_read is not None and now - self._claimed_read < OWNERS_REFRESH:
+            return
+        self._claimed_read = now
+        try:
+            owners = await asyncio.to_thread(self.services.store.list_owners)
+        except Exception:
+            log.exception("could not read the store's owners; keeping the ones known")
+            return
+        self._claimed = frozenset((o.platform, o.user_id) for o in owners)
 
     # -- dispatch
 
@@ -360,6 +402,7 @@ class Router:
             return False
         services = self.services
         locale = self._choose_locale(message.author, command.names.get(fold(word)))
+        await self._refresh_owners()
         role = self.effective_role(message.author)
         ctx = Context(
             message=message,
@@ -435,7 +478,9 @@ def describe_commerce_error(error: CommerceError, ctx: Context) -> tuple[str, di
                 key = "error_limit_per_viewer"
         case errors.VariantRequired() | errors.VariantNotFound():
             options = ", ".join(variant_label(option) for option in error.options)
-            params = {"product": name(error.sku), "options": options}
+            first = variant_label(error.options[0]) if error.options else ""
+            item = f"{name(error.sku).lower()} {first}".strip()
+            params = {"product": name(error.sku), "options": options, "item": item}
             key = "error_variant_required"
         case errors.ProductNotFound():
             params = {"query": error.query}

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from adapters.base import Adapter, ChatMessage, ChatUser, PlatformTip, Priority, Reply
+from bots.claims import OwnerClaims
 from bots.config import Config
 from bots.events import (
     Event,
@@ -83,12 +84,14 @@ class Bot:
             short_base=public,
         )
         self._short_links = bool(public) if short_links is None else short_links
+        self.claims = OwnerClaims()
         self.services = Services(
             store=store,
             links=self.links,
             settings=config.settings,
             messages=self.messages,
             bus=self.bus,
+            claims=self.claims,
         )
         self.router = Router(self.services)
         self.recorder = PaymentRecorder(store, provider, self.bus)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from commerce.views import OrderView, TipView
 
 if TYPE_CHECKING:
+    from bots.claims import OwnerClaims
     from bots.events import EventBus
     from bots.i18n import Messages
     from commerce.store import Store
@@ -55,3 +56,4 @@ class Services:
     settings: Settings
     messages: Messages
     bus: EventBus | None = None  # for commands that announce to the overlay (`!destacar`)
+    claims: OwnerClaims | None = None  # the owner's one-time codes (`!soy-dueño`)

@@ -260,6 +260,22 @@ class ProcessedMessage(SQLModel, table=True):
     created_at: datetime = _when()
 
 
+class ClaimedOwner(SQLModel, table=True):
+    """A chat account that proved it is the store's owner (`!soy-dueño CODE`).
+
+    Honoured next to `[bot.owners]` in config, so an owner never has to look up a user id.
+    """
+
+    __tablename__ = "owners"
+    __table_args__ = (UniqueConstraint("platform", "user_id", name="uq_owners_platform_user"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(sa_column=Column(String(32), nullable=False))
+    user_id: str = Field(sa_column=Column(String(255), nullable=False))
+    display_name: str = Field(default="", sa_column=Column(String(200), nullable=False))
+    claimed_at: datetime = _when()
+
+
 class StoreState(SQLModel, table=True):
     """A single row (id 1): whether viewers may buy right now."""
 
@@ -280,6 +296,7 @@ PAYMENTS: Table = Payment.__table__  # type: ignore[attr-defined]
 PROCESSED_MESSAGES: Table = ProcessedMessage.__table__  # type: ignore[attr-defined]
 NOTIFICATIONS: Table = WebhookNotification.__table__  # type: ignore[attr-defined]
 STORE_STATE: Table = StoreState.__table__  # type: ignore[attr-defined]
+OWNERS: Table = ClaimedOwner.__table__  # type: ignore[attr-defined]
 
 TABLES: tuple[Table, ...] = (
     PRODUCTS,
@@ -292,4 +309,5 @@ TABLES: tuple[Table, ...] = (
     PROCESSED_MESSAGES,
     STORE_STATE,
     NOTIFICATIONS,
+    OWNERS,
 )

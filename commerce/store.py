@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from commerce import catalog, errors, imports, ledger, notifications, orders, rows, tips
+from commerce import catalog, errors, imports, ledger, notifications, orders, owners, rows, tips
 from commerce.codes import (
     CODE_ALPHABET,
     ORDER_CODE_LENGTH,
@@ -45,6 +45,7 @@ from commerce.views import (
     NotificationView,
     OrderStatus,
     OrderView,
+    OwnerView,
     PaymentOutcome,
     PaymentReport,
     PaymentView,
@@ -140,6 +141,23 @@ class Store:
 
     def is_open(self) -> bool:
         return self._tx(catalog.is_open)
+
+    # --- owners --------------------------------------------------------------------------
+
+    def add_owner(
+        self, platform: str, user_id: str, display_name: str = "", now: datetime | None = None
+    ) -> bool:
+        """Record a chat account as the store's owner; True when it was not one already."""
+        at = _utc(now)
+        return self._tx(lambda s: owners.add_owner(s, platform, user_id, display_name, at))
+
+    def list_owners(self) -> list[OwnerView]:
+        """Owners recorded in the store (those in config are not listed), by platform."""
+        return self._tx(owners.list_owners)
+
+    def remove_owner(self, platform: str, user_id: str) -> bool:
+        """Forget a recorded owner; True when there was one."""
+        return self._tx(lambda s: owners.remove_owner(s, platform, user_id))
 
     # --- dedupe --------------------------------------------------------------------------
 

@@ -224,3 +224,13 @@ class NotificationView:
     outcome: str | None = None
     last_error: str | None = None
     next_attempt_at: datetime | None = None  # None: due as soon as it is read
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerView:
+    """A chat account recorded as the store's owner."""
+
+    platform: str
+    user_id: str
+    display_name: str
+    claimed_at: datetime

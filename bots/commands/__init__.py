@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from adapters.base import Priority
-from bots.router import Context, Router, variant_label
-from commerce.views import OrderLineView, OrderView, ProductView
+from bots.labels import Lines
+from bots.router import Context, Router
+from commerce.views import OrderView, ProductView
 
 
 def register_all(router: Router) -> None:
     """Add every built-in command to `router`."""
+    from bots.commands import claim, orders, owner, shop, show, tips
     from bots.commands import help as help_
-    from bots.commands import orders, owner, shop, show, tips
 
-    for module in (shop, orders, tips, owner, show, help_):
+    for module in (shop, orders, tips, owner, show, claim, help_):
         module.register(router)
 
 
@@ -26,15 +27,9 @@ async def catalog(ctx: Context, *, include_inactive: bool = False) -> list[Produ
     return products
 
 
-def line_text(line: OrderLineView) -> str:
-    """`2× Remera Vivo (negro M)`."""
-    label = variant_label(line.variant_key)
-    name = f"{line.product_name} ({label})" if label else line.product_name
-    return f"{line.quantity}× {name}"
-
-
-def order_items(order: OrderView) -> str:
-    return " + ".join(line_text(line) for line in order.lines)
+def order_items(order: OrderView) -> Lines:
+    """`2× Remera Vivo (negro M)`, with the variant's words in the reader's language."""
+    return Lines(tuple(order.lines))
 
 
 def minutes(ttl: timedelta) -> int:

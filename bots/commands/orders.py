@@ -14,7 +14,9 @@ async def buy(ctx: Context) -> None:
     services = ctx.services
     settings = services.settings
     products = await catalog(ctx, include_inactive=True)
-    items = parse_purchase(ctx.args, products, settings.max_line_items)
+    items = parse_purchase(
+        ctx.args, products, settings.max_line_items, services.messages.synonyms()
+    )
     order = await ctx.run(
         services.store.reserve,
         ctx.viewer,

@@ -23,7 +23,7 @@ async def set_stock(ctx: Context) -> None:
     stock = int(number)
     products = await catalog(ctx, include_inactive=True)
     product, rest = resolve_product(" ".join(parts[:-1]), products)
-    variant = find_variant(product, rest)
+    variant = find_variant(product, rest, ctx.services.messages.synonyms())
     key = variant.key if variant is not None else None
     updated = await ctx.run(ctx.services.store.set_stock, product.sku, stock, key)
     await ctx.publish(StockChanged(updated))

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from adapters.base import Button
 from bots.commands import catalog
-from bots.converters import find_variant, option_summary, resolve_product
+from bots.converters import find_variant, resolve_product
+from bots.labels import Options, VariantLabel
 from bots.router import BadArgument, Command, Context, MissingArgument, Router
 from commerce.money import Money
 from commerce.views import ProductView
+
+# At or below this many units `!tienda` says how many are left: urgency when it is true.
+LOW_STOCK = 5
 
 
 def lowest_price(product: ProductView) -> tuple[Money, bool]:
@@ -30,8 +34,11 @@ async def show_shop(ctx: Context) -> None:
         return
     items = []
     for product in products:
-        key = "shop_item" if product.available > 0 else "shop_item_sold_out"
-        items.append(ctx.t(key, product=product.name, price=price_text(ctx, product)))
+        key = "shop_item" if product.available > LOW_STOCK else "shop_item_low"
+        if product.available <= 0:
+            key = "shop_item_sold_out"
+        price = price_text(ctx, product)
+        items.append(ctx.t(key, product=product.name, price=price, available=product.available))
     is_open = await ctx.run(ctx.services.store.is_open)
     buttons = tuple(
         Button(ctx.t("buy_button", product=p.name), f"/comprar {p.sku}")
@@ -56,7 +63,7 @@ async def show_price(ctx: Context) -> None:
     money = ctx.services.messages.money
     if product.variants and rest:
         try:
-            variant = find_variant(product, rest)
+            variant = find_variant(product, rest, ctx.services.messages.synonyms())
         except BadArgument:
             variant = None
         if variant is not None:
@@ -64,7 +71,7 @@ async def show_price(ctx: Context) -> None:
             await ctx.reply(
                 key,
                 product=product.name,
-                variant=" ".join(variant.options[k] for k in sorted(variant.options)),
+                variant=VariantLabel(variant.options),
                 price=money(variant.price, ctx.locale),
                 available=variant.available,
             )
@@ -77,7 +84,7 @@ async def show_price(ctx: Context) -> None:
         product=product.name,
         price=price_text(ctx, product),
         available=product.available,
-        options=option_summary(product.variants),
+        options=Options(product.variants),
     )
 
 

@@ -11,8 +11,15 @@ from adapters.base import Priority
 from bots.i18n import Messages
 from commerce.views import OrderStatus
 
-REMERA_OPTIONS = "color: negro, blanco · talle: S, M, L"
+# The owner named the options in Spanish; each viewer reads them in their own language.
+REMERA_OPTIONS = {
+    "es": "color: negro, blanco · talle: S, M, L",
+    "en": "color: black, white · size: S, M, L",
+    "pt": "cor: preto, branco · tamanho: S, M, L",
+}
+COLORS = {"es": "color: negro, blanco", "en": "color: black, white", "pt": "cor: preto, branco"}
 ALIASES = {"es": "!comprar", "en": "!buy", "pt": "!comprar"}
+DEFAULT_ITEM = {"es": "remera M", "en": "shirt M", "pt": "camiseta M"}
 
 
 def t(locale: str, key: str, **params: object) -> str:
@@ -77,26 +84,40 @@ async def test_buy_without_a_link_yet_says_it_is_on_its_way(chat: Chat, links: L
 
 def _rejections(locale: str) -> list[tuple[str, str, dict[str, object]]]:
     buy = ALIASES[locale]
+    options = REMERA_OPTIONS[locale]
     return [
-        (f"{buy}", "missing_product", {}),
+        (f"{buy}", "missing_product", {"example": f"{buy} {DEFAULT_ITEM[locale]}"}),
         (f"{buy} xyz", "product_not_found", {"query": "xyz"}),
         (f"{buy} remra M", "did_you_mean", {"query": "remra M", "suggestion": "Remera"}),
         (f"{buy} remera 0", "bad_quantity", {"max": 99}),
         (f"{buy} remera 99999", "bad_quantity", {"max": 99}),
         (f"{buy} taza -1", "bad_quantity", {"max": 99}),
         (f"{buy} 2 tazas 3", "two_quantities", {}),
-        (f"{buy} remera", "variant_required", {"product": "Remera", "options": REMERA_OPTIONS}),
+        (
+            f"{buy} remera",
+            "variant_required",
+            {"product": "Remera", "options": options, "example": f"{buy} remera negro S"},
+        ),
         (
             f"{buy} remera M",
             "variant_required",
-            {"product": "Remera", "options": "color: negro, blanco"},
+            {"product": "Remera", "options": COLORS[locale], "example": f"{buy} remera negro M"},
         ),
         (
             f"{buy} remera verde",
             "unknown_variant",
-            {"product": "Remera", "variant": "verde", "options": REMERA_OPTIONS},
+            {
+                "product": "Remera",
+                "variant": "verde",
+                "options": options,
+                "example": f"{buy} remera negro S",
+            },
         ),
-        (f"{buy} taza gigante", "unknown_words", {"words": "gigante", "product": "Taza"}),
+        (
+            f"{buy} taza gigante",
+            "unknown_words",
+            {"words": "gigante", "product": "Taza", "example": f"{buy} taza"},
+        ),
         (f"{buy} llavero", "error_sold_out", {"product": "Llavero"}),
         (
             f"{buy} taza 21",

@@ -49,7 +49,11 @@ async def test_moderator_sets_stock_of_a_product_and_of_a_variant(chat: Chat, st
         (
             "!stock remera 100",
             "variant_required",
-            {"product": "Remera", "options": "color: negro, blanco · talle: S, M, L"},
+            {
+                "product": "Remera",
+                "options": "color: negro, blanco · talle: S, M, L",
+                "example": "!stock remera negro S 50",  # the command typed, not !comprar
+            },
         ),
         ("!stock taza muchas", "bad_stock", {"value": "muchas", "max": 1_000_000}),
         ("!stock taza -3", "bad_stock", {"value": "-3", "max": 1_000_000}),

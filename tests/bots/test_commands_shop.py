@@ -60,7 +60,7 @@ async def test_shop_says_when_it_is_closed(chat: Chat, store: Any) -> None:
         ),
         ("!precio llavero", "price_sold_out", {"product": "Llavero", "price": "$ 1.000,00"}),
         ("!precio gorra", "error_product_inactive", {"product": "Gorra"}),
-        ("!precio", "missing_product", {}),
+        ("!precio", "missing_product", {"example": "!precio remera M"}),
         ("!precio tasa", "did_you_mean", {"query": "tasa", "suggestion": "Taza"}),
     ],
 )

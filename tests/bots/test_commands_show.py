@@ -85,7 +85,9 @@ async def test_goal_off_clears_and_nonsense_changes_nothing(
 ) -> None:
     assert await chat.say("!meta off", OWNER) == t("goal_cleared")
     assert await chat.say("!meta propinas", OWNER) == t("goal_usage")
-    assert await chat.say("!meta mucho", OWNER) == t("amount_not_a_number", text="mucho")
+    assert await chat.say("!meta mucho", OWNER) == t(
+        "amount_not_a_number", text="mucho", example="!meta 50000"
+    )
     assert events == [GoalChanged(None, "sales")]
 
 

@@ -87,6 +87,8 @@ async def test_rejected_tips_explain_and_create_nothing(
         k: messages.money(Money(Decimal(str(v)), "ARS"), locale) if k in ("min", "max") else v
         for k, v in params.items()
     }
+    if key == "amount_not_a_number":
+        shown["example"] = messages.t(locale, "example_propina", p="!")
     before = snapshot(store)
     assert await chat.say(f"{ALIASES[locale]} {args}".strip()) == t(locale, key, **shown)
     assert links.tips == [] and snapshot(store) == before
