@@ -510,20 +510,20 @@ def _web(r: _Reader) -> WebConfig:
             'write public_url = "https://…" or leave it empty to poll (docs/public-url.md)',
         )
     given = r.section("web").get("trusted_proxies")
-    proxies = (
-        WebConfig().trusted_proxies
-        if given is None
-        else r.words("web.trusted_proxies", given, '["127.0.0.1"]')
-    )
-    for address in proxies:
-        try:
-            ipaddress.ip_network(address, strict=False)
-        except ValueError:
-            r.problem(
-                "web.trusted_proxies",
-                f"{address!r} is not an IP address or network",
-                'write trusted_proxies = ["127.0.0.1"] (your reverse proxy\'s address)',
-            )
+    fix = 'write trusted_proxies = ["127.0.0.1"] (your reverse proxy\'s address or network)'
+    proxies: tuple[str, ...] = WebConfig().trusted_proxies
+    if given is not None:
+        if not isinstance(given, list) or not all(isinstance(a, str) for a in given):
+            r.problem("web.trusted_proxies", "must be a list of addresses", fix)
+        else:
+            proxies = tuple(a.strip() for a in given)
+            for address in proxies:
+                try:
+                    ipaddress.ip_network(address, strict=False)
+                except ValueError:
+                    r.problem(
+                        "web.trusted_proxies", f"{address!r} is not an IP address or network", fix
+                    )
     return WebConfig(
         host=r.string("web", "host", "127.0.0.1") or "127.0.0.1",
         port=r.integer("web", "port", 8080, minimum=0, maximum=65535),
