@@ -94,7 +94,9 @@ class Reply:
     deliver it only to `mention` where the platform can (DM, ephemeral, private chat).
     `reply_to` is the message being answered, when there is one. `buttons` are offered
     where the platform has them (Telegram inline keyboards, Discord components) and
-    ignored elsewhere, so the text must make sense without them.
+    ignored elsewhere, so the text must make sense without them. `receipt` is handed back
+    to the sender once the adapter has taken the reply (a payment link's order code), so
+    the bot can record durably that it reached the platform.
     """
 
     channel: str
@@ -105,6 +107,7 @@ class Reply:
     reply_to: ChatMessage | None = None
     coalesce_key: str | None = None
     buttons: tuple[Button, ...] = ()
+    receipt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,19 @@
 One `Bot` owns every long-lived task (outboxes, expiry, reconciler, web app) so that
 stopping it stops everything, and `wait_idle` can tell a scripted demo when all the work
 that a chat line started has finished.
+
+A platform that cannot be reached at start (Telegram down, a wrong Discord address) is
+reported in one line and retried with backoff; the others serve meanwhile.
+
+Payment links survive `kill -9`. An order is reserved, gets its link, and the reply that
+carries the link goes through the platform's outbox with the order code as its receipt;
+once the adapter has taken it, `orders.link_sent_at` is set. On start, as each platform
+connects, its pending orders whose link was never handed over get it again (orders with
+no link yet are finished by `LinkService.resume`, which delivers them the same way); the
+expiry loop releases whatever nobody pays. A kill between the platform accepting the
+message and the mark's commit is the only way a buyer sees a link twice; no kill leaves
+a reservation whose link never left. Twitch and YouTube queue replies inside their
+adapters, so for them "taken" means queued there.
 """
 
 from __future__ import annotations
@@ -10,8 +23,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
@@ -42,6 +57,11 @@ from commerce.store import Store
 from commerce.views import OrderView, TipSource, TipView, ViewerRef
 
 log = logging.getLogger(__name__)
+
+CLAIM_RETENTION = timedelta(days=3)  # platforms redeliver within minutes, Telegram within a day
+PRUNE_EVERY = 600.0  # seconds between prunes of old message claims
+CONNECT_FIRST_RETRY = 2.0
+CONNECT_MAX_RETRY = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +120,13 @@ class Bot:
         )
         self.expiry_interval = expiry_interval
         self.web_port = config.web.port if web_port is None else web_port
-        self.outboxes = {name: Outbox(adapter) for name, adapter in self.adapters.items()}
+        self.outboxes = {
+            name: Outbox(adapter, on_sent=self._handed_over)
+            for name, adapter in self.adapters.items()
+        }
+        self.connected: set[str] = set()
+        self.connect_retry = (CONNECT_FIRST_RETRY, CONNECT_MAX_RETRY)
+        self._last_prune = float("-inf")
         self._tasks: list[asyncio.Task[None]] = []
         self._handling = 0
         self._runner: web.AppRunner | None = None
@@ -128,8 +154,6 @@ class Bot:
         self.endpoints = Endpoints(web_url=f"http://{self.config.web.host}:{port}")
         if self._short_links and self.links.short_base is None:
             self.links.short_base = self.endpoints.web_url
-        for outbox in self.outboxes.values():
-            outbox.start()
         loop = asyncio.get_running_loop()
         self._tasks.append(loop.create_task(self._expire_forever()))
         if self.poll_payments:
@@ -140,13 +164,65 @@ class Bot:
         return self.endpoints
 
     async def start_adapters(self) -> None:
+        """Connect every platform; one that fails is retried in the background."""
         for adapter in self.adapters.values():
+            if not await self._connect(adapter, self.connect_retry[0]):
+                task = asyncio.get_running_loop().create_task(self._connect_later(adapter))
+                self._tasks.append(task)
+
+    async def _connect(self, adapter: Adapter, retry_in: float) -> bool:
+        try:
             await adapter.start(self.inbox)
+        except Exception as exc:
+            log.error(
+                "%s: cannot connect (%s); retrying in %.0f s",
+                adapter.platform,
+                _why(exc),
+                retry_in,
+            )
+            log.debug("%s start-up failure", adapter.platform, exc_info=True)
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+            return False
+        self.connected.add(adapter.platform)
+        self.outboxes[adapter.platform].start()
+        await self._redeliver_links(adapter.platform)
+        return True
+
+    async def _connect_later(self, adapter: Adapter) -> None:
+        delay, ceiling = self.connect_retry
+        while True:
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(delay * 2, ceiling)
+            if await self._connect(adapter, delay):
+                log.warning("%s: connected", adapter.platform)
+                return
+
+    async def _redeliver_links(self, platform: str) -> None:
+        """Links of pending orders on `platform` that were never handed over (a kill, a
+        failed send) go out once now; orders without a link yet are LinkService's."""
+        orders = await asyncio.to_thread(self.store.undelivered_links, [platform])
+        for order in orders:
+            url = self.links.shown(order.code, order.payment_url)
+            if url is not None and order.code not in self.links.retrying:
+                await self.bus.publish(LinkReady(order=order, tip=None, url=url))
+        if orders:
+            log.info("%s: delivering payment links for %d pending order(s)", platform, len(orders))
+
+    async def _handed_over(self, reply: Reply) -> None:
+        if reply.receipt is not None:
+            await asyncio.to_thread(self.store.mark_link_sent, reply.receipt)
 
     async def inbox(self, event: ChatMessage | PlatformTip) -> None:
-        """Everything an adapter hears comes through here, once per platform message id."""
+        """Everything an adapter hears comes through here, once per platform message id.
+
+        Only commands and platform tips are claimed: chatter is dropped by the router's
+        prefix check before it costs a row.
+        """
         self._handling += 1
         try:
+            if isinstance(event, ChatMessage) and not self.router.is_command(event):
+                return
             if not await asyncio.to_thread(self.store.claim_message, event.platform, event.id):
                 return
             if isinstance(event, PlatformTip):
@@ -231,7 +307,12 @@ class Bot:
                 minutes=minutes,
             )
             return Reply(
-                view.channel_id, text, mention=user, private=True, priority=Priority.PAYMENT
+                view.channel_id,
+                text,
+                mention=user,
+                private=True,
+                priority=Priority.PAYMENT,
+                receipt=view.code,
             )
         if isinstance(event, RefundNeeded):
             order = event.order
@@ -254,6 +335,22 @@ class Bot:
                     await self.bus.publish(OrderExpired(order))
             except Exception:
                 log.exception("expiring reservations failed")
+            await self._prune_claims()
+
+    async def _prune_claims(self) -> None:
+        """Forget message claims older than CLAIM_RETENTION, every PRUNE_EVERY seconds."""
+        now = asyncio.get_running_loop().time()
+        if now - self._last_prune < PRUNE_EVERY:
+            return
+        self._last_prune = now
+        try:
+            cutoff = datetime.now(UTC) - CLAIM_RETENTION
+            gone = await asyncio.to_thread(self.store.prune_claims, cutoff)
+        except Exception:
+            log.exception("pruning old message claims failed")
+        else:
+            if gone:
+                log.info("forgot %d message claim(s) older than %s", gone, CLAIM_RETENTION)
 
     @property
     def idle(self) -> bool:
@@ -302,6 +399,17 @@ class Bot:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+def _why(exc: BaseException) -> str:
+    """One line on why a connection failed, down to the socket error where there is one."""
+    causes: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(causes) < 3:
+        text = str(seen).strip().splitlines()[0] if str(seen).strip() else ""
+        causes.append(f"{type(seen).__name__}: {text}" if text else type(seen).__name__)
+        seen = seen.__cause__ or seen.__context__
+    return " ← ".join(dict.fromkeys(causes))
 
 
 def _user(order: OrderView) -> ChatUser:

@@ -142,6 +142,8 @@ class Order(SQLModel, table=True):
     payment_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     preference_id: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
     paid_at: datetime | None = _when(nullable=True)
+    # When the adapter took the message carrying the payment link (see bots.links).
+    link_sent_at: datetime | None = _when(nullable=True)
     needs_refund: bool = False
     # The Payment row that moved this order to paid (no FK: payments point here too).
     paid_by_payment_id: int | None = None
@@ -244,6 +246,7 @@ class ProcessedMessage(SQLModel, table=True):
     __tablename__ = "processed_messages"
     __table_args__ = (
         UniqueConstraint("platform", "message_id", name="uq_processed_platform_message"),
+        Index("ix_processed_created", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -51,4 +51,4 @@ async def send_link(ctx: Context, url: str | None, code: str, ttl: timedelta) ->
         await ctx.reply("link_delayed", name=ctx.author.name, code=code)
         return
     params = {"name": ctx.author.name, "url": url, "code": code, "minutes": minutes(ttl)}
-    await ctx.respond("link_ready", params, private=True, priority=Priority.PAYMENT)
+    await ctx.respond("link_ready", params, private=True, priority=Priority.PAYMENT, receipt=code)
