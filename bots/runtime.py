@@ -174,9 +174,11 @@ class Bot:
         try:
             await adapter.start(self.inbox)
         except Exception as exc:
+            endpoint = getattr(adapter, "endpoint", None)
             log.error(
-                "%s: cannot connect (%s); retrying in %.0f s",
+                "%s: cannot connect%s (%s); retrying in %.0f s",
                 adapter.platform,
+                f" to {endpoint}" if endpoint else "",
                 _why(exc),
                 retry_in,
             )
@@ -402,14 +404,15 @@ class Bot:
 
 
 def _why(exc: BaseException) -> str:
-    """One line on why a connection failed, down to the socket error where there is one."""
-    causes: list[str] = []
+    """One line on why a connection failed: the exception and the causes that add to it."""
+    chain: list[str] = []
     seen: BaseException | None = exc
-    while seen is not None and len(causes) < 3:
+    while seen is not None and len(chain) < 4:
         text = str(seen).strip().splitlines()[0] if str(seen).strip() else ""
-        causes.append(f"{type(seen).__name__}: {text}" if text else type(seen).__name__)
+        chain.append(f"{type(seen).__name__}: {text}" if text else type(seen).__name__)
         seen = seen.__cause__ or seen.__context__
-    return " ← ".join(dict.fromkeys(causes))
+    said = [c for c in chain if not any(c.split(": ", 1)[-1] in o for o in chain if o != c)]
+    return " ← ".join(dict.fromkeys(said or chain))
 
 
 def _user(order: OrderView) -> ChatUser:
