@@ -12,12 +12,17 @@ import tomllib
 from collections.abc import Mapping
 from importlib import resources
 
+from adapters.base import neutralize
 from commerce.money import Money, format_money
 
 log = logging.getLogger(__name__)
 
 LOCALES = ("es", "en", "pt")
 FALLBACK = "es"
+
+
+class Verbatim(str):
+    """A template parameter the bot made itself (a payment link): left as it is."""
 
 
 class _Keep(dict[str, object]):
@@ -58,9 +63,16 @@ class Messages:
         return key
 
     def t(self, locale: str, key: str, **params: object) -> str:
+        """The template filled in. Text parameters are neutralised (see
+        `adapters.base.neutralize`): what a viewer typed, a display name or a Super Chat
+        comment quoted back can never ping someone else. `Verbatim` ones are kept."""
         template = self.template(locale, key)
+        safe = {
+            k: neutralize(v) if isinstance(v, str) and not isinstance(v, Verbatim) else v
+            for k, v in params.items()
+        }
         try:
-            return template.format_map(_Keep(params))
+            return template.format_map(_Keep(safe))
         except (ValueError, IndexError, AttributeError, KeyError, TypeError):
             log.warning("reply template %r (%s) is malformed; sent unfilled", key, locale)
             return template

@@ -41,7 +41,7 @@ from bots.events import (
     RefundNeeded,
     TipReceived,
 )
-from bots.i18n import Messages
+from bots.i18n import Messages, Verbatim
 from bots.links import LinkService
 from bots.notifications import NotificationInbox
 from bots.outbox import Outbox
@@ -304,7 +304,7 @@ class Bot:
                 view.locale,
                 "link_ready",
                 name=view.viewer.display_name,
-                url=event.url,
+                url=Verbatim(event.url),
                 code=view.code,
                 minutes=minutes,
             )

@@ -163,3 +163,10 @@ async def test_the_stream_ending_stops_the_adapter_not_the_bot(stage: YouTubeSta
         http.get(f"{stage.bot.endpoints.web_url}/healthz") as resp,  # type: ignore[union-attr]
     ):
         assert resp.status < 500
+
+
+async def test_quoted_input_mentions_only_the_viewer_answered(stage: YouTubeStage) -> None:
+    """Issue 11: an error quoting `@beto` would have pinged beto."""
+    stage.youtube.say("ana", "!precio @beto")
+    [reply] = await until(lambda: [t for t in stage.sent() if "@ana" in t])
+    assert "@beto" not in reply and "@\u200dbeto" in reply
