@@ -83,6 +83,7 @@ class Bot:
         expiry_interval: float = 5.0,
         web_port: int | None = None,
         short_links: bool | None = None,
+        connect_retry: tuple[float, float] = (CONNECT_FIRST_RETRY, CONNECT_MAX_RETRY),
     ) -> None:
         self.config = config
         self.store = store
@@ -125,8 +126,9 @@ class Bot:
             for name, adapter in self.adapters.items()
         }
         self.connected: set[str] = set()
-        self.connect_retry = (CONNECT_FIRST_RETRY, CONNECT_MAX_RETRY)
+        self.connect_retry = connect_retry  # seconds: first wait, longest wait
         self._last_prune = float("-inf")
+        self._connecting: list[asyncio.Task[None]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._handling = 0
         self._runner: web.AppRunner | None = None
@@ -168,7 +170,7 @@ class Bot:
         for adapter in self.adapters.values():
             if not await self._connect(adapter, self.connect_retry[0]):
                 task = asyncio.get_running_loop().create_task(self._connect_later(adapter))
-                self._tasks.append(task)
+                self._connecting.append(task)
 
     async def _connect(self, adapter: Adapter, retry_in: float) -> bool:
         try:
@@ -386,6 +388,12 @@ class Bot:
         return sum(o.sent_count for o in self.outboxes.values())
 
     async def stop(self) -> None:
+        for task in self._connecting:  # first, so no platform connects while we stop
+            task.cancel()
+        for task in self._connecting:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._connecting.clear()
         for adapter in self.adapters.values():
             with contextlib.suppress(Exception):
                 await adapter.stop()

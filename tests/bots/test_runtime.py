@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
-from adapters.base import Priority
+from adapters.base import Inbox, Priority
 from bots.runtime import CLAIM_RETENTION
 from bots.testing import RecordingAdapter, Stage, open_stage, until
 from commerce.models import PROCESSED_MESSAGES
@@ -110,3 +111,45 @@ async def test_old_claims_are_pruned_by_the_expiry_loop(tmp_path: Path) -> None:
         # the fresh claim still de-duplicates; the pruned ones are forgotten
         assert not stage.store.claim_message("rec", "fresh")
         assert stage.store.claim_message("rec", "old-0")
+
+
+class Unreachable(RecordingAdapter):
+    """A platform that refuses the first `failures` connections."""
+
+    def __init__(self, failures: int, platform: str) -> None:
+        super().__init__(platform)
+        self.failures = failures
+        self.attempts = 0
+
+    async def start(self, inbox: Inbox) -> None:
+        self.attempts += 1
+        if self.attempts <= self.failures:
+            raise OSError(f"connection refused (attempt {self.attempts})")
+        await super().start(inbox)
+
+
+async def test_a_platform_down_at_start_is_retried_while_the_others_serve(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    up, down = RecordingAdapter("up"), Unreachable(2, "down")
+    options = {"connect_retry": (0.01, 0.02)}
+    async with open_stage(tmp_path, lambda *_: [up, down], **options) as stage:
+        await up.say("ana", "!tienda")
+        await until(lambda: up.to("ana"))
+        await until(lambda: "down" in stage.bot.connected)
+        await down.say("beto", "!tienda")
+        await until(lambda: down.to("beto"))
+    failures = [r.getMessage() for r in caplog.records if "cannot connect" in r.getMessage()]
+    assert (
+        failures[0]
+        == "down: cannot connect (OSError: connection refused (attempt 1)); retrying in 0 s"
+    )
+    assert len(failures) == 2 and down.attempts == 3
+
+
+async def test_stopping_while_a_platform_is_still_down_ends_its_retries(tmp_path: Path) -> None:
+    down = Unreachable(10**6, "down")
+    async with open_stage(tmp_path, lambda *_: [down], connect_retry=(0.01, 0.01)) as stage:
+        await until(lambda: down.attempts >= 3)
+        retries = list(stage.bot._connecting)
+    assert retries and all(task.done() for task in retries)
