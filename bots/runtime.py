@@ -128,6 +128,7 @@ class Bot:
         self.connected: set[str] = set()
         self.connect_retry = connect_retry  # seconds: first wait, longest wait
         self._last_prune = float("-inf")
+        self._born = datetime.now(UTC)
         self._connecting: list[asyncio.Task[None]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._handling = 0
@@ -205,7 +206,8 @@ class Bot:
     async def _redeliver_links(self, platform: str) -> None:
         """Links of pending orders on `platform` that were never handed over (a kill, a
         failed send) go out once now; orders without a link yet are LinkService's."""
-        orders = await asyncio.to_thread(self.store.undelivered_links, [platform])
+        # Orders made by this run are on their way through the outbox already.
+        orders = await asyncio.to_thread(self.store.undelivered_links, [platform], self._born)
         for order in orders:
             url = self.links.shown(order.code, order.payment_url)
             if url is not None and order.code not in self.links.retrying:

@@ -36,14 +36,18 @@ def mark_link_sent(s: Session, code: str, at: datetime) -> None:
     )
 
 
-def undelivered_links(s: Session, platforms: frozenset[str], limit: int) -> list[OrderView]:
-    """Pending orders on `platforms` whose link never reached the buyer's chat, oldest first."""
+def undelivered_links(
+    s: Session, platforms: frozenset[str], before: datetime, limit: int
+) -> list[OrderView]:
+    """Pending orders on `platforms`, made before `before`, whose link never reached the
+    buyer's chat; oldest first."""
     found = s.scalars(
         select(Order)
         .where(
             ORDERS.c.status == OrderStatus.PENDING.value,
             ORDERS.c.link_sent_at.is_(None),
             ORDERS.c.platform.in_(sorted(platforms)),
+            ORDERS.c.created_at < before,
         )
         .order_by(ORDERS.c.id)
         .limit(limit)

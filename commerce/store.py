@@ -192,10 +192,13 @@ class Store:
         at = _utc(now)
         self._tx(lambda s: orders.mark_link_sent(s, code, at))
 
-    def undelivered_links(self, platforms: Iterable[str], limit: int = 1000) -> list[OrderView]:
-        """Pending orders on `platforms` whose payment link never reached their chat."""
-        wanted = frozenset(platforms)
-        return self._tx(lambda s: orders.undelivered_links(s, wanted, limit))
+    def undelivered_links(
+        self, platforms: Iterable[str], before: datetime, limit: int = 1000
+    ) -> list[OrderView]:
+        """Pending orders on `platforms`, made before `before` (a restart), whose payment link
+        never reached their chat."""
+        wanted, at = frozenset(platforms), _utc(before)
+        return self._tx(lambda s: orders.undelivered_links(s, wanted, at, limit))
 
     def get_order(self, code: str) -> OrderView:
         return self._tx(lambda s: order_view(s, rows.find_order(s, code)))
