@@ -8,6 +8,7 @@ module knows which platform a message came from beyond the `platform` string.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -94,7 +95,9 @@ class Reply:
     deliver it only to `mention` where the platform can (DM, ephemeral, private chat).
     `reply_to` is the message being answered, when there is one. `buttons` are offered
     where the platform has them (Telegram inline keyboards, Discord components) and
-    ignored elsewhere, so the text must make sense without them.
+    ignored elsewhere, so the text must make sense without them. `receipt` is handed back
+    to the sender once the adapter has taken the reply (a payment link's order code), so
+    the bot can record durably that it reached the platform.
     """
 
     channel: str
@@ -105,6 +108,7 @@ class Reply:
     reply_to: ChatMessage | None = None
     coalesce_key: str | None = None
     buttons: tuple[Button, ...] = ()
+    receipt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,3 +159,19 @@ def split_text(text: str, limit: int) -> list[str]:
         pieces.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     return [*pieces, rest] if rest else pieces
+
+
+# A zero-width joiner after "@" (and between "<" and "#") keeps text readable while no
+# platform parses a mention from it: Discord's <@id>, <@&id>, <#id>, @everyone and @here,
+# Twitch's and YouTube's @name, Telegram's @username.
+QUOTE_MARK = "\u200d"
+_MENTION_START = re.compile(r"@(?!\u200d)|<(?=#)")
+
+
+def neutralize(text: str) -> str:
+    """`text` (something a viewer typed, quoted back) made unable to ping anyone.
+
+    Idempotent, so text built from already neutralised pieces stays as it is. Adapters
+    that add their own mention of the viewer being answered look for `neutralize(name)`.
+    """
+    return _MENTION_START.sub(lambda m: m.group(0) + QUOTE_MARK, text)

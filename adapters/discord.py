@@ -13,6 +13,10 @@ button's custom_id is its command, or a short id into a bounded map when the com
 over 100 characters. A press is acknowledged at once (DEFERRED_UPDATE_MESSAGE) and reaches
 the inbox as the presser saying the command, with the interaction as `raw`: private replies
 to it are ephemeral followups.
+
+Every send names in `allowed_mentions` the one user it may ping, the viewer it answers
+(the client's default pings nobody), so a `<@id>`, role or @everyone that slipped into the
+text notifies no one; quoted viewer input is neutralised before it gets here as well.
 """
 
 from __future__ import annotations
@@ -99,6 +103,14 @@ def slash_text(command: str, *values: object) -> str:
     return " ".join([f"/{command}", *words])
 
 
+def allowed_mentions(reply: Reply) -> discord.AllowedMentions:
+    """Only the viewer the reply is addressed to may be pinged, as a mention or a reply."""
+    if reply.mention is None or not reply.mention.id.isdigit():
+        return discord.AllowedMentions.none()
+    viewer = discord.Object(id=int(reply.mention.id))
+    return discord.AllowedMentions(everyone=False, roles=False, users=[viewer], replied_user=True)
+
+
 def split_message(text: str, limit: int = MAX_LENGTH) -> list[str]:
     """Pieces of at most `limit` characters, cut at line or word breaks where possible."""
     return split_text(text, limit)
@@ -141,7 +153,7 @@ class _Client(discord.Client):
         super().__init__(
             intents=intents,
             chunk_guilds_at_startup=False,
-            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=True),
+            allowed_mentions=discord.AllowedMentions.none(),
             **options,
         )
         self.adapter = adapter
@@ -441,14 +453,16 @@ class DiscordAdapter:
         interaction = self._interaction_for(reply)
         if interaction is not None:
             view = self._view(buttons)
+            hidden = self._hidden(interaction, reply)
+            mentions = allowed_mentions(reply)
             try:
                 if view is None:
                     await interaction.followup.send(
-                        text, ephemeral=self._hidden(interaction, reply)
+                        text, ephemeral=hidden, allowed_mentions=mentions
                     )
                 else:
                     await interaction.followup.send(
-                        text, ephemeral=self._hidden(interaction, reply), view=view
+                        text, ephemeral=hidden, view=view, allowed_mentions=mentions
                     )
                 return
             except discord.HTTPException:
@@ -488,11 +502,12 @@ class DiscordAdapter:
         client = self.client
         user = client.get_user(user_id) or await client.fetch_user(user_id)
         view = self._view(buttons)
+        mentions = allowed_mentions(reply)
         try:
             if view is None:
-                await user.send(text)
+                await user.send(text, allowed_mentions=mentions)
             else:
-                await user.send(text, view=view)
+                await user.send(text, view=view, allowed_mentions=mentions)
         except discord.Forbidden:
             # DMs closed: a mention in the channel, so the buyer sees it is for them.
             await self._to_channel(replace(reply, reply_to=None), self.dm_closed_text)
@@ -513,7 +528,7 @@ class DiscordAdapter:
         pieces = split_message(text)
         for number, piece in enumerate(pieces, start=1):
             view = self._view(buttons) if number == len(pieces) else None
-            options: dict[str, Any] = {}
+            options: dict[str, Any] = {"allowed_mentions": allowed_mentions(reply)}
             if reference is not None:
                 options |= {"reference": reference, "mention_author": True}
             if view is not None:

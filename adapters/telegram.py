@@ -46,7 +46,17 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
-from adapters.base import Button, ChatMessage, ChatUser, Inbox, Reply, Role, SendLimits, split_text
+from adapters.base import (
+    Button,
+    ChatMessage,
+    ChatUser,
+    Inbox,
+    Reply,
+    Role,
+    SendLimits,
+    neutralize,
+    split_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -654,13 +664,15 @@ def _mention_entities(text: str, user: ChatUser | None) -> list[MessageEntity] |
     """Make the first occurrence of the user's name a mention, so Telegram notifies them."""
     if user is None or not user.name or not user.id.isdigit():
         return None
-    at = text.find(user.name)
+    shown = user.name
+    at = text.find(shown)
+    if at < 0:  # templates neutralise names that hold an @
+        shown = neutralize(user.name)
+        at = text.find(shown)
     if at < 0:
         return None
     who = User(id=int(user.id), first_name=user.name, is_bot=False)
-    return [
-        MessageEntity(MessageEntity.TEXT_MENTION, _utf16(text[:at]), _utf16(user.name), user=who)
-    ]
+    return [MessageEntity(MessageEntity.TEXT_MENTION, _utf16(text[:at]), _utf16(shown), user=who)]
 
 
 def _base_locale(value: str | None) -> str | None:

@@ -32,6 +32,7 @@ from adapters.base import (
     Reply,
     Role,
     SendLimits,
+    neutralize,
 )
 from adapters.youtube_quota import (
     INSERT,
@@ -186,8 +187,9 @@ def render(reply: Reply) -> str:
     if handle.casefold() in text.casefold():
         return text
     name = reply.mention.name
-    if name and name in text:
-        return text.replace(name, handle, 1)
+    for shown in (name, neutralize(name)):  # templates neutralise names that hold an @
+        if shown and shown in text:
+            return text.replace(shown, handle, 1)
     return f"{handle} {text}"
 
 

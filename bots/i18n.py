@@ -29,6 +29,7 @@ from importlib import resources
 
 from babel import Locale, UnknownLocaleError
 
+from adapters.base import neutralize
 from commerce.money import Money, format_money
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,10 @@ COUNT_PLACEHOLDERS = frozenset(
     {"available", "requested", "limit", "already", "max", "minutes", "seconds", "committed",
      "stock", "count"}
 )  # fmt: skip
+
+
+class Verbatim(str):
+    """A template parameter the bot made itself (a payment link): left as it is."""
 
 
 class _Keep(dict[str, object]):
@@ -151,9 +156,17 @@ class Messages:
         return catalog.get(f"{key}.{category}") or catalog[f"{key}.other"]
 
     def t(self, locale: str, key: str, **params: object) -> str:
+        """The template filled in (for plural keys, the form `params`' count asks for). Text
+        parameters are neutralised (see `adapters.base.neutralize`): what a viewer typed, a
+        display name or a Super Chat comment quoted back can never ping someone else.
+        `Verbatim` ones are kept."""
         template = self.template(locale, key, params)
+        safe = {
+            k: neutralize(v) if isinstance(v, str) and not isinstance(v, Verbatim) else v
+            for k, v in params.items()
+        }
         try:
-            return template.format_map(_Keep(params))
+            return template.format_map(_Keep(safe))
         except (ValueError, IndexError, AttributeError, KeyError, TypeError):
             log.warning("reply template %r (%s) is malformed; sent unfilled", key, locale)
             return template

@@ -212,6 +212,11 @@ class LinkService:
     def busy(self) -> bool:
         return bool(self._retrying)
 
+    @property
+    def retrying(self) -> frozenset[str]:
+        """Codes whose link is still being made (LinkReady follows when it is)."""
+        return frozenset(self._retrying)
+
     async def stop(self) -> None:
         for task in list(self._retrying.values()):
             task.cancel()

@@ -13,7 +13,7 @@ import itertools
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from adapters.base import Adapter, Reply, SendLimits, split_text
@@ -42,9 +42,18 @@ class RateWindow:
         self.sent.append(self.clock())
 
 
+Sent = Callable[[Reply], Awaitable[None]]
+
+
 class Outbox:
-    def __init__(self, adapter: Adapter, limits: SendLimits | None = None) -> None:
+    """One adapter's queue. `on_sent` hears of every reply with a receipt once the adapter
+    has taken its last piece."""
+
+    def __init__(
+        self, adapter: Adapter, limits: SendLimits | None = None, *, on_sent: Sent | None = None
+    ) -> None:
         self.adapter = adapter
+        self.on_sent = on_sent
         self.limits = limits or adapter.limits
         self.window = RateWindow(self.limits.messages, self.limits.per_seconds)
         self._queue: asyncio.PriorityQueue[tuple[int, int, Reply]] = asyncio.PriorityQueue()
@@ -58,9 +67,11 @@ class Outbox:
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def put(self, reply: Reply) -> None:
-        for piece in split_text(reply.text, self._room(reply)) or [""]:
+        pieces = split_text(reply.text, self._room(reply)) or [""]
+        for number, piece in enumerate(pieces, start=1):
+            receipt = reply.receipt if number == len(pieces) else None
             await self._queue.put(
-                (int(reply.priority), next(self._seq), replace(reply, text=piece))
+                (int(reply.priority), next(self._seq), replace(reply, text=piece, receipt=receipt))
             )
 
     def _room(self, reply: Reply) -> int:
@@ -89,6 +100,8 @@ class Outbox:
                 self.window.record()
                 await self.adapter.send(reply)
                 self.sent_count += 1
+                if reply.receipt is not None and self.on_sent is not None:
+                    await self.on_sent(reply)
             except asyncio.CancelledError:
                 raise
             except Exception:

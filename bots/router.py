@@ -173,8 +173,11 @@ class Context:
         private: bool = False,
         priority: Priority = Priority.REPLY,
         buttons: tuple[Button, ...] = (),
+        receipt: str | None = None,
     ) -> None:
-        """Answer the author with `key`, privately and/or ahead of other replies if asked."""
+        """Answer the author with `key`, privately and/or ahead of other replies if asked.
+
+        `receipt` comes back to the bot once the platform's adapter took the reply."""
         if not self.services.messages.has(key):
             log.warning("no reply template %r; answering generically", key)
             key = "error_generic"
@@ -192,6 +195,7 @@ class Context:
                 priority=priority,
                 reply_to=self.message,
                 buttons=buttons,
+                receipt=receipt,
             )
         )
 
@@ -371,6 +375,20 @@ class Router:
         if not name:
             return None
         return prefix, name, rest
+
+    def is_command(self, message: ChatMessage) -> bool:
+        """Whether `message` names one of our commands: the prefix check, then the name.
+
+        The runtime claims only these, so chatter leaves no trace in the store.
+        """
+        text = message.text
+        if not text.lstrip().startswith(self._prefixes):
+            return False
+        parts = self._split(clean(text[:64] if len(text) > MAX_INPUT else text))
+        if parts is None:
+            return False
+        word = parts[1][:32] if len(text) > MAX_INPUT else parts[1]
+        return self.get(word) is not None
 
     async def handle(self, message: ChatMessage, send: Send) -> bool:
         """Run the command in `message`, if it is one of ours. True when it was.

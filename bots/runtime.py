@@ -3,6 +3,19 @@
 One `Bot` owns every long-lived task (outboxes, expiry, reconciler, web app) so that
 stopping it stops everything, and `wait_idle` can tell a scripted demo when all the work
 that a chat line started has finished.
+
+A platform that cannot be reached at start (Telegram down, a wrong Discord address) is
+reported in one line and retried with backoff; the others serve meanwhile.
+
+Payment links survive `kill -9`. An order is reserved, gets its link, and the reply that
+carries the link goes through the platform's outbox with the order code as its receipt;
+once the adapter has taken it, `orders.link_sent_at` is set. On start, as each platform
+connects, its pending orders whose link was never handed over get it again (orders with
+no link yet are finished by `LinkService.resume`, which delivers them the same way); the
+expiry loop releases whatever nobody pays. A kill between the platform accepting the
+message and the mark's commit is the only way a buyer sees a link twice; no kill leaves
+a reservation whose link never left. Twitch and YouTube queue replies inside their
+adapters, so for them "taken" means queued there.
 """
 
 from __future__ import annotations
@@ -12,8 +25,10 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
@@ -29,7 +44,7 @@ from bots.events import (
     RefundNeeded,
     TipReceived,
 )
-from bots.i18n import Messages
+from bots.i18n import Messages, Verbatim
 from bots.links import LinkService
 from bots.notifications import NotificationInbox
 from bots.outbox import Outbox
@@ -45,6 +60,11 @@ from commerce.store import Store
 from commerce.views import OrderView, TipSource, TipView, ViewerRef
 
 log = logging.getLogger(__name__)
+
+CLAIM_RETENTION = timedelta(days=3)  # platforms redeliver within minutes, Telegram within a day
+PRUNE_EVERY = 600.0  # seconds between prunes of old message claims
+CONNECT_FIRST_RETRY = 2.0
+CONNECT_MAX_RETRY = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +86,7 @@ class Bot:
         expiry_interval: float = 5.0,
         web_port: int | None = None,
         short_links: bool | None = None,
+        connect_retry: tuple[float, float] = (CONNECT_FIRST_RETRY, CONNECT_MAX_RETRY),
     ) -> None:
         self.config = config
         self.store = store
@@ -105,7 +126,15 @@ class Bot:
         )
         self.expiry_interval = expiry_interval
         self.web_port = config.web.port if web_port is None else web_port
-        self.outboxes = {name: Outbox(adapter) for name, adapter in self.adapters.items()}
+        self.outboxes = {
+            name: Outbox(adapter, on_sent=self._handed_over)
+            for name, adapter in self.adapters.items()
+        }
+        self.connected: set[str] = set()
+        self.connect_retry = connect_retry  # seconds: first wait, longest wait
+        self._last_prune = float("-inf")
+        self._born = datetime.now(UTC)
+        self._connecting: list[asyncio.Task[None]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._handling = 0
         self._runner: web.AppRunner | None = None
@@ -142,8 +171,6 @@ class Bot:
         self.endpoints = Endpoints(web_url=f"http://{self.config.web.host}:{port}")
         if self._short_links and self.links.short_base is None:
             self.links.short_base = self.endpoints.web_url
-        for outbox in self.outboxes.values():
-            outbox.start()
         loop = asyncio.get_running_loop()
         self._tasks.append(loop.create_task(self._expire_forever()))
         if self.poll_payments:
@@ -154,13 +181,68 @@ class Bot:
         return self.endpoints
 
     async def start_adapters(self) -> None:
+        """Connect every platform; one that fails is retried in the background."""
         for adapter in self.adapters.values():
+            if not await self._connect(adapter, self.connect_retry[0]):
+                task = asyncio.get_running_loop().create_task(self._connect_later(adapter))
+                self._connecting.append(task)
+
+    async def _connect(self, adapter: Adapter, retry_in: float) -> bool:
+        try:
             await adapter.start(self.inbox)
+        except Exception as exc:
+            endpoint = getattr(adapter, "endpoint", None)
+            log.error(
+                "%s: cannot connect%s (%s); retrying in %.0f s",
+                adapter.platform,
+                f" to {endpoint}" if endpoint else "",
+                _why(exc),
+                retry_in,
+            )
+            log.debug("%s start-up failure", adapter.platform, exc_info=True)
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+            return False
+        self.connected.add(adapter.platform)
+        self.outboxes[adapter.platform].start()
+        await self._redeliver_links(adapter.platform)
+        return True
+
+    async def _connect_later(self, adapter: Adapter) -> None:
+        delay, ceiling = self.connect_retry
+        while True:
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(delay * 2, ceiling)
+            if await self._connect(adapter, delay):
+                log.warning("%s: connected", adapter.platform)
+                return
+
+    async def _redeliver_links(self, platform: str) -> None:
+        """Links of pending orders on `platform` that were never handed over (a kill, a
+        failed send) go out once now; orders without a link yet are LinkService's."""
+        # Orders made by this run are on their way through the outbox already.
+        orders = await asyncio.to_thread(self.store.undelivered_links, [platform], self._born)
+        for order in orders:
+            url = self.links.shown(order.code, order.payment_url)
+            if url is not None and order.code not in self.links.retrying:
+                await self.bus.publish(LinkReady(order=order, tip=None, url=url))
+        if orders:
+            log.info("%s: delivering payment links for %d pending order(s)", platform, len(orders))
+
+    async def _handed_over(self, reply: Reply) -> None:
+        if reply.receipt is not None:
+            await asyncio.to_thread(self.store.mark_link_sent, reply.receipt)
 
     async def inbox(self, event: ChatMessage | PlatformTip) -> None:
-        """Everything an adapter hears comes through here, once per platform message id."""
+        """Everything an adapter hears comes through here, once per platform message id.
+
+        Only commands and platform tips are claimed: chatter is dropped by the router's
+        prefix check before it costs a row.
+        """
         self._handling += 1
         try:
+            if isinstance(event, ChatMessage) and not self.router.is_command(event):
+                return
             if not await asyncio.to_thread(self.store.claim_message, event.platform, event.id):
                 return
             if isinstance(event, PlatformTip):
@@ -240,12 +322,17 @@ class Bot:
                 view.locale,
                 "link_ready",
                 name=view.viewer.display_name,
-                url=event.url,
+                url=Verbatim(event.url),
                 code=view.code,
                 minutes=minutes,
             )
             return Reply(
-                view.channel_id, text, mention=user, private=True, priority=Priority.PAYMENT
+                view.channel_id,
+                text,
+                mention=user,
+                private=True,
+                priority=Priority.PAYMENT,
+                receipt=view.code,
             )
         if isinstance(event, RefundNeeded):
             order = event.order
@@ -268,6 +355,22 @@ class Bot:
                     await self.bus.publish(OrderExpired(order))
             except Exception:
                 log.exception("expiring reservations failed")
+            await self._prune_claims()
+
+    async def _prune_claims(self) -> None:
+        """Forget message claims older than CLAIM_RETENTION, every PRUNE_EVERY seconds."""
+        now = asyncio.get_running_loop().time()
+        if now - self._last_prune < PRUNE_EVERY:
+            return
+        self._last_prune = now
+        try:
+            cutoff = datetime.now(UTC) - CLAIM_RETENTION
+            gone = await asyncio.to_thread(self.store.prune_claims, cutoff)
+        except Exception:
+            log.exception("pruning old message claims failed")
+        else:
+            if gone:
+                log.info("forgot %d message claim(s) older than %s", gone, CLAIM_RETENTION)
 
     @property
     def idle(self) -> bool:
@@ -301,6 +404,12 @@ class Bot:
         return sum(o.sent_count for o in self.outboxes.values())
 
     async def stop(self) -> None:
+        for task in self._connecting:  # first, so no platform connects while we stop
+            task.cancel()
+        for task in self._connecting:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._connecting.clear()
         for adapter in self.adapters.values():
             with contextlib.suppress(Exception):
                 await adapter.stop()
@@ -316,6 +425,18 @@ class Bot:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+def _why(exc: BaseException) -> str:
+    """One line on why a connection failed: the exception and the causes that add to it."""
+    chain: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 4:
+        text = str(seen).strip().splitlines()[0] if str(seen).strip() else ""
+        chain.append(f"{type(seen).__name__}: {text}" if text else type(seen).__name__)
+        seen = seen.__cause__ or seen.__context__
+    said = [c for c in chain if not any(c.split(": ", 1)[-1] in o for o in chain if o != c)]
+    return " ← ".join(dict.fromkeys(said or chain))
 
 
 def _user(order: OrderView) -> ChatUser:

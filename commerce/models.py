@@ -144,6 +144,8 @@ class Order(SQLModel, table=True):
     paid_at: datetime | None = _when(nullable=True)
     # Set once when delivered; a refund after it keeps the units sold (they left).
     fulfilled_at: datetime | None = _when(nullable=True)
+    # When the adapter took the message carrying the payment link (see bots.links).
+    link_sent_at: datetime | None = _when(nullable=True)
     needs_refund: bool = False
     # The Payment row that moved this order to paid (no FK: payments point here too).
     paid_by_payment_id: int | None = None
@@ -252,6 +254,7 @@ class ProcessedMessage(SQLModel, table=True):
     __tablename__ = "processed_messages"
     __table_args__ = (
         UniqueConstraint("platform", "message_id", name="uq_processed_platform_message"),
+        Index("ix_processed_created", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

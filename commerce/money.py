@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel import Locale, UnknownLocaleError
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_precision, is_currency
 
 from commerce.errors import InvalidAmount
 
+# The currencies a store may sell in (MercadoPago's seven, plus USD), with their exponents.
+# Money itself takes any ISO 4217 currency: tips from platforms arrive in whatever the
+# viewer paid (a Super Chat in JPY, a cheer valued in EUR) and are kept as reported.
 EXPONENTS: dict[str, int] = {
     "ARS": 2,
     "BRL": 2,
@@ -31,11 +34,16 @@ MAX_INPUT_LENGTH = 40
 
 
 def exponent(currency: str) -> int:
-    """Decimal places the currency uses; ValueError for a currency the store does not sell in."""
-    try:
-        return EXPONENTS[currency]
-    except KeyError:
-        raise ValueError(f"unsupported currency {currency!r}") from None
+    """Decimal places the currency uses (JPY 0, BHD 3); ValueError for a code ISO 4217 lacks.
+
+    Selling currencies come from EXPONENTS; any other ISO code from Babel's CLDR data.
+    """
+    known = EXPONENTS.get(currency)
+    if known is not None:
+        return known
+    if len(currency) == 3 and currency.isalpha() and currency.isupper() and is_currency(currency):
+        return int(get_currency_precision(currency))
+    raise ValueError(f"unsupported currency {currency!r}")
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:

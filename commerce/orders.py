@@ -27,6 +27,34 @@ def set_order_link(s: Session, code: str, payment_url: str, preference_id: str) 
     return order_view(s, order)
 
 
+def mark_link_sent(s: Session, code: str, at: datetime) -> None:
+    """Record that the link's message was handed to the platform; the first time counts."""
+    s.execute(
+        update(ORDERS)
+        .where(ORDERS.c.code == code, ORDERS.c.link_sent_at.is_(None))
+        .values(link_sent_at=at)
+    )
+
+
+def undelivered_links(
+    s: Session, platforms: frozenset[str], before: datetime, limit: int
+) -> list[OrderView]:
+    """Pending orders on `platforms`, made before `before`, whose link never reached the
+    buyer's chat; oldest first."""
+    found = s.scalars(
+        select(Order)
+        .where(
+            ORDERS.c.status == OrderStatus.PENDING.value,
+            ORDERS.c.link_sent_at.is_(None),
+            ORDERS.c.platform.in_(sorted(platforms)),
+            ORDERS.c.created_at < before,
+        )
+        .order_by(ORDERS.c.id)
+        .limit(limit)
+    ).all()
+    return [order_view(s, o) for o in found]
+
+
 def viewer_orders(s: Session, platform: str, user_id: str, limit: int) -> list[OrderView]:
     """The viewer's latest orders, newest first."""
     orders = s.scalars(

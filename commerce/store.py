@@ -20,6 +20,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any, TypeVar
 
+from sqlalchemy import delete
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -161,12 +162,19 @@ class Store:
 
     # --- dedupe --------------------------------------------------------------------------
 
-    def claim_message(self, platform: str, message_id: str) -> bool:
-        """True the first time a (platform, message id) is seen, False ever after."""
-        values = {"platform": platform, "message_id": message_id, "created_at": _utc(None)}
+    def claim_message(self, platform: str, message_id: str, now: datetime | None = None) -> bool:
+        """True the first time a (platform, message id) is seen, False ever after (until
+        `prune_claims` forgets it: platforms redeliver within minutes, not days)."""
+        values = {"platform": platform, "message_id": message_id, "created_at": _utc(now)}
         return self._tx(
             lambda s: rows.insert_ignore(s, PROCESSED_MESSAGES, values, ["platform", "message_id"])
         )
+
+    def prune_claims(self, before: datetime) -> int:
+        """Forget message claims made before `before`; how many went."""
+        cutoff = _utc(before)
+        query = delete(PROCESSED_MESSAGES).where(PROCESSED_MESSAGES.c.created_at < cutoff)
+        return self._tx(lambda s: int(s.connection().execute(query).rowcount))
 
     # --- orders --------------------------------------------------------------------------
 
@@ -207,6 +215,19 @@ class Store:
 
     def set_order_link(self, code: str, payment_url: str, preference_id: str) -> OrderView:
         return self._tx(lambda s: orders.set_order_link(s, code, payment_url, preference_id))
+
+    def mark_link_sent(self, code: str, now: datetime | None = None) -> None:
+        """The message carrying the order's payment link was handed to its platform."""
+        at = _utc(now)
+        self._tx(lambda s: orders.mark_link_sent(s, code, at))
+
+    def undelivered_links(
+        self, platforms: Iterable[str], before: datetime, limit: int = 1000
+    ) -> list[OrderView]:
+        """Pending orders on `platforms`, made before `before` (a restart), whose payment link
+        never reached their chat."""
+        wanted, at = frozenset(platforms), _utc(before)
+        return self._tx(lambda s: orders.undelivered_links(s, wanted, at, limit))
 
     def get_order(self, code: str) -> OrderView:
         return self._tx(lambda s: order_view(s, rows.find_order(s, code)))

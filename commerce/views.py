@@ -105,6 +105,7 @@ class OrderView:
     paid_at: datetime | None = None
     needs_refund: bool = False  # paid after expiry with no stock left: the owner must refund
     locale: str = "es"  # the buyer's language, for the thank-you sent when the payment lands
+    link_sent_at: datetime | None = None  # the link's message reached the platform's adapter
 
 
 @dataclass(frozen=True, slots=True)

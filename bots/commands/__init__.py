@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from adapters.base import Priority
+from bots.i18n import Verbatim
 from bots.labels import Lines
 from bots.router import Context, Router
 from commerce.views import OrderView, ProductView
@@ -45,5 +46,5 @@ async def send_link(ctx: Context, url: str | None, code: str, ttl: timedelta) ->
     if url is None:
         await ctx.reply("link_delayed", name=ctx.author.name, code=code)
         return
-    params = {"name": ctx.author.name, "url": url, "code": code, "minutes": minutes(ttl)}
-    await ctx.respond("link_ready", params, private=True, priority=Priority.PAYMENT)
+    params = {"name": ctx.author.name, "url": Verbatim(url), "code": code, "minutes": minutes(ttl)}
+    await ctx.respond("link_ready", params, private=True, priority=Priority.PAYMENT, receipt=code)

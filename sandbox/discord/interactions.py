@@ -28,6 +28,7 @@ from sandbox.discord.constants import (
     UPDATE_MESSAGE,
 )
 from sandbox.discord.gateway import Gateway
+from sandbox.discord.mentions import MentionError, Pings, pings
 from sandbox.discord.models import _Interaction, _User
 from sandbox.discord.responses import _error, _json
 
@@ -74,6 +75,12 @@ class Interactions(Gateway):
         invalid = check_components(components)
         if invalid is not None:
             return _json(invalid, 400)
+        try:
+            found = pings(
+                str(data.get("content") or ""), data.get("allowed_mentions"), interaction=True
+            )
+        except MentionError as error:
+            return _json(error.body, 400)
         interaction.response = kind
         resource: dict[str, Any] = {"type": kind}
         message_id: str | None = None
@@ -82,9 +89,10 @@ class Interactions(Gateway):
             message = self._message(
                 self.bot, interaction.channel, content, flags=flags, components=components
             )
+            self._ping(message, found)
             self._post(message, interaction.channel, self._viewer(interaction, flags))
             message_id, resource["message"] = message["id"], message
-            self._record(interaction, "interaction", content, flags & EPHEMERAL, message)
+            self._record(interaction, "interaction", content, flags & EPHEMERAL, message, found)
         elif kind == DEFERRED_CHANNEL_MESSAGE:
             message_id = self._ids()
             interaction.deferred_flags, interaction.original_pending = flags, True
@@ -129,6 +137,7 @@ class Interactions(Gateway):
         content: Any,
         ephemeral: int,
         message: dict[str, Any] | None = None,
+        found: Pings | None = None,
     ) -> None:
         entry: dict[str, Any] = {
             "kind": kind,
@@ -141,6 +150,8 @@ class Interactions(Gateway):
         }
         if message is not None:
             entry |= {"id": message["id"], "components": message["components"]}
+        if found is not None:
+            entry["pinged"] = found.as_dict()
         self.sent.append(entry)
 
     def _viewer(self, interaction: _Interaction, flags: int) -> _User | None:
@@ -169,15 +180,19 @@ class Interactions(Gateway):
         invalid = check_components(components)
         if invalid is not None:
             return _json(invalid, 400)
+        try:
+            found = pings(content, body.get("allowed_mentions"), interaction=True)
+        except MentionError as error:
+            return _json(error.body, 400)
         if interaction.original_pending:
             # The first followup after a deferral edits the loading message, whose
             # ephemeral state was fixed by the deferral.
             interaction.original_pending = False
             flags = interaction.deferred_flags
-        return self._followup_message(interaction, content, flags, components)
+        return self._followup_message(interaction, content, flags, components, found)
 
     def _followup_message(
-        self, interaction: Any, content: str, flags: int, components: Any
+        self, interaction: Any, content: str, flags: int, components: Any, found: Pings
     ) -> web.Response:
         """Post a followup (or the deferred original) where its viewers can see it."""
         message = self._message(
@@ -188,8 +203,9 @@ class Interactions(Gateway):
             webhook_id=self.application_id,
             components=components,
         )
+        self._ping(message, found)
         self._post(message, interaction.channel, self._viewer(interaction, flags))
-        self._record(interaction, "followup", content, flags & EPHEMERAL, message)
+        self._record(interaction, "followup", content, flags & EPHEMERAL, message, found)
         return _json(message)
 
     async def _edit_original(self, request: web.Request) -> web.Response:
@@ -202,6 +218,10 @@ class Interactions(Gateway):
         invalid = check_components(components)
         if invalid is not None:
             return _json(invalid, 400)
+        try:
+            found = pings(content, body.get("allowed_mentions"), interaction=True)
+        except MentionError as error:
+            return _json(error.body, 400)
         flags = interaction.deferred_flags
         interaction.original_pending = False
-        return self._followup_message(interaction, content, flags, components)
+        return self._followup_message(interaction, content, flags, components, found)

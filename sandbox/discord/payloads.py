@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.discord.constants import INTENT_GUILD_MEMBERS
+from sandbox.discord.mentions import Pings
 from sandbox.discord.models import _Channel, _now_iso, _Posted, _User
 from sandbox.discord.world import DiscordWorld
 
@@ -116,6 +117,9 @@ class Payloads(DiscordWorld):
             "flags": flags,
             "components": components or [],
         }
+        self.authors[message["id"]] = author.id
+        while len(self.authors) > 10_000:
+            del self.authors[next(iter(self.authors))]
         if webhook_id is not None:
             message["webhook_id"] = webhook_id
         if reference is not None:
@@ -123,6 +127,13 @@ class Payloads(DiscordWorld):
         if channel.guild_id is not None:
             message["guild_id"] = channel.guild_id
         return message
+
+    def _ping(self, message: dict[str, Any], found: Pings) -> None:
+        """Fill the message's documented mention fields with who was actually notified."""
+        users = [self._user_by_id(u) for u in found.users]
+        message["mentions"] = [u.payload() for u in users if u is not None]
+        message["mention_roles"] = found.roles
+        message["mention_everyone"] = found.everyone
 
     def _post(self, message: dict[str, Any], channel: _Channel, viewer: _User | None) -> None:
         """Keep a message with buttons so a viewer can press them (the newest 1,000)."""

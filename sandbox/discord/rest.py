@@ -14,6 +14,7 @@ from aiohttp import web
 from sandbox.discord.components import check_components
 from sandbox.discord.constants import PREFIX
 from sandbox.discord.gateway import Gateway
+from sandbox.discord.mentions import MentionError, pings
 from sandbox.discord.models import _Channel
 from sandbox.discord.responses import _error, _json
 
@@ -125,13 +126,22 @@ class Rest(Gateway):
             )
         if channel.recipient is not None and not channel.recipient.dms_open:
             return _error(403, "Cannot send messages to this user", 50007)
+        reference = body.get("message_reference")
+        replied = None
+        if isinstance(reference, dict):
+            replied = self.authors.get(str(reference.get("message_id")))
+        try:
+            found = pings(content, body.get("allowed_mentions"), replied_user=replied)
+        except MentionError as error:
+            return _json(error.body, 400)
         message = self._message(
             self.bot,
             channel,
             content,
-            reference=body.get("message_reference"),
+            reference=reference,
             components=components,
         )
+        self._ping(message, found)
         self._post(message, channel, channel.recipient)
         entry: dict[str, Any] = {
             "kind": "dm" if channel.recipient else "message",
@@ -140,6 +150,8 @@ class Rest(Gateway):
             "content": content,
             "id": message["id"],
             "components": message["components"],
+            "allowed_mentions": body.get("allowed_mentions"),
+            "pinged": found.as_dict(),
         }
         if channel.recipient is not None:
             entry["user"] = channel.recipient.name

@@ -64,6 +64,7 @@ class DiscordWorld:
         self.commands: dict[str | None, list[dict[str, Any]]] = {}  # guild id (None: global)
         self.sent: list[dict[str, Any]] = []
         self.posted: dict[str, _Posted] = {}  # the bot's messages with buttons, by id
+        self.authors: dict[str, str] = {}  # message id -> author id, for reply pings
         self.counters = {"connections": 0, "identify": 0, "resume": 0, "heartbeats": 0}
 
     def _user(self, name: str) -> _User:

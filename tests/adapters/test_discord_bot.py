@@ -190,3 +190,33 @@ async def test_shop_buttons_place_an_order_and_the_link_arrives_privately(world:
     # The link is never where others can read it.
     public = [s for s in world.discord.sent if not s.get("ephemeral")]
     assert all(link.group() not in (s.get("content") or "") for s in public)
+
+
+async def test_quoted_input_pings_nobody_but_the_viewer_answered(world: World) -> None:
+    """Issue 11: `!propina <@id> …` made the bot mention up to ~22 members in its error."""
+    others = [await world.say(user=f"fan{n}", text="hola", channel="tienda") for n in range(5)]
+    role = world.discord.roles["Staff"].id
+    targets = " ".join(f"<@{o['user_id']}>" for o in others) + f" <@&{role}> @everyone @here"
+    ana = await world.say(user="ana", text=f"!propina {targets}", channel="tienda")
+    await world.say(user="ana", text=f"!comprar <@!{others[0]['user_id']}>", channel="tienda")
+    await world.say(user="ana", text="!precio @everyone", channel="tienda")
+    await world.slash(user="eli", command="propina", options={"monto": targets})
+
+    def answers() -> list[dict[str, Any]]:
+        return [m for m in world.sent("message", "followup") if m.get("content")]
+
+    replies = await until(lambda: len(answers()) >= 4 and answers())
+    channel = [m for m in replies if m["kind"] == "message"]
+    followups = [m for m in replies if m["kind"] == "followup"]
+    assert len(channel) == 3 and len(followups) == 1
+    for reply in replies:
+        assert reply["pinged"]["roles"] == [] and reply["pinged"]["everyone"] is False
+        for other in others:
+            assert f"<@{other['user_id']}>" not in reply["content"]
+            assert other["user_id"] not in reply["pinged"]["users"]
+        assert "@everyone" not in reply["content"] and f"<@&{role}>" not in reply["content"]
+    for reply in channel:  # a reply to ana pings ana, and only her
+        assert reply["pinged"]["users"] == [ana["user_id"]]
+        allowed = reply["allowed_mentions"]
+        assert allowed["parse"] == [] and [str(u) for u in allowed["users"]] == [ana["user_id"]]
+    assert followups[0]["pinged"]["users"] == []

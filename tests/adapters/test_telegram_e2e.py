@@ -131,3 +131,11 @@ async def test_shop_buttons_place_an_order(stage: TelegramStage) -> None:
     ana = stage.telegram.user("ana")
     [order] = await until(lambda: stage.store.viewer_orders("telegram", str(ana["id"])))
     assert [(line.sku, line.variant_key) for line in order.lines] == [("REM-VIVO", "talle=M")]
+
+
+async def test_quoted_input_mentions_only_the_viewer_answered(stage: TelegramStage) -> None:
+    """Issue 11: an error quoting `@beto_ok` would have notified beto_ok."""
+    stage.telegram.say("ana", "/comprar @beto_ok", chat="private")
+    [reply] = await until(lambda: stage.sent())
+    assert "@beto_ok" not in reply["text"] and "@\u200dbeto_ok" in reply["text"]
+    assert all(e.get("type") != "mention" for e in reply.get("entities") or [])

@@ -88,3 +88,11 @@ async def test_a_moderator_only_command_follows_the_badge(stage: TwitchStage) ->
         "POST", "say", {"user": "mora", "text": "!stock remera M 50", "role": "moderator"}
     )
     await until(lambda: medium() == 50)
+
+
+async def test_quoted_input_mentions_only_the_viewer_answered(stage: TwitchStage) -> None:
+    """Issue 11: an error quoting `@beto` would have pinged beto."""
+    await stage.rig.control("POST", "say", {"user": "ana", "text": "!comprar @beto @carla"})
+    [reply] = await until(lambda: stage.said("@ana"))
+    assert "@beto" not in reply["message"] and "@carla" not in reply["message"]
+    assert "@\u200dbeto" in reply["message"]

@@ -121,6 +121,27 @@ async def test_a_super_chat_is_recorded_as_a_tip_and_thanked(stage: YouTubeStage
     assert tip.message == "¡Saludos!"
 
 
+async def test_super_chats_in_any_currency_are_recorded_as_reported(stage: YouTubeStage) -> None:
+    """Issue 11: EUR, JPY and GBP were refused inside the handler and lost (2 of 5 kept)."""
+    paid = [
+        ("ana", 5_000_000, "USD", Decimal("5.00")),
+        ("beto", 4_990_000, "EUR", Decimal("4.99")),
+        ("caro", 1_000_000_000, "JPY", Decimal("1000")),
+        ("dani", 2_500_000, "GBP", Decimal("2.50")),
+        ("eli", 5_000_000_000, "CLP", Decimal("5000")),
+    ]
+    for name, micros, currency, _ in paid:
+        stage.youtube.superchat(name, micros, currency, f"hola de {name}")
+    tips = await until(
+        lambda: len(stage.store.list_tips()) == len(paid) and stage.store.list_tips()
+    )
+    got = {(t.viewer.display_name, t.amount.currency): t.amount.amount for t in tips}
+    assert got == {(name, currency): amount for name, _, currency, amount in paid}
+    assert {t.amount.amount.as_tuple().exponent for t in tips if t.amount.currency == "JPY"} == {0}
+    for name, *_ in paid:
+        await until(lambda name=name: [t for t in stage.sent() if name in t and "Gracias" in t])
+
+
 async def test_stock_is_a_moderator_only_command(stage: YouTubeStage) -> None:
     stage.youtube.say("troll", "!stock taza 0")
     refusal = await until(lambda: [t for t in stage.sent() if "moderadores" in t])
@@ -142,3 +163,10 @@ async def test_the_stream_ending_stops_the_adapter_not_the_bot(stage: YouTubeSta
         http.get(f"{stage.bot.endpoints.web_url}/healthz") as resp,  # type: ignore[union-attr]
     ):
         assert resp.status < 500
+
+
+async def test_quoted_input_mentions_only_the_viewer_answered(stage: YouTubeStage) -> None:
+    """Issue 11: an error quoting `@beto` would have pinged beto."""
+    stage.youtube.say("ana", "!precio @beto")
+    [reply] = await until(lambda: [t for t in stage.sent() if "@ana" in t])
+    assert "@beto" not in reply and "@\u200dbeto" in reply

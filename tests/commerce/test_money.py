@@ -120,10 +120,32 @@ def test_money_rejects_floats_and_non_numbers(bad: object) -> None:
 
 
 def test_money_rejects_unknown_currency_and_non_finite() -> None:
+    with pytest.raises(ValueError, match="XYZ"):
+        Money(Decimal(1), "XYZ")
     with pytest.raises(ValueError):
-        Money(Decimal(1), "EUR")
+        Money(Decimal(1), "eur")
     with pytest.raises(ValueError):
         Money(Decimal("NaN"), "ARS")
+
+
+@pytest.mark.parametrize(
+    ("currency", "places", "minor"),
+    [
+        ("EUR", 2, 123457),
+        ("JPY", 0, 1235),
+        ("KRW", 0, 1235),
+        ("BHD", 3, 1234568),
+        ("GBP", 2, 123457),
+    ],
+)
+def test_money_takes_any_iso_currency_with_its_own_exponent(
+    currency: str, places: int, minor: int
+) -> None:
+    """Tips from platforms come in whatever the viewer paid; only selling is limited."""
+    money = Money(Decimal("1234.5678"), currency)
+    assert exponent(currency) == places
+    assert money.minor == minor
+    assert Money.from_minor(minor, currency) == money
 
 
 def test_money_arithmetic_and_comparison() -> None:

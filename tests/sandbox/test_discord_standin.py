@@ -515,3 +515,76 @@ async def test_only_a_button_press_may_be_answered_with_a_deferred_update(
 
     assert (wrong.status, wrong_body["code"]) == (400, 50035)
     assert right_status == 204
+
+
+# -- allowed mentions -------------------------------------------------------------------
+
+
+async def test_allowed_mentions_decide_who_is_pinged(discord_sandbox: Running) -> None:
+    """As documented: without the field every mention parses; with it, only what it names."""
+    ana = await discord_sandbox.control("say", {"user": "ana", "text": "hola"})
+    beto = await discord_sandbox.control("say", {"user": "beto", "text": "hola"})
+    role = discord_sandbox.standin.roles["Staff"].id
+    channel = ana["channel_id"]
+    text = f"<@{ana['user_id']}> <@!{beto['user_id']}> <@&{role}> @everyone <#{channel}>"
+
+    status, open_door = await post_message(discord_sandbox, channel, {"content": text})
+    _, only_ana = await post_message(
+        discord_sandbox,
+        channel,
+        {"content": text, "allowed_mentions": {"parse": [], "users": [ana["user_id"]]}},
+    )
+    _, nobody = await post_message(
+        discord_sandbox, channel, {"content": "sin menciones", "allowed_mentions": {"parse": []}}
+    )
+    _, phantom = await post_message(
+        discord_sandbox,
+        channel,
+        {"content": "hola", "allowed_mentions": {"parse": [], "users": [beto["user_id"]]}},
+    )
+    clash, refused = await post_message(
+        discord_sandbox,
+        channel,
+        {"content": text, "allowed_mentions": {"parse": ["users"], "users": [ana["user_id"]]}},
+    )
+
+    assert status == 200
+    assert {u["id"] for u in open_door["mentions"]} == {ana["user_id"], beto["user_id"]}
+    assert open_door["mention_roles"] == [role] and open_door["mention_everyone"] is True
+    assert [u["id"] for u in only_ana["mentions"]] == [ana["user_id"]]
+    assert only_ana["mention_roles"] == [] and only_ana["mention_everyone"] is False
+    assert nobody["mentions"] == [] and phantom["mentions"] == []  # no phantom pings
+    assert (clash, refused["code"]) == (400, 50035)
+    sent = discord_sandbox.standin.sent
+    assert [e["pinged"]["users"] for e in sent] == [
+        [ana["user_id"], beto["user_id"]],
+        [ana["user_id"]],
+        [],
+        [],
+    ]
+    assert sent[1]["allowed_mentions"] == {"parse": [], "users": [ana["user_id"]]}
+
+
+async def test_a_reply_pings_its_author_only_when_allowed(discord_sandbox: Running) -> None:
+    said = await discord_sandbox.control("say", {"user": "ana", "text": "!tienda"})
+    reference = {"message_id": said["id"], "channel_id": said["channel_id"]}
+    _, default = await post_message(
+        discord_sandbox, said["channel_id"], {"content": "hola", "message_reference": reference}
+    )
+    _, quiet = await post_message(
+        discord_sandbox,
+        said["channel_id"],
+        {"content": "hola", "message_reference": reference, "allowed_mentions": {"parse": []}},
+    )
+    _, loud = await post_message(
+        discord_sandbox,
+        said["channel_id"],
+        {
+            "content": "hola",
+            "message_reference": reference,
+            "allowed_mentions": {"parse": [], "replied_user": True},
+        },
+    )
+    assert [u["id"] for u in default["mentions"]] == [said["user_id"]]
+    assert quiet["mentions"] == []
+    assert [u["id"] for u in loud["mentions"]] == [said["user_id"]]
