@@ -120,6 +120,7 @@ def order_view(s: Session, order: Order) -> OrderView:
         paid_at=order.paid_at,
         needs_refund=bool(order.needs_refund),
         locale=order.locale,
+        revision=int(order.revision),
     )
 
 
