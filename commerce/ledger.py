@@ -74,14 +74,22 @@ def record_payment(s: Session, report: PaymentReport, at: datetime) -> PaymentOu
     if order is None and tip is None:
         return PaymentOutcome(OutcomeKind.UNKNOWN_REFERENCE, detail=reference)
     if order is not None:
+        # Locked (payment row first, then the order: the store's lock order) before the
+        # amount is compared: a cart's total changes when lines join it.
+        payment, created = _payment_row(s, report, at, order, tip, mismatch=False)
+        order = rows.lock_order(s, order.code)
         expected = Money.from_minor(order.total_minor, order.currency)
+        matches = _same_money(report.amount, report.currency, expected)
+        superseded = not matches and _superseded_amount(s, order, report)
+        matches = matches or superseded
+        if created:
+            payment.mismatch = not matches
     else:
         assert tip is not None
         expected = Money.from_minor(tip.amount_minor, tip.currency)
-    matches = _same_money(report.amount, report.currency, expected)
-    superseded = not matches and order is not None and _superseded_amount(s, order, report)
-    matches = matches or superseded
-    payment = _payment_row(s, report, at, order, tip, mismatch=not matches)
+        matches = _same_money(report.amount, report.currency, expected)
+        superseded = False
+        payment, _ = _payment_row(s, report, at, order, tip, mismatch=not matches)
     same_target = payment.order_id == (order.id if order else None) and (
         payment.tip_id == (tip.id if tip else None)
     )
@@ -94,7 +102,6 @@ def record_payment(s: Session, report: PaymentReport, at: datetime) -> PaymentOu
         payment.mismatch = False
     payment.updated_at = at
     if order is not None:
-        order = rows.lock_order(s, order.code)
         return _apply_to_order(s, payment, order, at, superseded=superseded)
     assert tip is not None
     tip = rows.lock_tip(s, tip.code)
@@ -122,9 +129,9 @@ def _payment_row(
     tip: Tip | None,
     *,
     mismatch: bool,
-) -> Payment:
-    """The locked Payment row for this provider payment, created on first sight."""
-    rows.insert_ignore(
+) -> tuple[Payment, bool]:
+    """The locked Payment row for this provider payment, created on first sight (True)."""
+    created = rows.insert_ignore(
         s,
         PAYMENTS,
         {
@@ -144,7 +151,7 @@ def _payment_row(
         },
         ["provider", "provider_payment_id"],
     )
-    return s.scalars(
+    payment = s.scalars(
         select(Payment)
         .where(
             PAYMENTS.c.provider == report.provider,
@@ -153,6 +160,7 @@ def _payment_row(
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
+    return payment, created
 
 
 def _apply_to_order(
