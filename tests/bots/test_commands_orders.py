@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ from chat_helpers import OTHER, VIEWER, Chat, Links, payment_replies, snapshot
 
 from adapters.base import Priority
 from bots.i18n import Messages
-from commerce.views import OrderStatus
+from commerce.views import OrderStatus, PaymentReport
 
 REMERA_OPTIONS = "color: negro, blanco · talle: S, M, L"
 ALIASES = {"es": "!comprar", "en": "!buy", "pt": "!comprar"}
@@ -148,9 +149,13 @@ async def test_a_closed_store_refuses_purchases(chat: Chat, store: Any, links: L
 async def test_my_orders_lists_the_latest_with_status(chat: Chat, store: Any) -> None:
     assert await chat.say("!pedido") == t("es", "no_orders")
     await chat.send("!comprar taza")
-    await chat.send("!comprar remera S blanca")
-    first, second = store.viewer_orders("test", VIEWER.id, limit=5)[::-1]
+    (first,) = store.viewer_orders("test", VIEWER.id)
     store.cancel_order(first.code)
+    await chat.send("!comprar remera S blanca")
+    second = store.viewer_orders("test", VIEWER.id, limit=1)[0]
+    store.record_payment(
+        PaymentReport("mp", "p1", "approved", Decimal("15000"), "ARS", second.code)
+    )
     text = await chat.say("!mispedidos")
     assert text == t(
         "es",
@@ -162,7 +167,7 @@ async def test_my_orders_lists_the_latest_with_status(chat: Chat, store: Any) ->
                     "order_line",
                     code=second.code,
                     items="1× Remera (blanco S)",
-                    status=t("es", "status_pending"),
+                    status=t("es", "status_paid"),
                 ),
                 t(
                     "es",
@@ -196,14 +201,16 @@ async def test_one_order_by_code_only_if_it_is_yours(chat: Chat, store: Any, lin
 async def test_cancel_releases_the_latest_pending_order(chat: Chat, store: Any) -> None:
     assert await chat.say("!cancelar") == t("es", "no_pending_orders")
     await chat.send("!comprar taza 2")
-    await chat.send("!comprar taza 3")
-    latest = store.viewer_orders("test", VIEWER.id, limit=1)[0]
-    assert store.get_product("TAZA").available == 15
-    assert await chat.say("!cancelar") == t(
-        "es", "order_cancelled", code=latest.code, items="3× Taza"
-    )
-    assert store.get_order(latest.code).status is OrderStatus.CANCELLED
+    await chat.send("!comprar remera M negra")
+    (cart,) = store.viewer_orders("test", VIEWER.id)
     assert store.get_product("TAZA").available == 18
+    assert await chat.say("!cancelar") == t(
+        "es", "order_cancelled", code=cart.code, items="2× Taza + 1× Remera (negro M)"
+    )  # the whole cart
+    assert store.get_order(cart.code).status is OrderStatus.CANCELLED
+    assert store.get_product("TAZA").available == 20
+    assert store.get_product("REM").available == 30
+    assert await chat.say("!cancelar") == t("es", "no_pending_orders")
 
 
 async def test_cancel_by_code_only_your_own_and_only_once(chat: Chat, store: Any) -> None:
