@@ -191,7 +191,7 @@ async def test_two_purchases_make_one_cart_paid_with_the_final_link(stage: Teleg
 
 
 async def test_paying_the_superseded_link_keeps_the_money_and_the_cart(
-    stage: TelegramStage,
+    stage: TelegramStage, caplog: pytest.LogCaptureFixture
 ) -> None:
     group = stage.telegram.group_id
     beto, (first_link, _) = await _cart_of_two(stage)
@@ -204,6 +204,15 @@ async def test_paying_the_superseded_link_keeps_the_money_and_the_cart(
     assert flagged.status is OrderStatus.PENDING and flagged.needs_refund
     assert [p.effect for p in stage.store.payments_for(order.code)] == ["refund_needed"]
     assert not [e for e in stage.sent(group) if "Gracias" in e["text"]]
+    owner = stage.bot.messages.t(
+        "es",
+        "refund_needed_superseded_owner",
+        code=order.code,
+        name="beto",
+        amount=stage.bot.messages.money(stage.store.get_product("TAZA-01").price, "es"),
+        total=stage.bot.messages.money(order.total, "es"),
+    )
+    assert owner in [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
 
     await stage.pay(preference_id=order.preference_id)
     await until(lambda: [e for e in stage.sent(group) if "Gracias" in e["text"]])
