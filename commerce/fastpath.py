@@ -348,9 +348,9 @@ class FastReserve:
         for target in sorted(wanted):
             self._take(cursor, target, skus[target], wanted[target])
 
-        total = sum(r.price_minor * line.quantity for r, line in zip(resolved, lines, strict=True))
         if cart is not None:
             return self._merge(cursor, cart, viewer, channel_id, currency, resolved, lines, at, ttl)
+        total = sum(r.price_minor * line.quantity for r, line in zip(resolved, lines, strict=True))
         code = self._new_code()
         expires_at = at + ttl
         order_id = int(
