@@ -35,9 +35,16 @@ class OrderRefunded:
 
 @dataclass(frozen=True, slots=True)
 class RefundNeeded:
-    """Paid after its reservation lapsed with nothing left to sell: the owner must refund."""
+    """A payment the order cannot keep: the owner must refund it.
+
+    `reason` is the store's: "out_of_stock" (paid after its reservation lapsed with nothing
+    left to sell), "already_paid" (paid twice) or "superseded" (a link the order had before
+    lines joined it: `amount` is what was paid, the order's total is what it holds now).
+    """
 
     order: OrderView
+    reason: str = "out_of_stock"
+    amount: Money | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,11 +4,18 @@ The buyer waits at most `wait_seconds` for a link. If the provider is slow or do
 buyer hears "your link is on its way" and a background task keeps trying with backoff and
 jitter, reusing one idempotency key per order so a retry can never create a second
 preference. When the link comes, `LinkReady` goes out and the announcer delivers it.
+
+An order is a cart: lines may join it while its link is being made. Each revision of the
+order gets its own preference (its own idempotency key), and the store keeps a link only
+for the revision it was made for; a link that turns out to be for an earlier revision is
+kept as superseded (a payment of it is still recognised) and a link for the order as it is
+now is made instead, so the buyer is never sent a link for an old total.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from dataclasses import dataclass
@@ -29,6 +36,12 @@ from commerce.views import OrderStatus, OrderView, TipStatus, TipView
 log = logging.getLogger(__name__)
 
 Kind = Literal["order", "tip"]
+
+_STALE_TRIES = 3  # links made for a cart that kept growing meanwhile, before giving it to retry
+
+
+class _Stale(Exception):
+    """Lines joined the order while its link was being made: the link is for an old total."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +78,23 @@ class LinkService:
         self._retrying: dict[str, asyncio.Task[None]] = {}
 
     async def for_order(self, order: OrderView) -> str | None:
-        url = order.payment_url or await self._obtain(
-            "order", order.code, self._order_request(order)
-        )
-        return self.shown(order.code, url)
+        """The link for the order's current contents, or None when it comes later."""
+        for _ in range(_STALE_TRIES):
+            if order.payment_url:
+                return self.shown(order.code, order.payment_url)
+            try:
+                url = await self._obtain(
+                    "order", order.code, self._order_request(order), order.revision
+                )
+            except _Stale:
+                # Lines joined the order while its link was being made: link it as it is now.
+                order = await asyncio.to_thread(self.store.get_order, order.code)
+                if order.status is not OrderStatus.PENDING:
+                    return None
+                continue
+            return self.shown(order.code, url)
+        self._retry_later("order", order.code, self._order_request(order), None)
+        return None
 
     async def for_tip(self, tip: TipView) -> str | None:
         url = tip.payment_url or await self._obtain("tip", tip.code, self._tip_request(tip))
@@ -102,7 +128,9 @@ class LinkService:
             items=items,
             total=order.total,
             expires_at=order.expires_at,
-            idempotency_key=f"vivo-order-{order.code}",
+            # One preference per revision: a retry of the same revision reuses it.
+            idempotency_key=f"vivo-order-{order.code}"
+            + (f"-r{order.revision}" if order.revision else ""),
             notification_url=self.notification_url,
             back_url=self.back_url,
             payer_name=order.viewer.display_name,
@@ -129,8 +157,11 @@ class LinkService:
             payer_name=tip.viewer.display_name,
         )
 
-    async def _obtain(self, kind: Kind, code: str, request: LinkRequest) -> str | None:
-        attempt = asyncio.ensure_future(self._create(kind, code, request))
+    async def _obtain(
+        self, kind: Kind, code: str, request: LinkRequest, revision: int = 0
+    ) -> str | None:
+        """The URL, or None with a retry scheduled; raises _Stale (see `_create`)."""
+        attempt = asyncio.ensure_future(self._create(kind, code, request, revision))
         try:
             return await asyncio.wait_for(asyncio.shield(attempt), self.policy.wait_seconds)
         except (ProviderUnavailable, TimeoutError) as exc:
@@ -142,16 +173,33 @@ class LinkService:
             self._retry_later(kind, code, request, None)
             return None
 
-    async def _create(self, kind: Kind, code: str, request: LinkRequest) -> str:
+    async def _create(self, kind: Kind, code: str, request: LinkRequest, revision: int = 0) -> str:
+        """The new link's URL; raises _Stale when the order changed while it was made (the
+        store then keeps the link only as superseded)."""
         link = await asyncio.to_thread(self.provider.create_link, request)
         if kind == "tip":
             await asyncio.to_thread(self.store.set_tip_link, code, link.url, link.preference_id)
-        else:
-            await asyncio.to_thread(self.store.set_order_link, code, link.url, link.preference_id)
+            return link.url
+        order = await asyncio.to_thread(
+            functools.partial(
+                self.store.set_order_link,
+                code,
+                link.url,
+                link.preference_id,
+                revision=revision,
+                total=request.total,
+            )
+        )
+        if order.preference_id != link.preference_id:
+            raise _Stale(code)
         return link.url
 
     def _retry_later(
-        self, kind: Kind, code: str, request: LinkRequest, first: asyncio.Future[str] | None
+        self,
+        kind: Kind,
+        code: str,
+        request: LinkRequest,
+        first: asyncio.Future[str] | None,
     ) -> None:
         if code not in self._retrying:
             task = asyncio.get_running_loop().create_task(self._retry(kind, code, request, first))
@@ -159,7 +207,11 @@ class LinkService:
             task.add_done_callback(lambda _t: self._retrying.pop(code, None))
 
     async def _retry(
-        self, kind: Kind, code: str, request: LinkRequest, first: asyncio.Future[str] | None
+        self,
+        kind: Kind,
+        code: str,
+        request: LinkRequest,
+        first: asyncio.Future[str] | None,
     ) -> None:
         url: str | None = None
         if first is not None:
@@ -173,10 +225,17 @@ class LinkService:
             attempts += 1
             await asyncio.sleep(delay * random.uniform(0.5, 1.5))
             delay = min(delay * 2, self.policy.max_retry)
-            if not await self._still_wanted(kind, code):
+            order, tip = await self._lookup(kind, code)
+            if not _still_wanted(order, tip):
                 return
+            revision = 0
+            if order is not None:
+                request = self._order_request(order)  # lines may have joined meanwhile
+                revision = order.revision
             try:
-                url = await self._create(kind, code, request)
+                url = await self._create(kind, code, request, revision)
+            except _Stale:
+                delay = self.policy.first_retry  # the order grew: link it as it is now, soon
             except (ProviderUnavailable, ProviderRejected) as exc:
                 log.warning(
                     "payment link for %s still delayed (attempt %d): %s", code, attempts, exc
@@ -188,12 +247,6 @@ class LinkService:
             return
         order, tip = await self._lookup(kind, code)
         await self.bus.publish(LinkReady(order=order, tip=tip, url=self.shown(code, url) or url))
-
-    async def _still_wanted(self, kind: Kind, code: str) -> bool:
-        order, tip = await self._lookup(kind, code)
-        if order is not None:
-            return order.status is OrderStatus.PENDING
-        return tip is not None and tip.status is TipStatus.PENDING
 
     async def _lookup(self, kind: Kind, code: str) -> tuple[OrderView | None, TipView | None]:
         if kind == "tip":
@@ -221,6 +274,12 @@ class LinkService:
         for task in list(self._retrying.values()):
             task.cancel()
         self._retrying.clear()
+
+
+def _still_wanted(order: OrderView | None, tip: TipView | None) -> bool:
+    if order is not None:
+        return order.status is OrderStatus.PENDING
+    return tip is not None and tip.status is TipStatus.PENDING
 
 
 def _variant_label(key: str) -> str:

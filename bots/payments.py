@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from bots.events import EventBus, OrderPaid, OrderRefunded, RefundNeeded, TipReceived
 from bots.retry import Backoff, retry_async
+from commerce.money import Money
 from commerce.payments.base import PaymentError, PaymentProvider
 from commerce.store import Store
 from commerce.views import AwaitingPayment, OutcomeKind, PaymentOutcome, PaymentReport
@@ -58,22 +59,33 @@ class PaymentRecorder:
                 report.provider_payment_id,
                 report.external_reference,
             )
-        await self._announce(outcome)
+        await self._announce(outcome, report)
         return outcome
 
-    async def _announce(self, outcome: PaymentOutcome) -> None:
+    async def _announce(self, outcome: PaymentOutcome, report: PaymentReport) -> None:
         if outcome.kind is OutcomeKind.ORDER_PAID and outcome.order is not None:
             await self.bus.publish(OrderPaid(outcome.order, late=outcome.detail == "late"))
         elif outcome.kind is OutcomeKind.TIP_PAID and outcome.tip is not None:
             await self.bus.publish(TipReceived(outcome.tip))
         elif outcome.kind is OutcomeKind.REFUND_NEEDED and outcome.order is not None:
-            log.error(
-                "order %s was paid after it expired and there is no stock left: refund it "
-                "with `vivo orders refund %s`",
-                outcome.order.code,
-                outcome.order.code,
-            )
-            await self.bus.publish(RefundNeeded(outcome.order))
+            order = outcome.order
+            if outcome.detail == "superseded":
+                log.error(
+                    "order %s got payment %s for a link it had before lines joined it: refund "
+                    "that payment with `vivo orders refund %s`",
+                    order.code,
+                    report.provider_payment_id,
+                    order.code,
+                )
+            else:
+                log.error(
+                    "order %s was paid after it expired and there is no stock left: refund it "
+                    "with `vivo orders refund %s`",
+                    order.code,
+                    order.code,
+                )
+            paid = Money(report.amount, order.total.currency)
+            await self.bus.publish(RefundNeeded(order, reason=outcome.detail, amount=paid))
         elif outcome.kind is OutcomeKind.REFUNDED and outcome.order is not None:
             await self.bus.publish(OrderRefunded(outcome.order))
 

@@ -57,7 +57,7 @@ from bots.web.overlay import Overlay
 from commerce.money import Money
 from commerce.payments.base import PaymentProvider
 from commerce.store import Store
-from commerce.views import OrderView, TipSource, TipView, ViewerRef
+from commerce.views import OrderStatus, OrderView, TipSource, TipView, ViewerRef
 
 log = logging.getLogger(__name__)
 
@@ -336,13 +336,43 @@ class Bot:
             )
         if isinstance(event, RefundNeeded):
             order = event.order
+            owner_locale = self.config.settings.locale
+            if event.reason == "superseded" and event.amount is not None:
+                log.error(
+                    t(
+                        owner_locale,
+                        "refund_needed_superseded_owner",
+                        code=order.code,
+                        name=order.viewer.display_name,
+                        amount=self.messages.money(event.amount, owner_locale),
+                        total=self.messages.money(order.total, owner_locale),
+                    )
+                )
+                if order.status is not OrderStatus.PENDING:
+                    return None
+                # The buyer paid an old link: tell them the cart is still waiting.
+                text = t(
+                    order.locale,
+                    "order_superseded_paid",
+                    name=order.viewer.display_name,
+                    code=order.code,
+                    amount=self.messages.money(event.amount, order.locale),
+                    total=self.messages.money(order.total, order.locale),
+                )
+                return Reply(
+                    order.channel_id,
+                    text,
+                    mention=_user(order),
+                    private=True,
+                    priority=Priority.PAYMENT,
+                )
             log.error(
                 t(
-                    self.config.settings.locale,
+                    owner_locale,
                     "refund_needed_owner",
                     code=order.code,
                     name=order.viewer.display_name,
-                    amount=self.messages.money(order.total, self.config.settings.locale),
+                    amount=self.messages.money(order.total, owner_locale),
                 )
             )
         return None

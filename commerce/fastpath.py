@@ -12,6 +12,18 @@ prepared statements in one transaction, no unit-of-work and no read-back:
 5. the order and its lines inserted (`RETURNING id`), and the OrderView built from values in
    hand.
 
+One viewer, one cart: between steps 2 and 3 one indexed SELECT looks for the viewer's
+pending order in the same platform and channel (and currency) that has not yet expired. When
+there is one, and no payment for it is under way (a provider payment recorded as pending,
+in_process, authorized or in_mediation: its amount is the old total), step 5 adds to it
+instead: a line for the same product, variant and unit price grows by the quantity, others
+are inserted; the total is recomputed; the expiry moves to `at + ttl` if that is later
+(the buyer just got a new link to pay; adding is a purchase, so the hold grows only with
+stock actually taken, and `max_per_viewer` counts the whole cart); the revision goes up and
+the payment link is cleared, its preference kept in `superseded_links` with the total it
+asked for, so a payment of the old link is recognised (commerce.ledger) rather than lost.
+The stock is taken exactly as for a new order, so a merge is all-or-nothing too.
+
 Errors are the store's, raised in the same order and with the same details as before: extra
 queries (what is left of a row, whether the store is open when a SKU is missing) run only
 after the fast statement came back empty. Database errors surface as SQLAlchemy's
@@ -35,7 +47,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.pool import PoolProxiedConnection
 
 from commerce import errors
-from commerce.models import ORDER_LINES, ORDERS, PRODUCTS, VARIANTS
+from commerce.models import ORDER_LINES, ORDERS, PRODUCTS, SUPERSEDED_LINKS, VARIANTS
 from commerce.money import Money
 from commerce.views import (
     LineRequest,
@@ -81,6 +93,35 @@ _AVAILABLE = {
     for table in (PRODUCTS, VARIANTS)
 }
 
+# Provider payment statuses that may still complete for the amount they were started with:
+# an order with one of these is not added to (its total must not change under the payment).
+IN_PROGRESS = ("pending", "in_process", "authorized", "in_mediation")
+
+_CART = (
+    "SELECT id, code, total_minor, expires_at, revision, payment_url, preference_id, "
+    "locale, created_at FROM orders "
+    "WHERE viewer_id = :viewer_id AND status = 'pending' AND platform = :platform "
+    "AND channel_id = :channel_id AND currency = :currency ORDER BY id DESC LIMIT 1"
+)
+_PAYING = (
+    "SELECT 1 FROM payments WHERE order_id = :order_id "
+    f"AND status IN ({', '.join(repr(s) for s in IN_PROGRESS)}) LIMIT 1"
+)
+_CART_LINES = (
+    "SELECT id, product_id, variant_id, unit_price_minor FROM order_lines "
+    "WHERE order_id = :order_id"
+)
+_GROW_LINE = "UPDATE order_lines SET quantity = quantity + :q WHERE id = :id"
+_UPDATE_CART = (
+    "UPDATE orders SET total_minor = :total, expires_at = :expires_at, "
+    "revision = revision + 1, payment_url = NULL, preference_id = NULL WHERE id = :id"
+)
+_VIEW_LINES = (
+    "SELECT l.quantity, l.unit_price_minor, p.sku, p.name, v.key FROM order_lines l "
+    "JOIN products p ON p.id = l.product_id LEFT JOIN variants v ON v.id = l.variant_id "
+    "WHERE l.order_id = :order_id ORDER BY l.id"
+)
+
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
@@ -113,6 +154,20 @@ class _Line(NamedTuple):
     product: _Product
     variant: VariantRow | None
     price_minor: int
+
+
+class _Cart(NamedTuple):
+    """The viewer's pending order that new lines join, as read (and, on PostgreSQL, locked)."""
+
+    id: int
+    code: str
+    total_minor: int
+    expires_at: datetime
+    revision: int
+    payment_url: str | None
+    preference_id: str | None
+    locale: str
+    created_at: datetime
 
 
 class _Insert:
@@ -191,6 +246,26 @@ class FastReserve:
             ["order_id", "product_id", "variant_id", "quantity", "unit_price_minor"],
             returning=False,
         )
+        self._superseded = _Insert(
+            engine,
+            SUPERSEDED_LINKS,
+            [
+                "order_id",
+                "revision",
+                "preference_id",
+                "payment_url",
+                "total_minor",
+                "currency",
+                "superseded_at",
+            ],
+            returning=False,
+        )
+        when = ORDERS.c.expires_at.type.dialect_impl(self._dialect)
+        self._when_in: Callable[[Any], Any] = when.bind_processor(self._dialect) or (lambda v: v)
+        self._when_out: Callable[[Any], Any] = when.result_processor(self._dialect, None) or (
+            lambda v: v
+        )
+        self._cart_sql = _CART if self._sqlite else _CART + " FOR UPDATE"
         self._sql: dict[str, str] = {}
 
     def _q(self, sql: str) -> str:
@@ -262,6 +337,7 @@ class FastReserve:
                 },
             )[0]
         )
+        cart = self._cart(cursor, viewer_id, viewer.platform, channel_id, currency, at)
         self._check_limits(cursor, viewer_id, resolved, lines)
 
         wanted: dict[tuple[str, int], int] = defaultdict(int)
@@ -272,6 +348,8 @@ class FastReserve:
         for target in sorted(wanted):
             self._take(cursor, target, skus[target], wanted[target])
 
+        if cart is not None:
+            return self._merge(cursor, cart, viewer, channel_id, currency, resolved, lines, at, ttl)
         total = sum(r.price_minor * line.quantity for r, line in zip(resolved, lines, strict=True))
         code = self._new_code()
         expires_at = at + ttl
@@ -330,6 +408,140 @@ class FastReserve:
             created_at=at,
             expires_at=expires_at,
             locale=locale,
+        )
+
+    # --- the cart ------------------------------------------------------------------------
+
+    def _cart(
+        self,
+        cursor: Any,
+        viewer_id: int,
+        platform: str,
+        channel_id: str,
+        currency: str,
+        at: datetime,
+    ) -> _Cart | None:
+        """The viewer's open cart here, locked; None when there is none, it is due to expire,
+        or it is being paid.
+
+        The payment check is its own statement, after the lock: on PostgreSQL it then sees
+        a payment recorded by whoever held the order's lock before us."""
+        row = self._first(
+            cursor,
+            self._cart_sql,
+            {
+                "viewer_id": viewer_id,
+                "platform": platform,
+                "channel_id": channel_id,
+                "currency": currency,
+            },
+        )
+        # Expiry is checked here, not in SQL, so the lookup stays on ix_orders_viewer_status.
+        if row is None or self._when_out(row[3]) <= at:
+            return None
+        if self._first(cursor, _PAYING, {"order_id": int(row[0])}) is not None:
+            return None
+        return _Cart(
+            id=int(row[0]),
+            code=row[1],
+            total_minor=int(row[2]),
+            expires_at=self._when_out(row[3]),
+            revision=int(row[4]),
+            payment_url=row[5],
+            preference_id=row[6],
+            locale=row[7],
+            created_at=self._when_out(row[8]),
+        )
+
+    def _merge(
+        self,
+        cursor: Any,
+        cart: _Cart,
+        viewer: ViewerRef,
+        channel_id: str,
+        currency: str,
+        resolved: list[_Line],
+        lines: list[LineRequest],
+        at: datetime,
+        ttl: timedelta,
+    ) -> OrderView:
+        """Add the (already reserved) lines to the cart, supersede its link, and view it."""
+        existing: dict[tuple[int, int | None, int], int] = {}
+        for line_id, product_id, variant_id, price in self._all(
+            cursor, _CART_LINES, {"order_id": cart.id}
+        ):
+            key = (int(product_id), None if variant_id is None else int(variant_id), int(price))
+            existing.setdefault(key, int(line_id))
+        added: dict[tuple[int, int | None, int], int] = defaultdict(int)
+        for r, line in zip(resolved, lines, strict=True):
+            variant_id = None if r.variant is None else r.variant.id
+            added[(r.product.id, variant_id, r.price_minor)] += line.quantity
+        for key, quantity in added.items():
+            line_id = existing.get(key)
+            if line_id is not None:
+                self._execute(cursor, _GROW_LINE, {"q": quantity, "id": line_id})
+                continue
+            product_id, variant_id, price = key
+            self._execute(
+                cursor,
+                self._line.sql,
+                self._line.params(
+                    {
+                        "order_id": cart.id,
+                        "product_id": product_id,
+                        "variant_id": variant_id,
+                        "quantity": quantity,
+                        "unit_price_minor": price,
+                    }
+                ),
+            )
+        total = cart.total_minor + sum(price * q for (_, _, price), q in added.items())
+        expires_at = max(cart.expires_at, at + ttl)
+        if cart.preference_id is not None or cart.payment_url is not None:
+            self._execute(
+                cursor,
+                self._superseded.sql,
+                self._superseded.params(
+                    {
+                        "order_id": cart.id,
+                        "revision": cart.revision,
+                        "preference_id": cart.preference_id,
+                        "payment_url": cart.payment_url,
+                        "total_minor": cart.total_minor,
+                        "currency": currency,
+                        "superseded_at": at,
+                    }
+                ),
+            )
+        self._execute(
+            cursor,
+            _UPDATE_CART,
+            {"total": total, "expires_at": self._when_in(expires_at), "id": cart.id},
+        )
+        line_views = tuple(
+            OrderLineView(
+                sku=sku,
+                product_name=name,
+                variant_key=key,
+                quantity=int(quantity),
+                unit_price=Money.from_minor(int(price), currency),
+            )
+            for quantity, price, sku, name, key in self._all(
+                cursor, _VIEW_LINES, {"order_id": cart.id}
+            )
+        )
+        return OrderView(
+            code=cart.code,
+            status=OrderStatus.PENDING,
+            viewer=ViewerRef(viewer.platform, viewer.user_id, viewer.display_name),
+            platform=viewer.platform,
+            channel_id=channel_id,
+            lines=line_views,
+            total=Money.from_minor(total, currency),
+            created_at=cart.created_at,
+            expires_at=expires_at,
+            locale=cart.locale,
+            revision=cart.revision + 1,
         )
 
     # --- steps ---------------------------------------------------------------------------

@@ -5,6 +5,9 @@
 and to reorder: a payment's known status only moves up a precedence ladder, and
 `Payment.effect` remembers what it already did. A payment for an expired order is never
 lost: the units are sold again if stock allows, otherwise the order is flagged for refund.
+Nor is a payment of a link an order had before lines were added to it (a superseded link:
+same reference, the old total): it is recorded against the order and flagged for refund,
+and the order itself stays as it is, waiting for its current link to be paid.
 The reconciler's queries (what to poll, what was recorded) live here too.
 """
 
@@ -18,7 +21,7 @@ from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.orm import Session
 
 from commerce import errors, rows
-from commerce.models import ORDERS, PAYMENTS, TIPS, Order, Payment, Tip
+from commerce.models import ORDERS, PAYMENTS, SUPERSEDED_LINKS, TIPS, Order, Payment, Tip
 from commerce.money import Money
 from commerce.view_builders import order_view, payment_view, tip_view
 from commerce.views import (
@@ -72,12 +75,22 @@ def record_payment(s: Session, report: PaymentReport, at: datetime) -> PaymentOu
     if order is None and tip is None:
         return PaymentOutcome(OutcomeKind.UNKNOWN_REFERENCE, detail=reference)
     if order is not None:
+        # Locked (payment row first, then the order: the store's lock order) before the
+        # amount is compared: a cart's total changes when lines join it.
+        payment, created = _payment_row(s, report, at, order, tip, mismatch=False)
+        order = rows.lock_order(s, order.code)
         expected = Money.from_minor(order.total_minor, order.currency)
+        matches = _same_money(report.amount, report.currency, expected)
+        superseded = not matches and _superseded_amount(s, order, report)
+        matches = matches or superseded
+        if created:
+            payment.mismatch = not matches
     else:
         assert tip is not None
         expected = Money.from_minor(tip.amount_minor, tip.currency)
-    matches = _same_money(report.amount, report.currency, expected)
-    payment = _payment_row(s, report, at, order, tip, mismatch=not matches)
+        matches = _same_money(report.amount, report.currency, expected)
+        superseded = False
+        payment, _ = _payment_row(s, report, at, order, tip, mismatch=not matches)
     same_target = payment.order_id == (order.id if order else None) and (
         payment.tip_id == (tip.id if tip else None)
     )
@@ -90,11 +103,23 @@ def record_payment(s: Session, report: PaymentReport, at: datetime) -> PaymentOu
         payment.mismatch = False
     payment.updated_at = at
     if order is not None:
-        order = rows.lock_order(s, order.code)
-        return _apply_to_order(s, payment, order, at)
+        return _apply_to_order(s, payment, order, at, superseded=superseded)
     assert tip is not None
     tip = rows.lock_tip(s, tip.code)
     return _apply_to_tip(s, payment, tip, at)
+
+
+def _superseded_amount(s: Session, order: Order, report: PaymentReport) -> bool:
+    """The payment is for exactly the total of one of the order's superseded links."""
+    totals = s.execute(
+        select(SUPERSEDED_LINKS.c.total_minor, SUPERSEDED_LINKS.c.currency).where(
+            SUPERSEDED_LINKS.c.order_id == order.id
+        )
+    ).all()
+    return any(
+        _same_money(report.amount, report.currency, Money.from_minor(total, currency))
+        for total, currency in totals
+    )
 
 
 def _payment_row(
@@ -105,9 +130,9 @@ def _payment_row(
     tip: Tip | None,
     *,
     mismatch: bool,
-) -> Payment:
-    """The locked Payment row for this provider payment, created on first sight."""
-    rows.insert_ignore(
+) -> tuple[Payment, bool]:
+    """The locked Payment row for this provider payment, created on first sight (True)."""
+    created = rows.insert_ignore(
         s,
         PAYMENTS,
         {
@@ -127,7 +152,7 @@ def _payment_row(
         },
         ["provider", "provider_payment_id"],
     )
-    return s.scalars(
+    payment = s.scalars(
         select(Payment)
         .where(
             PAYMENTS.c.provider == report.provider,
@@ -136,14 +161,20 @@ def _payment_row(
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
+    return payment, created
 
 
-def _apply_to_order(s: Session, payment: Payment, order: Order, at: datetime) -> PaymentOutcome:
+def _apply_to_order(
+    s: Session, payment: Payment, order: Order, at: datetime, *, superseded: bool = False
+) -> PaymentOutcome:
     rank = _rank(payment.status)
     if rank == _OTHER:
         return _outcome(s, OutcomeKind.NOT_PAID, order, None, payment.status)
     if payment.effect == _NO_EFFECT:
-        first = _approve_order(s, payment, order, at)
+        if superseded:
+            first = _superseded_paid(s, payment, order)
+        else:
+            first = _approve_order(s, payment, order, at)
         if rank == _APPROVED:
             return first
     elif rank == _APPROVED or payment.effect == _REFUNDED:
@@ -158,6 +189,15 @@ def _apply_to_order(s: Session, payment: Payment, order: Order, at: datetime) ->
         rows.unsell(s, order)
         return _outcome(s, OutcomeKind.REFUNDED, order, None, payment.status)
     return _outcome(s, OutcomeKind.DUPLICATE, order, None, "already_refunded")
+
+
+def _superseded_paid(s: Session, payment: Payment, order: Order) -> PaymentOutcome:
+    """A payment of an older total of the order: it pays for less than the order holds now,
+    so it cannot pay the order; the order stays as it is and the owner must give it back."""
+    order.needs_refund = True
+    payment.effect = _REFUND_NEEDED
+    s.flush()
+    return _outcome(s, OutcomeKind.REFUND_NEEDED, order, None, "superseded")
 
 
 def _approve_order(s: Session, payment: Payment, order: Order, at: datetime) -> PaymentOutcome:

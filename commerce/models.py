@@ -126,11 +126,13 @@ class Order(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("code", name="uq_orders_code"),
         Index("ix_orders_status_expires", "status", "expires_at"),
+        # The viewer's open cart, looked up on every reservation.
+        Index("ix_orders_viewer_status", "viewer_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(sa_column=Column(String(16), nullable=False))
-    viewer_id: int = Field(foreign_key="viewers.id", index=True)
+    viewer_id: int = Field(foreign_key="viewers.id")
     platform: str = Field(sa_column=Column(String(32), nullable=False))
     channel_id: str = Field(sa_column=Column(String(128), nullable=False))
     locale: str = Field(default="es", sa_column=Column(String(16), nullable=False))
@@ -149,6 +151,28 @@ class Order(SQLModel, table=True):
     needs_refund: bool = False
     # The Payment row that moved this order to paid (no FK: payments point here too).
     paid_by_payment_id: int | None = None
+    # How many times a later `!comprar` added lines to this order (its cart): each addition
+    # changes the total, so each revision gets its own payment link.
+    revision: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+
+
+class SupersededLink(SQLModel, table=True):
+    """A payment link an order had before lines were added to it, with the total it asked.
+
+    Its preference can still be paid until it expires; amounts are checked exactly, so this
+    row is how such a payment is recognised (and flagged for refund) instead of lost.
+    """
+
+    __tablename__ = "superseded_links"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    revision: int
+    preference_id: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    payment_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    total_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    superseded_at: datetime = _when()
 
 
 class OrderLine(SQLModel, table=True):
@@ -294,6 +318,7 @@ VARIANTS: Table = Variant.__table__  # type: ignore[attr-defined]
 VIEWERS: Table = Viewer.__table__  # type: ignore[attr-defined]
 ORDERS: Table = Order.__table__  # type: ignore[attr-defined]
 ORDER_LINES: Table = OrderLine.__table__  # type: ignore[attr-defined]
+SUPERSEDED_LINKS: Table = SupersededLink.__table__  # type: ignore[attr-defined]
 TIPS: Table = Tip.__table__  # type: ignore[attr-defined]
 PAYMENTS: Table = Payment.__table__  # type: ignore[attr-defined]
 PROCESSED_MESSAGES: Table = ProcessedMessage.__table__  # type: ignore[attr-defined]
@@ -307,6 +332,7 @@ TABLES: tuple[Table, ...] = (
     VIEWERS,
     ORDERS,
     ORDER_LINES,
+    SUPERSEDED_LINKS,
     TIPS,
     PAYMENTS,
     PROCESSED_MESSAGES,

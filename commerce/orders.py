@@ -10,17 +10,54 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from commerce import errors, rows
-from commerce.models import ORDER_LINES, ORDERS, PRODUCTS, TIPS, VIEWERS, Order, Viewer
+from commerce.models import (
+    ORDER_LINES,
+    ORDERS,
+    PRODUCTS,
+    SUPERSEDED_LINKS,
+    TIPS,
+    VIEWERS,
+    Order,
+    Viewer,
+)
+from commerce.money import Money
 from commerce.view_builders import order_view
 from commerce.views import OrderStatus, OrderView, TipStatus, ViewerRef
 
 
-def set_order_link(s: Session, code: str, payment_url: str, preference_id: str) -> OrderView:
+def set_order_link(
+    s: Session,
+    code: str,
+    payment_url: str,
+    preference_id: str,
+    *,
+    revision: int | None,
+    total: Money | None,
+    at: datetime,
+) -> OrderView:
+    """Keep the link as the order's, unless it was made for an earlier revision (lines were
+    added while it was being made): then it is kept as superseded, so a payment of it is
+    still recognised, and the order's own link is left alone."""
     order = rows.lock_order(s, code)
+    if revision is not None and revision != order.revision:
+        if total is None:
+            raise ValueError("a link made for an earlier revision needs its total")
+        s.execute(
+            insert(SUPERSEDED_LINKS).values(
+                order_id=order.id,
+                revision=revision,
+                preference_id=preference_id,
+                payment_url=payment_url,
+                total_minor=total.minor,
+                currency=total.currency,
+                superseded_at=at,
+            )
+        )
+        return order_view(s, order)
     order.payment_url = payment_url
     order.preference_id = preference_id
     s.flush()

@@ -188,7 +188,10 @@ class Store:
         locale: str = "es",
         now: datetime | None = None,
     ) -> OrderView:
-        """Reserve every line or none, and open a pending order that expires after `ttl`.
+        """Reserve every line or none, into the viewer's cart: their pending order in this
+        platform and channel if there is one (not being paid right now), else a new pending
+        order that expires after `ttl`. Joining a cart recomputes its total, moves its expiry
+        to `now + ttl` when later, and supersedes its payment link (see commerce.fastpath).
 
         The hot path of a flash sale, so it skips the ORM (see commerce.fastpath): one
         transaction that locks the viewer, checks `max_per_viewer`, then takes stock with one
@@ -213,8 +216,25 @@ class Store:
     def _reserver(self) -> FastReserve:
         return FastReserve(self._engine, new_code=new_code, match_variant=match_variant)
 
-    def set_order_link(self, code: str, payment_url: str, preference_id: str) -> OrderView:
-        return self._tx(lambda s: orders.set_order_link(s, code, payment_url, preference_id))
+    def set_order_link(
+        self,
+        code: str,
+        payment_url: str,
+        preference_id: str,
+        *,
+        revision: int | None = None,
+        total: Money | None = None,
+        now: datetime | None = None,
+    ) -> OrderView:
+        """The order's payment link. Pass the `revision` (and `total`) the link was made for:
+        if lines were added since, the link is kept only as superseded and the returned
+        order still lacks it (its preference_id differs), so the caller makes a new one."""
+        at = _utc(now)
+        return self._tx(
+            lambda s: orders.set_order_link(
+                s, code, payment_url, preference_id, revision=revision, total=total, at=at
+            )
+        )
 
     def mark_link_sent(self, code: str, now: datetime | None = None) -> None:
         """The message carrying the order's payment link was handed to its platform."""

@@ -121,6 +121,7 @@ def order_view(s: Session, order: Order) -> OrderView:
         needs_refund=bool(order.needs_refund),
         locale=order.locale,
         link_sent_at=order.link_sent_at,
+        revision=int(order.revision),
     )
 
 

@@ -106,6 +106,8 @@ class OrderView:
     needs_refund: bool = False  # paid after expiry with no stock left: the owner must refund
     locale: str = "es"  # the buyer's language, for the thank-you sent when the payment lands
     link_sent_at: datetime | None = None  # the link's message reached the platform's adapter
+    # 0 for a new order; +1 each time later lines joined it (each revision has its own link).
+    revision: int = 0
 
 
 @dataclass(frozen=True, slots=True)

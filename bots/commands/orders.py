@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from bots.commands import catalog, minutes, order_items, send_link
-from bots.converters import parse_purchase
-from bots.router import Command, Context, Router
+from bots.converters import Item, parse_purchase
+from bots.router import Command, Context, Router, variant_label
 from bots.text import words
 from commerce.errors import InvalidTransition, OrderNotFound
 from commerce.views import OrderStatus, OrderView
@@ -25,16 +27,39 @@ async def buy(ctx: Context) -> None:
         ttl=settings.reservation_ttl,
         locale=ctx.locale,
     )
-    ttl = order.expires_at - order.created_at
-    await ctx.reply(
-        "order_reserved",
-        items=order_items(order),
-        total=services.messages.money(order.total, ctx.locale),
-        code=order.code,
-        minutes=minutes(ttl),
-    )
+    total = services.messages.money(order.total, ctx.locale)
+    if order.revision:
+        # It joined the viewer's pending order: one cart, one link (a new one, new total).
+        ttl = max(order.expires_at - datetime.now(UTC), timedelta(0))
+        await ctx.reply(
+            "order_added",
+            added=_items_text(items),
+            items=order_items(order),
+            total=total,
+            code=order.code,
+            minutes=minutes(ttl),
+        )
+    else:
+        ttl = order.expires_at - order.created_at
+        await ctx.reply(
+            "order_reserved",
+            items=order_items(order),
+            total=total,
+            code=order.code,
+            minutes=minutes(ttl),
+        )
     url = await services.links.for_order(order)
     await send_link(ctx, url, order.code, ttl)
+
+
+def _items_text(items: list[Item]) -> str:
+    """What this `!comprar` added, as `line_text` writes an order's lines."""
+    parts = []
+    for item in items:
+        label = variant_label(item.variant.key if item.variant is not None else None)
+        name = f"{item.product.name} ({label})" if label else item.product.name
+        parts.append(f"{item.quantity}× {name}")
+    return " + ".join(parts)
 
 
 def _status(ctx: Context, order: OrderView) -> str:
@@ -49,19 +74,23 @@ async def _own_order(ctx: Context, code: str) -> OrderView:
     return order
 
 
+async def _show_order(ctx: Context, order: OrderView) -> None:
+    await ctx.reply(
+        "order_status",
+        code=order.code,
+        items=order_items(order),
+        total=ctx.services.messages.money(order.total, ctx.locale),
+        status=_status(ctx, order),
+    )
+    if order.status is OrderStatus.PENDING and order.payment_url:
+        left = max(order.expires_at - datetime.now(UTC), timedelta(0))
+        await send_link(ctx, order.payment_url, order.code, left)
+
+
 async def my_orders(ctx: Context) -> None:
     codes = words(ctx.args)
     if codes:
-        order = await _own_order(ctx, codes[0])
-        await ctx.reply(
-            "order_status",
-            code=order.code,
-            items=order_items(order),
-            total=ctx.services.messages.money(order.total, ctx.locale),
-            status=_status(ctx, order),
-        )
-        if order.status is OrderStatus.PENDING and order.payment_url:
-            await send_link(ctx, order.payment_url, order.code, order.expires_at - order.created_at)
+        await _show_order(ctx, await _own_order(ctx, codes[0]))
         return
     orders = await ctx.run(
         ctx.services.store.viewer_orders, ctx.author.platform, ctx.author.id, limit=5
@@ -69,11 +98,23 @@ async def my_orders(ctx: Context) -> None:
     if not orders:
         await ctx.reply("no_orders")
         return
+    cart = _cart(ctx, orders)
+    if cart is not None:
+        await _show_order(ctx, cart)  # what they are buying now, its total and its link
+        return
     summary = " · ".join(
         ctx.t("order_line", code=o.code, items=order_items(o), status=_status(ctx, o))
         for o in orders
     )
     await ctx.reply("order_list", orders=summary)
+
+
+def _cart(ctx: Context, orders: list[OrderView]) -> OrderView | None:
+    """The viewer's latest pending order in this chat (their cart), else their latest
+    pending one anywhere."""
+    pending = [o for o in orders if o.status is OrderStatus.PENDING]
+    here = [o for o in pending if o.channel_id == ctx.message.channel]
+    return max(here or pending, key=lambda o: o.created_at, default=None)
 
 
 async def cancel(ctx: Context) -> None:
@@ -83,11 +124,11 @@ async def cancel(ctx: Context) -> None:
         order = await _own_order(ctx, codes[0])
     else:
         orders = await ctx.run(store.viewer_orders, ctx.author.platform, ctx.author.id, limit=20)
-        pending = [o for o in orders if o.status is OrderStatus.PENDING]
-        if not pending:
+        cart = _cart(ctx, orders)
+        if cart is None:
             await ctx.reply("no_pending_orders")
             return
-        order = max(pending, key=lambda o: o.created_at)
+        order = cart  # the whole cart
     if order.status is not OrderStatus.PENDING:
         raise InvalidTransition("order", order.status.value, OrderStatus.CANCELLED.value)
     await ctx.run(store.cancel_order, order.code, viewer=ctx.viewer)

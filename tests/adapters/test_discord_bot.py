@@ -146,8 +146,13 @@ async def test_a_resumed_connection_that_redelivers_a_purchase_buys_once(world: 
     await until(lambda: world.sent("message"))
     assert await world.bot.wait_idle(quiet=0.3)
 
-    assert len(world.orders(said["user_id"])) == 1
-    assert len(world.sent("dm")) == 1
+    [order] = world.orders(said["user_id"])
+    # Bought once: a second run would have joined the cart (2× Taza, a second revision).
+    assert [line.quantity for line in order.lines] == [1] and order.revision == 0
+    # The purchase's link, then `!pedido` showing the cart with the same link again.
+    purchase_link, shown_again = world.sent("dm")
+    assert order.payment_url is not None
+    assert order.payment_url in str(purchase_link) and order.payment_url in str(shown_again)
 
 
 def labels(entry: dict[str, Any]) -> list[str]:

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from adapters.telegram import TelegramAdapter
 from bots.config import Config
 from bots.testing import Stage, open_stage, until
+from commerce.db import make_engine
 from commerce.store import Store
 from commerce.views import OrderStatus
 from sandbox.app import Sandbox
@@ -139,3 +141,87 @@ async def test_quoted_input_mentions_only_the_viewer_answered(stage: TelegramSta
     [reply] = await until(lambda: stage.sent())
     assert "@beto_ok" not in reply["text"] and "@\u200dbeto_ok" in reply["text"]
     assert all(e.get("type") != "mention" for e in reply.get("entities") or [])
+
+
+def _links(stage: TelegramStage, user_id: int) -> list[str]:
+    """Every payment URL sent to the user privately, in order."""
+    return [
+        word for e in stage.sent(user_id) for word in e["text"].split() if word.startswith("http")
+    ]
+
+
+def _units(stage: TelegramStage, table: str, where: str) -> tuple[int, int]:
+    engine = make_engine(stage.store.url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(text(f"SELECT reserved, sold FROM {table} WHERE {where}")).one()
+            return int(row[0]), int(row[1])
+    finally:
+        engine.dispose()
+
+
+async def _cart_of_two(stage: TelegramStage) -> tuple[dict[str, Any], list[str]]:
+    """beto opens the bot, then buys a mug and a shirt in the group: two links, one cart."""
+    stage.bot.router.cooldowns.seconds = 0.0  # the second purchase comes within 2 s
+    stage.telegram.say("beto", "hola", chat="private")
+    beto = stage.telegram.user("beto")
+    stage.telegram.say("beto", "/comprar taza")
+    await until(lambda: _links(stage, beto["id"]))
+    stage.telegram.say("beto", "/comprar remera M")
+    links = await until(lambda: (found := _links(stage, beto["id"])) and len(found) >= 2 and found)
+    return beto, links
+
+
+async def test_two_purchases_make_one_cart_paid_with_the_final_link(stage: TelegramStage) -> None:
+    group = stage.telegram.group_id
+    beto, (first_link, final_link) = await _cart_of_two(stage)
+    [order] = stage.store.viewer_orders("telegram", str(beto["id"]))
+    assert [(line.sku, line.variant_key) for line in order.lines] == [
+        ("TAZA-01", None),
+        ("REM-VIVO", "talle=M"),
+    ]
+    assert first_link != final_link and order.preference_id is not None
+    assert order.preference_id in final_link and order.preference_id not in first_link
+    added = [e for e in stage.sent(group) if order.code in e["text"] and "Sumado" in e["text"]]
+    assert len(added) == 1 and stage.bot.messages.money(order.total, "es") in added[0]["text"]
+
+    await stage.pay(preference_id=order.preference_id)
+    thanks = await until(
+        lambda: [e for e in stage.sent(group) if order.code in e["text"] and "Gracias" in e["text"]]
+    )
+    await stage.bot.wait_idle(quiet=0.3)
+    assert len([e for e in stage.sent(group) if "Gracias" in e["text"]]) == len(thanks) == 1
+    assert stage.store.get_order(order.code).status is OrderStatus.PAID
+    taza = stage.store.get_product("TAZA-01").id
+    assert _units(stage, "products", f"id = {taza}") == (0, 1)
+    medium = next(v for v in stage.store.get_product("REM-VIVO").variants if v.key == "talle=M")
+    assert _units(stage, "variants", f"id = {medium.id}") == (0, 1)
+
+
+async def test_paying_the_superseded_link_keeps_the_money_and_the_cart(
+    stage: TelegramStage, caplog: pytest.LogCaptureFixture
+) -> None:
+    group = stage.telegram.group_id
+    beto, (first_link, _) = await _cart_of_two(stage)
+    [order] = stage.store.viewer_orders("telegram", str(beto["id"]))
+    old_preference = first_link.split("pref_id=")[-1]
+    await stage.pay(preference_id=old_preference)
+    told = await until(lambda: [e for e in stage.sent(beto["id"]) if "link anterior" in e["text"]])
+    assert order.code in told[0]["text"]
+    flagged = stage.store.get_order(order.code)
+    assert flagged.status is OrderStatus.PENDING and flagged.needs_refund
+    assert [p.effect for p in stage.store.payments_for(order.code)] == ["refund_needed"]
+    assert not [e for e in stage.sent(group) if "Gracias" in e["text"]]
+    owner = stage.bot.messages.t(
+        "es",
+        "refund_needed_superseded_owner",
+        code=order.code,
+        name="beto",
+        amount=stage.bot.messages.money(stage.store.get_product("TAZA-01").price, "es"),
+        total=stage.bot.messages.money(order.total, "es"),
+    )
+    assert owner in [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+
+    await stage.pay(preference_id=order.preference_id)
+    await until(lambda: [e for e in stage.sent(group) if "Gracias" in e["text"]])
+    assert stage.store.get_order(order.code).status is OrderStatus.PAID

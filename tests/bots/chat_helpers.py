@@ -82,8 +82,10 @@ class Links:
     tips: list[TipView] = field(default_factory=list)
 
     async def for_order(self, order: OrderView) -> str | None:
+        """`http://pay.test/CODE`, and `…/CODE-r2` for the cart's second addition."""
         self.orders.append(order)
-        return f"http://pay.test/{order.code}" if self.available else None
+        revision = f"-r{order.revision}" if order.revision else ""
+        return f"http://pay.test/{order.code}{revision}" if self.available else None
 
     async def for_tip(self, tip: TipView) -> str | None:
         self.tips.append(tip)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ from chat_helpers import OTHER, VIEWER, Chat, Links, payment_replies, snapshot
 
 from adapters.base import Priority
 from bots.i18n import Messages
-from commerce.views import OrderStatus
+from commerce.views import OrderStatus, PaymentReport
 
 # The owner named the options in Spanish; each viewer reads them in their own language.
 REMERA_OPTIONS = {
@@ -169,9 +170,13 @@ async def test_a_closed_store_refuses_purchases(chat: Chat, store: Any, links: L
 async def test_my_orders_lists_the_latest_with_status(chat: Chat, store: Any) -> None:
     assert await chat.say("!pedido") == t("es", "no_orders")
     await chat.send("!comprar taza")
-    await chat.send("!comprar remera S blanca")
-    first, second = store.viewer_orders("test", VIEWER.id, limit=5)[::-1]
+    (first,) = store.viewer_orders("test", VIEWER.id)
     store.cancel_order(first.code)
+    await chat.send("!comprar remera S blanca")
+    second = store.viewer_orders("test", VIEWER.id, limit=1)[0]
+    store.record_payment(
+        PaymentReport("mp", "p1", "approved", Decimal("15000"), "ARS", second.code)
+    )
     text = await chat.say("!mispedidos")
     assert text == t(
         "es",
@@ -183,7 +188,7 @@ async def test_my_orders_lists_the_latest_with_status(chat: Chat, store: Any) ->
                     "order_line",
                     code=second.code,
                     items="1× Remera (blanco S)",
-                    status=t("es", "status_pending"),
+                    status=t("es", "status_paid"),
                 ),
                 t(
                     "es",
@@ -217,14 +222,16 @@ async def test_one_order_by_code_only_if_it_is_yours(chat: Chat, store: Any, lin
 async def test_cancel_releases_the_latest_pending_order(chat: Chat, store: Any) -> None:
     assert await chat.say("!cancelar") == t("es", "no_pending_orders")
     await chat.send("!comprar taza 2")
-    await chat.send("!comprar taza 3")
-    latest = store.viewer_orders("test", VIEWER.id, limit=1)[0]
-    assert store.get_product("TAZA").available == 15
-    assert await chat.say("!cancelar") == t(
-        "es", "order_cancelled", code=latest.code, items="3× Taza"
-    )
-    assert store.get_order(latest.code).status is OrderStatus.CANCELLED
+    await chat.send("!comprar remera M negra")
+    (cart,) = store.viewer_orders("test", VIEWER.id)
     assert store.get_product("TAZA").available == 18
+    assert await chat.say("!cancelar") == t(
+        "es", "order_cancelled", code=cart.code, items="2× Taza + 1× Remera (negro M)"
+    )  # the whole cart
+    assert store.get_order(cart.code).status is OrderStatus.CANCELLED
+    assert store.get_product("TAZA").available == 20
+    assert store.get_product("REM").available == 30
+    assert await chat.say("!cancelar") == t("es", "no_pending_orders")
 
 
 async def test_cancel_by_code_only_your_own_and_only_once(chat: Chat, store: Any) -> None:
@@ -244,3 +251,121 @@ async def test_cancel_by_code_only_your_own_and_only_once(chat: Chat, store: Any
 async def test_payment_link_outranks_replies(chat: Chat) -> None:
     replies = await chat.send("!comprar taza")
     assert [r.priority for r in replies] == [Priority.REPLY, Priority.PAYMENT]
+
+
+async def test_a_second_purchase_joins_the_cart_with_a_new_link(
+    chat: Chat, store: Any, links: Links
+) -> None:
+    await chat.send("!comprar taza")
+    replies = await chat.send("!comprar remera M negra")
+    first, grown = links.orders
+    assert grown.code == first.code and grown.revision == 1
+    public, link = replies
+    assert public.text == t(
+        "es",
+        "order_added",
+        added="1× Remera (negro M)",
+        items="1× Taza + 1× Remera (negro M)",
+        total="$ 23.500,00",
+        code=first.code,
+        minutes=15,
+    )
+    assert payment_replies(replies) == [link]
+    assert f"http://pay.test/{first.code}-r1" in link.text and "15 min" in link.text
+    (order,) = store.viewer_orders("test", VIEWER.id)
+    assert order.total == grown.total
+    assert store.get_product("TAZA").available == 19
+    assert store.get_product("REM").available == 29
+
+
+async def test_the_same_product_again_adds_to_its_line(chat: Chat, store: Any) -> None:
+    await chat.send("!comprar taza")
+    text = await chat.say("!comprar 2 tazas")
+    (order,) = store.viewer_orders("test", VIEWER.id)
+    assert text == t(
+        "es",
+        "order_added",
+        added="2× Taza",
+        items="3× Taza",
+        total="$ 25.500,00",
+        code=order.code,
+        minutes=15,
+    )
+    assert lines(store) == [("TAZA", None, 3)]
+
+
+@pytest.mark.parametrize(
+    ("locale", "shop", "total"),
+    [("en", "!shop", "ARS 13,500.00"), ("pt", "!loja", "ARS 13.500,00")],
+)
+async def test_the_cart_reply_speaks_the_viewers_language(
+    chat: Chat, store: Any, locale: str, shop: str, total: str
+) -> None:
+    await chat.send(shop)
+    await chat.send(f"{ALIASES[locale]} mug")
+    text = await chat.say(f"{ALIASES[locale]} stickers 2")
+    (order,) = store.viewer_orders("test", VIEWER.id)
+    assert text == t(
+        locale,
+        "order_added",
+        added="2× Sticker pack",
+        items="1× Taza + 2× Sticker pack",
+        total=total,
+        code=order.code,
+        minutes=15,
+    )
+
+
+async def test_a_refused_addition_leaves_the_cart_as_it_was(chat: Chat, store: Any) -> None:
+    await chat.send("!comprar taza 2, stickers 4")
+    before = snapshot(store)
+    assert await chat.say("!comprar stickers 2") == t(
+        "es", "error_limit_exceeded", product="Sticker pack", limit=5, already=4
+    )  # the limit counts the whole cart
+    assert await chat.say("!comprar remera M negra, taza 19") == t(
+        "es", "error_out_of_stock", product="Taza", requested=19, available=18
+    )
+    assert snapshot(store) == before
+    assert lines(store) == [("TAZA", None, 2), ("STICK", None, 4)]
+
+
+async def test_my_order_shows_the_cart_with_its_total_and_link(
+    chat: Chat, store: Any, links: Links
+) -> None:
+    await chat.send("!comprar taza")
+    await chat.send("!comprar remera M negra")
+    (cart,) = store.viewer_orders("test", VIEWER.id)
+    store.set_order_link(cart.code, "http://pay.test/current", "pref-2", revision=1)
+    replies = await chat.send("!pedido")
+    public, link = replies
+    assert public.text == t(
+        "es",
+        "order_status",
+        code=cart.code,
+        items="1× Taza + 1× Remera (negro M)",
+        total="$ 23.500,00",
+        status=t("es", "status_pending"),
+    )
+    assert payment_replies(replies) == [link]
+    assert "http://pay.test/current" in link.text
+
+
+async def test_an_order_being_paid_is_left_alone_and_a_new_one_opens(
+    chat: Chat, store: Any
+) -> None:
+    await chat.send("!comprar taza")
+    (paying,) = store.viewer_orders("test", VIEWER.id)
+    store.record_payment(
+        PaymentReport("mp", "p1", "in_process", Decimal("8500"), "ARS", paying.code)
+    )
+    text = await chat.say("!comprar remera M negra")
+    newest, older = store.viewer_orders("test", VIEWER.id)
+    assert older.code == paying.code and older.total.amount == Decimal("8500")
+    assert text == t(
+        "es",
+        "order_reserved",
+        items="1× Remera (negro M)",
+        total="$ 15.000,00",
+        code=newest.code,
+        minutes=15,
+    )

@@ -137,3 +137,63 @@ async def test_the_bot_keeps_answering_while_links_wait(tmp_path: Path) -> None:
         links = [r for r in chat.sent if r.private and url in r.text]
         assert len(links) == 1 and links[0].mention is not None
         assert links[0].mention.id == "ana"
+
+
+def _total(preference: dict[str, object]) -> Decimal:
+    items = preference["items"]
+    assert isinstance(items, list)
+    return sum((Decimal(str(i["unit_price"])) * i["quantity"] for i in items), Decimal(0))
+
+
+async def test_a_grown_cart_gets_a_new_preference_for_its_new_total(rig: Rig) -> None:
+    first = reserve(rig)
+    old_url = await rig.links.for_order(first)
+    grown = reserve(rig)
+    assert grown.code == first.code and grown.payment_url is None
+    new_url = await rig.links.for_order(grown)
+    assert new_url is not None and new_url != old_url
+    preferences = rig.preferences_for(first.code)
+    assert sorted(_total(p) for p in preferences) == [Decimal("8500"), Decimal("17000")]
+    current = rig.store.get_order(first.code)
+    assert current.payment_url == new_url
+    [newest] = [p for p in preferences if p["id"] == current.preference_id]
+    assert _total(newest) == Decimal("17000")
+
+
+async def test_a_link_made_while_the_cart_grew_is_replaced_by_one_for_the_new_total(
+    rig: Rig,
+) -> None:
+    rig.sandbox.mercadopago.set_faults(latency_ms=300)
+    first = reserve(rig)
+    making = asyncio.ensure_future(rig.links.for_order(first))
+    await asyncio.sleep(0.1)  # the first preference is on its way
+    grown = await asyncio.to_thread(reserve, rig)
+    url = await making
+    current = rig.store.get_order(first.code)
+    assert url is not None and url == current.payment_url
+    [made] = [p for p in rig.preferences_for(first.code) if p["id"] == current.preference_id]
+    assert _total(made) == grown.total.amount == Decimal("17000")
+    assert len(rig.preferences_for(first.code)) == 2  # the first one is kept as superseded
+    payment = rig.sandbox.mercadopago.pay(
+        next(p for p in rig.preferences_for(first.code) if p["id"] != current.preference_id),
+        status="approved",
+    )
+    report = await asyncio.to_thread(rig.provider.fetch_payment, str(payment["id"]))
+    outcome = await asyncio.to_thread(rig.store.record_payment, report)
+    assert outcome.detail == "superseded" and outcome.order is not None
+    assert outcome.order.needs_refund
+
+
+async def test_a_delayed_link_is_made_for_what_the_cart_holds_when_it_comes(rig: Rig) -> None:
+    rig.sandbox.mercadopago.set_faults(error_rate=1.0, seed=5)
+    first = reserve(rig)
+    assert await rig.links.for_order(first) is None
+    grown = reserve(rig)
+    assert await rig.links.for_order(grown) is None  # the same retry carries on
+    rig.sandbox.mercadopago.set_faults(error_rate=0.0)
+    await until(lambda: rig.events)
+    [event] = rig.events
+    assert isinstance(event, LinkReady) and event.order is not None
+    [preference] = rig.preferences_for(first.code)
+    assert _total(preference) == Decimal("17000")
+    assert event.url == preference["init_point"] == rig.store.get_order(first.code).payment_url

@@ -22,6 +22,8 @@ ANNOUNCER_KEYS = {
     "link_delayed": {"name"},
     "refund_needed_owner": {"code", "name", "amount"},
     "order_late_paid": {"name", "code"},
+    "refund_needed_superseded_owner": {"code", "name", "amount", "total"},
+    "order_superseded_paid": {"name", "code", "amount", "total"},
 }
 
 # Templates whose number counts no noun, so no form of theirs changes with it:

@@ -19,6 +19,8 @@ T0 = datetime(2025, 6, 1, 20, 0, tzinfo=UTC)
 TTL = timedelta(minutes=15)
 ANA = ViewerRef("twitch", "u-ana", "ana")
 BETO = ViewerRef("twitch", "u-beto", "beto")
+CARLA = ViewerRef("twitch", "u-carla", "carla")
+DANI = ViewerRef("twitch", "u-dani", "dani")
 
 
 def catalog() -> list[ProductSpec]:

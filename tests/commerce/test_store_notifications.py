@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from store_helpers import BETO, T0, TTL, buy
+from store_helpers import BETO, CARLA, DANI, T0, TTL, buy
 
 from commerce.errors import OrderNotFound
 from commerce.money import Money
@@ -39,10 +39,10 @@ def test_notifications_wait_until_finished(store: Store) -> None:
 
 def test_awaiting_payment_lists_pending_and_recently_lapsed(shop: Store) -> None:
     pending = buy(shop, now=T0)
-    lapsed = buy(shop, now=T0 - timedelta(hours=1))
-    cancelled = buy(shop, now=T0)
+    lapsed = buy(shop, viewer=BETO, now=T0 - timedelta(hours=1))
+    cancelled = buy(shop, viewer=CARLA, now=T0)
     shop.cancel_order(cancelled.code)
-    ancient = buy(shop, now=T0 - timedelta(days=5))
+    ancient = buy(shop, viewer=DANI, now=T0 - timedelta(days=5))
     shop.expire_due(now=T0)
     tip = shop.create_tip(
         BETO, "canal", Money(Decimal("500"), "ARS"), "hola", TipSource.LINK, ttl=TTL, now=T0

@@ -171,3 +171,88 @@ def test_processes_race_on_postgres(store: Store, store_url: str) -> None:
     assert {o.code for o in store.list_orders()} == codes
     assert store.get_product("LAST").available == 0
     assert_stock_invariant(store_url)
+
+
+def test_one_viewer_racing_themselves_fills_one_cart(store: Store, store_url: str) -> None:
+    store.sync_catalog(
+        [
+            ProductSpec("LAST", "Last ones", Decimal("100"), "ARS", stock=UNITS),
+            ProductSpec("LIM", "Limited", Decimal("10"), "ARS", stock=50, max_per_viewer=3),
+        ]
+    )
+    ana = _viewer(0, "ana")
+
+    def attempt(i: int) -> str:
+        sku = "LAST" if i % 2 else "LIM"
+        return store.reserve(ana, "canal", [LineRequest(sku, 1)], ttl=TTL).code
+
+    results = _all_at_once(BUYERS, attempt)
+    codes = {r for r in results if isinstance(r, str)}
+    failures = Counter(type(r).__name__ for r in results if not isinstance(r, str))
+    assert len(codes) == 1, results  # one cart, however the calls interleaved
+    assert failures == {"OutOfStock": BUYERS // 2 - UNITS, "LimitExceeded": BUYERS // 2 - 3}
+    (order,) = store.list_orders()
+    assert sorted((line.sku, line.quantity) for line in order.lines) == [
+        ("LAST", UNITS),
+        ("LIM", 3),
+    ]
+    assert order.total.amount == Decimal(100 * UNITS + 10 * 3)
+    assert order.revision == UNITS + 3 - 1
+    assert store.get_product("LAST").available == 0
+    assert_stock_invariant(store_url)
+
+
+def test_many_viewers_each_racing_themselves(store: Store, store_url: str) -> None:
+    viewers, per_viewer, stock = 8, 5, 30
+    store.sync_catalog([ProductSpec("X", "X", Decimal("100"), "ARS", stock=stock)])
+
+    def attempt(i: int) -> tuple[str, str]:
+        viewer = _viewer(i % viewers, "m")
+        return viewer.user_id, store.reserve(viewer, "canal", [LineRequest("X", 1)], ttl=TTL).code
+
+    results = _all_at_once(viewers * per_viewer, attempt)
+    won = [r for r in results if isinstance(r, tuple)]
+    assert all(isinstance(r, errors.OutOfStock) for r in results if not isinstance(r, tuple))
+    assert len(won) == stock
+    carts: dict[str, set[str]] = {}
+    for user, code in won:
+        carts.setdefault(user, set()).add(code)
+    assert all(len(codes) == 1 for codes in carts.values()), carts
+    orders = store.list_orders()
+    assert len(orders) == len(carts)
+    assert sum(o.lines[0].quantity for o in orders) == stock
+    assert all(o.total.amount == 100 * o.lines[0].quantity for o in orders)
+    assert_stock_invariant(store_url)
+
+
+def test_adding_while_a_payment_lands_never_loses_it(store: Store, store_url: str) -> None:
+    """A payment of the cart's current link races the viewer adding to it: either the
+    payment pays the order as it was (the addition opens a new order), or the addition
+    came first and the payment is kept, flagged for refund."""
+    store.sync_catalog([ProductSpec("X", "X", Decimal("100"), "ARS", stock=100)])
+    carts = [
+        store.reserve(_viewer(i, "pay"), "canal", [LineRequest("X", 1)], ttl=TTL) for i in range(10)
+    ]
+    for cart in carts:
+        store.set_order_link(cart.code, f"https://pay.example/{cart.code}", f"pref-{cart.code}")
+
+    def work(i: int) -> Any:
+        cart = carts[i // 2]
+        if i % 2:
+            return store.reserve(_viewer(i // 2, "pay"), "canal", [LineRequest("X", 1)], ttl=TTL)
+        report = PaymentReport("mp", f"p{i}", "approved", Decimal("100"), "ARS", cart.code)
+        return store.record_payment(report)
+
+    results = _all_at_once(20, work)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    for n, cart in enumerate(carts):
+        outcome, added = results[2 * n], results[2 * n + 1]
+        if outcome.kind is OutcomeKind.ORDER_PAID:
+            assert added.code != cart.code
+            assert store.get_order(cart.code).total.amount == Decimal("100")
+        else:
+            assert (outcome.kind, outcome.detail) == (OutcomeKind.REFUND_NEEDED, "superseded")
+            assert added.code == cart.code
+            assert store.get_order(cart.code).needs_refund
+        assert [p.provider_payment_id for p in store.payments_for(cart.code)] == [f"p{2 * n}"]
+    assert_stock_invariant(store_url)
