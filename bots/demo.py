@@ -155,6 +155,15 @@ def sandbox_secrets(sandbox: Sandbox) -> list[str]:
     return [s for s in found if isinstance(s, str) and s]
 
 
+CONSOLE_HELP = (
+    "  Type as a viewer:  !tienda   !comprar remera M   !pedido   !propina 500 ¡grande!",
+    "  As the owner (/dueño): !destacar remera   !meta 50000   !stock remera M 10",
+    "  Console only:      /pagar (pays your last link)   /rechazar   /como beto [mod|dueño]",
+    "                     /mod   /dueño   /viewer (your own role)",
+    "  Ctrl-D or Ctrl-C to quit.",
+)
+
+
 def _banner(
     bot: Bot, endpoints: Endpoints, sandbox_url: str, workdir: Path, log_file: Path
 ) -> None:
@@ -176,11 +185,7 @@ def _banner(
         f"  Payments sandbox (MercadoPago stand-in):        {sandbox_url}/mercadopago",
         f"  Store (fresh SQLite): {workdir / 'demo.db'}",
         "",
-        "  Type as a viewer:  !tienda   !comprar remera M   !pedido   !propina 500 ¡grande!",
-        "  As the owner (/dueño): !destacar remera   !meta 50000   !stock remera M 10",
-        "  Console only:      /pagar (pays your last link)   /rechazar   /como beto [mod|dueño]",
-        "                     /mod   /dueño   /viewer (your own role)",
-        "  Ctrl-D or Ctrl-C to quit.",
+        *CONSOLE_HELP,
         "",
         *(f"  {line.strip()}" for line in owner_codes.splitlines()),
         "",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from store_helpers import ANA, BETO, T0, TTL
+from store_helpers import ANA, BETO, CARLA, T0, TTL
 
 from commerce.money import Money
 from commerce.store import Store
@@ -19,7 +19,7 @@ def test_undelivered_links_are_the_pending_orders_never_handed_over(shop: Store)
         ViewerRef("discord", "9", "eli"), "c", [LineRequest("TAZA")], ttl=TTL, now=T0
     )
     later = shop.reserve(ANA, "c", [LineRequest("STICK")], ttl=TTL, now=T0 + timedelta(hours=1))
-    cancelled = shop.reserve(BETO, "c", [LineRequest("STICK")], ttl=TTL, now=T0)
+    cancelled = shop.reserve(CARLA, "c", [LineRequest("STICK")], ttl=TTL, now=T0)
     shop.cancel_order(cancelled.code)
     shop.mark_link_sent(sent.code, now=T0 + timedelta(seconds=1))
     shop.mark_link_sent(sent.code, now=T0 + timedelta(seconds=9))  # the first time counts

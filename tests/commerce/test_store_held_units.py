@@ -14,7 +14,8 @@ def test_counts_pending_units_of_that_product_on_that_platform_only(shop: Store)
     assert shop.held_units("TAZA", "web") == 0
     shop.reserve(WEB, "web", [LineRequest("TAZA", 2), LineRequest("STICK", 1)], ttl=TTL, now=T0)
     shop.reserve(ANA, "canal", [LineRequest("TAZA", 1)], ttl=TTL, now=T0)  # a chat order
-    cancelled = shop.reserve(WEB, "web", [LineRequest("TAZA", 1)], ttl=TTL, now=T0)
+    other = ViewerRef("web", "cookie-3", "flor")  # the same visitor's next buy joins their cart
+    cancelled = shop.reserve(other, "web", [LineRequest("TAZA", 1)], ttl=TTL, now=T0)
     shop.cancel_order(cancelled.code)
     remera = [
         LineRequest("REM", 1, "talle=M,color=negro"),

@@ -44,7 +44,7 @@ REQUESTS = [
     ("GET", "/p/NOPE", 404),
     ("GET", "/healthz", 200),
     ("GET", "/no-such-page", 404),
-    ("POST", "/webhooks/mercadopago", 401),
+    ("POST", "/webhooks/mercadopago", 400),  # an empty body is no notification
     ("GET", "/overlay", 200),
     ("GET", "/overlay/state", 200),
     ("GET", "/overlay/static/overlay.js", 200),
