@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bots import cli_owners
-from bots.config import Config, ConfigError, Problem, load_config
+from bots.config import Config, ConfigError, Problem, load_config, load_store_config
 from commerce.errors import CommerceError, InvalidAmount
 from commerce.money import Money, format_money, parse_amount
 from commerce.store import Store
@@ -191,8 +191,12 @@ def _config_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", "-c", default="config.toml", help="default: ./config.toml")
 
 
-def _load(args: argparse.Namespace) -> Config:
-    return load_config(args.config)
+def _load(args: argparse.Namespace, *, everything: bool = False) -> Config:
+    """The config, checked whole for commands that run the bot or talk to MercadoPago
+    (`everything`). Commands that only touch the store (`vivo products list`) overlook
+    problems in [payments] and [platforms]: an owner editing stock between streams needs
+    no MercadoPago token in the environment. `vivo check` still reports them."""
+    return load_config(args.config) if everything else load_store_config(args.config)
 
 
 def _store(config: Config) -> Store:
@@ -211,7 +215,7 @@ def _run(args: argparse.Namespace) -> int:
     from bots.launch import run_bot, stored_secrets
     from bots.logs import install_redactor, route_to_file
 
-    config = _load(args)
+    config = _load(args, everything=True)
     log_file = None
     if "console" in config.enabled_platforms():
         # the chat is in this terminal: log lines would bury it
@@ -400,7 +404,7 @@ def _orders_refund(args: argparse.Namespace) -> int:
     from bots.refunds import RefundProblem, refund_order
     from commerce.payments.base import PaymentError
 
-    config = _load(args)
+    config = _load(args, everything=True)
     amount = _decimal(args.amount, "--amount") if args.amount else None
     locale = config.settings.locale
     try:
@@ -425,7 +429,7 @@ def _payments_sync(args: argparse.Namespace) -> int:
     from bots.payments import PaymentRecorder, Reconciler
     from commerce.payments.base import PaymentError
 
-    config = _load(args)
+    config = _load(args, everything=True)
     store, provider = _store(config), make_provider(config)
     reconciler = Reconciler(store, provider, PaymentRecorder(store, provider, EventBus()))
     try:

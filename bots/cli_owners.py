@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bots.config import Config, load_config
+from bots.config import Config, load_store_config
 from commerce.store import Store
 
 
@@ -42,7 +42,7 @@ def _with_store(
     action: Callable[[argparse.Namespace, Config, Store], int],
 ) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        config = load_config(args.config)
+        config = load_store_config(args.config)
         store = Store(config.database_url)
         try:
             store.migrate()

@@ -355,6 +355,16 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
     return config
 
 
+def load_store_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """The config for commands that only touch the store: problems in [payments] and
+    [platforms] (an unset MP_ACCESS_TOKEN, say) are overlooked, every other one raises."""
+    config, problems = read_config(path, env)
+    mine = [p for p in problems if not p.key.startswith(("payments", "platforms"))]
+    if mine:
+        raise ConfigError(mine, str(path))
+    return config
+
+
 def read_config(
     path: str | Path, env: Mapping[str, str] | None = None
 ) -> tuple[Config, list[Problem]]:

@@ -88,3 +88,22 @@ def test_export_into_a_pipe_that_closes_early_is_quiet(shop: Path) -> None:
     assert proc.wait(timeout=60) == 0
     assert header.startswith(b"code,status")
     assert "BrokenPipeError" not in err and "Traceback" not in err and err == ""
+
+
+def test_store_commands_need_no_payment_credentials(shop: Path) -> None:
+    no_token = {"MP_ACCESS_TOKEN": "", "MP_WEBHOOK_SECRET": "", "DISCORD_TOKEN": ""}
+    config = shop / "config.toml"
+    text = config.read_text(encoding="utf-8")
+    start = text.index("[platforms.discord]")
+    config.write_text(
+        text[:start] + text[start:].replace("enabled = false", "enabled = true", 1),
+        encoding="utf-8",
+    )
+    assert vivo(shop, "run").code == 2  # the bot itself does need them…
+    assert vivo(shop, "db", "upgrade").code == 0
+    assert vivo(shop, "products", "add", "PIN", "Pin", "500", env=no_token).code == 0
+    listed = vivo(shop, "products", "list", env=no_token)
+    assert listed.code == 0 and "PIN" in listed.out, listed.err
+    assert vivo(shop, "orders", "list", env=no_token).code == 0
+    refund = vivo(shop, "orders", "refund", "NOPE123456", env=no_token)
+    assert refund.code == 2 and "MP_ACCESS_TOKEN" in refund.err  # …and so does a refund
