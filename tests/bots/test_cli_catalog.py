@@ -4,8 +4,6 @@ Driven through the real `vivo` executable, as the owner uses it between streams.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -13,17 +11,10 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import Ran, owner_config, vivo
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
-from commerce.db import normalize_url
 from commerce.store import Store
 from commerce.views import LineRequest, ViewerRef
-
-PG_SERVER_URL = os.environ.get(
-    "VIVO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+from tests.pg import fresh_database
 
 
 @pytest.fixture
@@ -108,21 +99,8 @@ def test_import_refuses_stock_below_what_is_reserved(shop: Path) -> None:
 
 @pytest.fixture
 def fresh_pg() -> Iterator[str]:
-    server = make_url(normalize_url(PG_SERVER_URL))
-    admin = create_engine(server, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    name = f"vivo_cli_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL unreachable: {exc.orig}")
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database("vivo_cli") as url:
+        yield url
 
 
 def test_four_processes_start_at_once_on_a_fresh_postgres(tmp_path: Path, fresh_pg: str) -> None:

@@ -7,20 +7,18 @@ when the server is unreachable (CI turns that skip into a failure).
 
 from __future__ import annotations
 
-import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
-from store_helpers import PG_SERVER_URL, assert_stock_invariant, catalog
+from sqlalchemy import text
+from store_helpers import assert_stock_invariant, catalog
 
-from commerce.db import make_engine, normalize_url, upgrade
+from commerce.db import make_engine, upgrade
 from commerce.models import TABLES
 from commerce.store import Store
+from tests.pg import fresh_database
 
 
 @pytest.fixture(scope="session")
@@ -33,23 +31,9 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for the session, dropped at the end."""
-    server = make_url(normalize_url(PG_SERVER_URL))
-    admin = create_engine(server, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    name = f"vivo_test_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL unreachable at {server.render_as_string()}: {exc.orig}")
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
+    with fresh_database() as url:
         upgrade(url)
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _empty_pg(url: str) -> None:

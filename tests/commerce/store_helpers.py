@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -12,9 +11,6 @@ from commerce.db import make_engine
 from commerce.store import Store
 from commerce.views import LineRequest, OrderView, ProductSpec, VariantSpec, ViewerRef
 
-PG_SERVER_URL = os.environ.get(
-    "VIVO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 T0 = datetime(2025, 6, 1, 20, 0, tzinfo=UTC)
 TTL = timedelta(minutes=15)
 ANA = ViewerRef("twitch", "u-ana", "ana")

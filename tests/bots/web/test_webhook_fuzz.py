@@ -10,9 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import random
-import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -21,23 +19,19 @@ from dataclasses import dataclass
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import text
 
 from bots.events import EventBus
 from bots.notifications import NotificationInbox
 from bots.payments import PaymentRecorder
 from bots.web.app import build_app
-from commerce.db import make_engine, normalize_url
+from commerce.db import make_engine
 from commerce.payments.mercadopago import MercadoPagoProvider
 from commerce.store import Store
 from sandbox.mercadopago import sign_notification
+from tests.pg import fresh_database
 
 SECRET = "fuzz-secret"
-PG_SERVER_URL = os.environ.get(
-    "VIVO_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -58,21 +52,8 @@ def _database(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
     if kind == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
         return
-    server = make_url(normalize_url(PG_SERVER_URL))
-    admin = create_engine(server, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-    name = f"vivo_fuzz_{secrets.token_hex(4)}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL unreachable: {exc.orig}")
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database("vivo_fuzz") as url:
+        yield url
 
 
 @dataclass
