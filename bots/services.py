@@ -48,6 +48,10 @@ class PaymentLinks(Protocol):
 
     async def for_tip(self, tip: TipView) -> str | None: ...
 
+    def shown(self, code: str, url: str | None) -> str | None:
+        """The address to put in chat for a link already made (e.g. our short /p/CODE)."""
+        ...
+
 
 @dataclass(slots=True)
 class Services:

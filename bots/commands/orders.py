@@ -84,7 +84,8 @@ async def _show_order(ctx: Context, order: OrderView) -> None:
     )
     if order.status is OrderStatus.PENDING and order.payment_url:
         left = max(order.expires_at - datetime.now(UTC), timedelta(0))
-        await send_link(ctx, order.payment_url, order.code, left)
+        url = ctx.services.links.shown(order.code, order.payment_url)
+        await send_link(ctx, url, order.code, left)
 
 
 async def my_orders(ctx: Context) -> None:

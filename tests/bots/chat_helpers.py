@@ -78,6 +78,7 @@ class Links:
     """PaymentLinks that answers at once, or (available=False) says the link comes later."""
 
     available: bool = True
+    short_base: str | None = None
     orders: list[OrderView] = field(default_factory=list)
     tips: list[TipView] = field(default_factory=list)
 
@@ -90,6 +91,9 @@ class Links:
     async def for_tip(self, tip: TipView) -> str | None:
         self.tips.append(tip)
         return f"http://pay.test/{tip.code}" if self.available else None
+
+    def shown(self, code: str, url: str | None) -> str | None:
+        return url if url is None or self.short_base is None else f"{self.short_base}/p/{code}"
 
 
 class Chat:

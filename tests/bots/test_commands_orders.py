@@ -350,6 +350,17 @@ async def test_my_order_shows_the_cart_with_its_total_and_link(
     assert "http://pay.test/current" in link.text
 
 
+async def test_my_order_repeats_the_same_short_link_the_purchase_gave(
+    chat: Chat, store: Any, links: Links
+) -> None:
+    links.short_base = "https://tienda.test"
+    await chat.send("!comprar taza")
+    (order,) = store.viewer_orders("test", VIEWER.id)
+    store.set_order_link(order.code, "http://pay.test/long?pref_id=1", "pref-1", revision=0)
+    [link] = payment_replies(await chat.send("!pedido"))
+    assert f"https://tienda.test/p/{order.code}" in link.text and "pref_id" not in link.text
+
+
 async def test_an_order_being_paid_is_left_alone_and_a_new_one_opens(
     chat: Chat, store: Any
 ) -> None:
