@@ -3,6 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# MercadoPago's Node SDK for tests/sandbox/peers/, from the committed lockfile.
+NODE_PEER := tests/sandbox/peers/node
+NODE_STAMP := $(NODE_PEER)/node_modules/.installed
 # Test processes: most slow tests wait on sockets and subprocesses, so 3 beat 2 on 2 cores.
 TEST_WORKERS ?= 3
 
@@ -15,10 +18,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[all,dev]'
 	@touch $(STAMP)
 
+# npm ci empties node_modules first, so the stamp inside it goes with it: this runs again when
+# node_modules is missing or the lockfile changed, with the npm registry this machine uses.
+$(NODE_STAMP): $(NODE_PEER)/package-lock.json $(NODE_PEER)/package.json
+	npm ci --prefix $(NODE_PEER) --no-audit --no-fund
+	@touch $(NODE_STAMP)
+
 demo: $(STAMP)
 	$(BIN)/vivo demo
 
-test: $(STAMP) services
+test: $(STAMP) $(NODE_STAMP) services
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 services:
@@ -39,4 +48,4 @@ screenshots: $(STAMP) services
 	VIVO_SCREENSHOTS=docs/images $(BIN)/python -m pytest tests/browser -q
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(NODE_PEER)/node_modules

@@ -92,6 +92,7 @@ class Control(Payments):
             webhook_delay_ms=int(body.get("webhook_delay_ms", self.faults.webhook_delay_ms)),
             reorder_webhooks=bool(body.get("reorder_webhooks", self.faults.reorder_webhooks)),
             reorder_window_ms=int(body.get("reorder_window_ms", self.faults.reorder_window_ms)),
+            ts_in_milliseconds=bool(body.get("ts_in_milliseconds", self.faults.ts_in_milliseconds)),
             seed=body.get("seed", self.faults.seed),
         )
         return _json(asdict(self.faults))

@@ -13,7 +13,9 @@ class Faults:
     `duplicate_webhooks`: every notification is sent twice. `webhook_delay_ms`: each
     delivery waits this long first. `reorder_webhooks`: notifications are held for
     `reorder_window_ms` and sent shuffled. `wrong_secret`: deliveries are signed with
-    another secret. `seed` makes the random choices reproducible.
+    another secret. `ts_in_milliseconds`: `x-signature` carries `ts` in milliseconds, as the
+    documentation's prose says, instead of seconds, as its example and MercadoPago's own
+    validators read it. `seed` makes the random choices reproducible.
     """
 
     error_rate: float = 0.0
@@ -23,4 +25,5 @@ class Faults:
     webhook_delay_ms: int = 0
     reorder_webhooks: bool = False
     reorder_window_ms: int = 200
+    ts_in_milliseconds: bool = False
     seed: int | None = None

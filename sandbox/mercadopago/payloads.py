@@ -70,7 +70,7 @@ def _preference_problem(body: dict[str, Any]) -> str | None:
         currencies.add(item.get("currency_id", "ARS"))
     if len(currencies) > 1:
         return "all items must share one currency_id"
-    for name in ("expiration_date_from", "expiration_date_to"):
+    for name in ("expiration_date_from", "expiration_date_to", "date_of_expiration"):
         value = body.get(name)
         if value is not None and _parse_date(value) is None:
             return f"{name} must be an ISO 8601 date with offset"
@@ -103,21 +103,23 @@ def _preference(body: dict[str, Any], origin: str) -> dict[str, Any]:
         }
         for item in body["items"]
     ]
-    payer = {"name": "", "surname": "", "email": "", "date_created": None}
-    payer.update(body.get("payer") or {})
-    back_urls = {"success": "", "pending": "", "failure": ""}
-    back_urls.update(body.get("back_urls") or {})
+    now = _iso(_now())
+    back_urls = _merged(_URLS, body.get("back_urls"))
     return {
         "id": preference_id,
         "init_point": checkout,
         "sandbox_init_point": checkout,
         "collector_id": COLLECTOR_ID,
         "client_id": CLIENT_ID,
-        "date_created": _iso(_now()),
-        "operation_type": "regular_payment",
+        "date_created": now,
+        "last_updated": now,
+        "operation_type": body.get("operation_type", "regular_payment"),
+        "purpose": body.get("purpose", ""),
         "items": items,
-        "payer": payer,
+        "total_amount": sum((i["unit_price"] * i["quantity"] for i in items), Decimal(0)),
+        "payer": _payer(body.get("payer")),
         "back_urls": back_urls,
+        "redirect_urls": _merged(_URLS, body.get("redirect_urls")),
         "auto_return": body.get("auto_return", ""),
         "payment_methods": body.get("payment_methods")
         or {
@@ -130,6 +132,7 @@ def _preference(body: dict[str, Any], origin: str) -> dict[str, Any]:
         "expires": bool(body.get("expires", False)),
         "expiration_date_from": body.get("expiration_date_from"),
         "expiration_date_to": body.get("expiration_date_to"),
+        "date_of_expiration": body.get("date_of_expiration"),
         "notification_url": body.get("notification_url"),
         "statement_descriptor": body.get("statement_descriptor"),
         "marketplace": "NONE",
@@ -138,8 +141,43 @@ def _preference(body: dict[str, Any], origin: str) -> dict[str, Any]:
         "metadata": body.get("metadata") or {},
         "site_id": SITE_ID,
         "binary_mode": bool(body.get("binary_mode", False)),
+        "processing_modes": body.get("processing_modes") or ["aggregator"],
+        "differential_pricing": body.get("differential_pricing") or {},
+        "coupon_code": body.get("coupon_code"),
+        "coupon_labels": body.get("coupon_labels") or [],
+        "tracks": body.get("tracks") or [],
+        "taxes": body.get("taxes") or [],
+        "internal_metadata": None,
         "shipments": {"default_shipping_method": None, "receiver_address": {}},
     }
+
+
+_URLS = {"success": "", "pending": "", "failure": ""}
+# Every payer field the preference reference lists, blank until the seller sends it.
+_PAYER: dict[str, Any] = {
+    "name": "",
+    "surname": "",
+    "email": "",
+    "date_created": None,
+    "phone": {"area_code": "", "number": ""},
+    "identification": {"type": "", "number": ""},
+    "address": {"zip_code": "", "street_name": "", "street_number": None},
+}
+
+
+def _merged(defaults: dict[str, Any], given: object) -> dict[str, Any]:
+    """`defaults` overlaid with what the seller sent (anything but an object is ignored)."""
+    merged = dict(defaults)
+    if isinstance(given, dict):
+        merged.update(given)
+    return merged
+
+
+def _payer(given: object) -> dict[str, Any]:
+    payer = _merged(_PAYER, given)
+    for part in ("phone", "identification", "address"):
+        payer[part] = _merged(_PAYER[part], payer[part])
+    return payer
 
 
 def _expired(preference: dict[str, Any]) -> bool:

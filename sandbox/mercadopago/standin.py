@@ -16,10 +16,11 @@ import asyncio
 
 from aiohttp import web
 
-from sandbox.mercadopago.api import Api
+from sandbox.mercadopago.api import Api, Handler
 from sandbox.mercadopago.checkout import Checkout
 from sandbox.mercadopago.control import CONTROL, Control
 from sandbox.mercadopago.payloads import PREFIX
+from sandbox.mercadopago.responses import mp_error
 
 
 class MercadoPagoStandIn(Control, Checkout, Api):
@@ -35,12 +36,19 @@ class MercadoPagoStandIn(Control, Checkout, Api):
 
     def setup(self, app: web.Application) -> None:
         api = self._api
-        app.router.add_post(f"{PREFIX}/checkout/preferences", api(self._create_preference))
-        app.router.add_get(f"{PREFIX}/checkout/preferences/{{id}}", api(self._get_preference))
-        app.router.add_get(f"{PREFIX}/v1/payments/search", api(self._search_payments))
-        app.router.add_get(f"{PREFIX}/v1/payments/{{id:\\d+}}", api(self._get_payment))
-        app.router.add_post(f"{PREFIX}/v1/payments/{{id:\\d+}}/refunds", api(self._refund))
-        app.router.add_get(f"{PREFIX}/v1/payments/{{id:\\d+}}/refunds", api(self._list_refunds))
+        endpoints: list[tuple[str, str, Handler]] = [
+            ("POST", "/checkout/preferences", self._create_preference),
+            ("GET", "/checkout/preferences/{id}", self._get_preference),
+            ("GET", "/v1/payments/search", self._search_payments),
+            ("GET", "/v1/payments/{id:\\d+}", self._get_payment),
+            ("POST", "/v1/payments/{id:\\d+}/refunds", self._refund),
+            ("GET", "/v1/payments/{id:\\d+}/refunds", self._list_refunds),
+        ]
+        for method, path, handler in endpoints:
+            # MercadoPago answers a path with a trailing slash as the path itself; its own
+            # Node SDK sends `/checkout/preferences/` and `/v1/payments/{id}/refunds/`.
+            for variant in (path, path + "/"):
+                app.router.add_route(method, PREFIX + variant, api(handler))
         app.router.add_get(f"{PREFIX}/checkout/v1/redirect", self._checkout_page)
         app.router.add_post(f"{PREFIX}/checkout/v1/pay", self._checkout_submit)
         app.router.add_post(f"{CONTROL}/pay", self._control_pay)
@@ -50,3 +58,9 @@ class MercadoPagoStandIn(Control, Checkout, Api):
         app.router.add_get(f"{CONTROL}/webhooks", self._control_webhooks)
         app.router.add_get(f"{CONTROL}/faults", self._control_get_faults)
         app.router.add_post(f"{CONTROL}/faults", self._control_set_faults)
+        # Last: anything else under the API prefix gets MercadoPago's JSON error, not a page.
+        app.router.add_route("*", PREFIX + "/{tail:.*}", _no_such_route)
+
+
+async def _no_such_route(request: web.Request) -> web.StreamResponse:
+    return mp_error(404, f"resource {request.path.removeprefix(PREFIX)} not found", "not_found")

@@ -25,6 +25,14 @@ async def _run(work: Awaitable[None]) -> None:
     await work
 
 
+def _timestamp(*, milliseconds: bool) -> str:
+    """`ts` for x-signature: seconds since the epoch, like the documentation's example
+    (`ts=1704908010`) and the official SDKs' validators (`ts * 1000`); its prose says
+    milliseconds, which the `ts_in_milliseconds` fault sends."""
+    now = datetime.now(ARGENTINA).timestamp()
+    return str(int(now * 1000) if milliseconds else int(now))
+
+
 class Webhooks(MercadoPagoState):
     """Announcing payments to the webhook URL."""
 
@@ -83,7 +91,7 @@ class Webhooks(MercadoPagoState):
             if self.faults.wrong_secret:
                 secret = "not-" + secret
             request_id = str(uuid.uuid4())
-            ts = str(int(datetime.now(ARGENTINA).timestamp() * 1000))
+            ts = _timestamp(milliseconds=self.faults.ts_in_milliseconds)
             headers = {
                 "Content-Type": "application/json",
                 "x-signature": sign_notification(secret, payment_id, request_id, ts),

@@ -9,6 +9,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -121,3 +122,31 @@ def test_garbage_is_refused(body: bytes) -> None:
     provider = MercadoPagoProvider("TEST", "s3cret", endpoint="http://127.0.0.1:9")
     with pytest.raises(InvalidSignature):
         provider.verify_notification({}, {}, body)
+
+
+@pytest.mark.parametrize(
+    ("milliseconds", "digits"),
+    [(False, 10), (True, 13)],
+    ids=["seconds (the docs' example, the default)", "milliseconds (the docs' prose)"],
+)
+async def test_both_timestamp_units_verify_within_tolerance(
+    sandbox: Sandbox,
+    provider: MercadoPagoProvider,
+    make_link: LinkFactory,
+    receiver: Any,
+    milliseconds: bool,
+    digits: int,
+) -> None:
+    sandbox.mercadopago.set_faults(ts_in_milliseconds=milliseconds)
+    payment, hook = await paid_webhook(sandbox, provider, make_link, receiver)
+    signature = {k.lower(): v for k, v in hook.headers.items()}["x-signature"]
+    ts = dict(part.split("=", 1) for part in signature.split(","))["ts"]
+    assert len(ts) == digits  # 10 digits: seconds until 2286; 13: milliseconds
+    strict = MercadoPagoProvider(
+        "TEST",
+        sandbox.config.mp_webhook_secret,
+        endpoint=f"{sandbox.url}/mercadopago",
+        signature_tolerance=timedelta(minutes=5),
+    )
+    notification = strict.verify_notification(hook.headers, hook.query, hook.body)
+    assert (notification.resource_id, notification.verified) == (str(payment["id"]), True)
