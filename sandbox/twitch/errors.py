@@ -9,14 +9,12 @@ sees aiohttp's text pages or a bare 500.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -32,7 +30,7 @@ def _oauth_error(status: int, message: str) -> web.Response:
     return web.json_response({"status": status, "message": message}, status=status)
 
 
-def helix_errors(prefix: str) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def helix_errors(prefix: str) -> Middleware:
     """A middleware that turns any failure under `prefix` into Helix's error envelope."""
 
     @web.middleware
