@@ -285,9 +285,41 @@ def _reply_to(item: Pending) -> str | None:
 
 # -- EventSub sessions ------------------------------------------------------------------
 
+# Nullable fields of `channel.chat.message` that twitchio 3.3.2 reads as `payload[key]`.
+# Twitch's own documentation example omits `channel_points_animation_id` (and, before shared
+# chat, the `source_*` fields); twitchio then raises KeyError, logs it at CRITICAL and drops
+# the message. Absent means null here, as the reference describes these fields.
+CHAT_NULLABLE_FIELDS = (
+    "channel_points_custom_reward_id",
+    "channel_points_animation_id",
+    "cheer",
+    "reply",
+    "source_broadcaster_user_id",
+    "source_broadcaster_user_login",
+    "source_broadcaster_user_name",
+    "source_message_id",
+    "source_badges",
+    "is_source_only",
+)
+
+
+def _fill_absent_nulls(data: Any) -> None:
+    """Give a `channel.chat.message` notification every nullable field twitchio expects."""
+    metadata = data.get("metadata") if isinstance(data, dict) else None
+    if (
+        not isinstance(metadata, dict)
+        or metadata.get("subscription_type") != "channel.chat.message"
+    ):
+        return
+    event = (data.get("payload") or {}).get("event")
+    if isinstance(event, dict):
+        for key in CHAT_NULLABLE_FIELDS:
+            event.setdefault(key, None)
+
 
 class _EventSubSocket(twitchio.eventsub.websockets.Websocket):
-    """twitchio's EventSub websocket, with a `session_reconnect` hand-off that loses nothing.
+    """twitchio's EventSub websocket, with a `session_reconnect` hand-off that loses nothing,
+    and chat events that lack documented-nullable fields delivered rather than dropped.
 
     Twitch keeps sending events on the old connection until the new one has been welcomed.
     twitchio 3.3.2 handles `session_reconnect` inside the old socket's reader: it stops
@@ -304,6 +336,10 @@ class _EventSubSocket(twitchio.eventsub.websockets.Websocket):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self._handing_off = False
+
+    async def _process_notification(self, data: Any) -> None:
+        _fill_absent_nulls(data)
+        await super()._process_notification(data)
 
     async def _process_reconnect(self, data: Any) -> None:
         url = data["payload"]["session"].get("reconnect_url")

@@ -126,6 +126,7 @@ class EventSub(Payloads):
                         if reconnecting
                         else None
                     ),
+                    "recovery_url": None,
                     "connected_at": session.connected_at,
                 }
             },

@@ -1,11 +1,14 @@
 """Helix, Twitch's REST API under `/twitch/helix/`, as twitchio calls it.
 
 `users`, `eventsub/subscriptions` (create, list, delete, with the scopes each type needs),
-`chat/messages` (within the chat limits) and `moderation/moderators`.
+`chat/messages` (within the chat limits) and `moderation/moderators`. A POST's parameters may
+come in a JSON body or in the query string (twitchAPI sends Send Chat Message's that way); a
+body that is not a JSON object is a 400 in Helix's envelope, never a crash.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -27,6 +30,29 @@ SUBSCRIPTION_SCOPES: dict[str, tuple[str, ...]] = {
 class Helix(EventSub, ChatLimits):
     """The Helix handlers."""
 
+    @staticmethod
+    async def _helix_body(request: web.Request) -> dict[str, Any] | web.Response:
+        """The request's JSON object, or `{}` when it has no body; a 400 when it is not one."""
+        if not request.can_read_body:
+            return {}
+        raw = await request.read()
+        if not raw.strip():
+            return {}
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return _error(400, "The request body is not valid JSON")
+        if not isinstance(body, dict):
+            return _error(400, "The request body must be a JSON object")
+        return body
+
+    async def _helix_params(self, request: web.Request) -> dict[str, Any] | web.Response:
+        """Query parameters, overridden by the JSON body's fields of the same name."""
+        body = await self._helix_body(request)
+        if isinstance(body, web.Response):
+            return body
+        return {**dict(request.query), **body}
+
     async def _users(self, request: web.Request) -> web.Response:
         token = self._bearer(request)
         if isinstance(token, web.Response):
@@ -44,7 +70,9 @@ class Helix(EventSub, ChatLimits):
         token = self._bearer(request)
         if isinstance(token, web.Response):
             return token
-        body = await request.json()
+        body = await self._helix_body(request)
+        if isinstance(body, web.Response):
+            return body
         kind, version = body.get("type", ""), str(body.get("version", ""))
         condition = {k: str(v) for k, v in (body.get("condition") or {}).items()}
         transport = body.get("transport") or {}
@@ -137,10 +165,15 @@ class Helix(EventSub, ChatLimits):
         token = self._bearer(request)
         if isinstance(token, web.Response):
             return token
-        body = await request.json()
-        broadcaster_id = str(body.get("broadcaster_id", ""))
-        sender_id = str(body.get("sender_id", ""))
-        text = str(body.get("message", ""))
+        body = await self._helix_params(request)
+        if isinstance(body, web.Response):
+            return body
+        for required in ("broadcaster_id", "sender_id", "message"):
+            if body.get(required) in (None, ""):
+                return _error(400, f"Missing required parameter {required}")
+        broadcaster_id = str(body["broadcaster_id"])
+        sender_id = str(body["sender_id"])
+        text = str(body["message"])
         if token.user_id is not None and token.user_id != sender_id:
             return _error(403, "The sender must be the user in the token")
         if token.user_id is not None and "user:write:chat" not in token.scopes:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from sandbox.twitch.control import CONTROL, Control
+from sandbox.twitch.errors import _error, helix_errors
 from sandbox.twitch.helix import Helix
 from sandbox.twitch.oauth import OAuth
 from sandbox.twitch.world import PREFIX
@@ -33,6 +34,7 @@ class TwitchStandIn(Control, Helix, OAuth):
     name = "twitch"
 
     def setup(self, app: web.Application) -> None:
+        app.middlewares.append(helix_errors(f"{PREFIX}/helix/"))
         r = app.router
         r.add_post(f"{PREFIX}/oauth2/token", self._token)
         r.add_get(f"{PREFIX}/oauth2/validate", self._validate)
@@ -46,6 +48,7 @@ class TwitchStandIn(Control, Helix, OAuth):
         r.add_delete(f"{PREFIX}/helix/eventsub/subscriptions", self._unsubscribe)
         r.add_post(f"{PREFIX}/helix/chat/messages", self._chat_message)
         r.add_get(f"{PREFIX}/helix/moderation/moderators", self._moderators)
+        r.add_route("*", PREFIX + "/helix/{path:.*}", self._helix_unknown)
         r.add_get(f"{PREFIX}/ws", self._websocket)
         r.add_post(f"{CONTROL}/say", self._control_say)
         r.add_post(f"{CONTROL}/cheer", self._control_cheer)
@@ -60,6 +63,9 @@ class TwitchStandIn(Control, Helix, OAuth):
         r.add_post(f"{CONTROL}/activate", self._control_activate)
         r.add_post(f"{CONTROL}/moderator", self._control_moderator)
         r.add_post(f"{CONTROL}/expire", self._control_expire)
+
+    async def _helix_unknown(self, request: web.Request) -> web.Response:
+        return _error(404, f"{request.method} {request.path} is not an endpoint this sandbox has")
 
     async def close(self) -> None:
         self.release_welcome()

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import logging
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from adapters.base import ChatMessage, Priority, Reply, Role
 from adapters.twitch import BitsValue
@@ -120,6 +123,48 @@ async def test_a_redelivered_notification_is_handled_once() -> None:
             await until(lambda: len(heard.messages) >= 2)
             assert [m.text for m in heard.messages] == ["!tienda", "después"]
             assert heard.messages[0].author.role == Role.MODERATOR
+
+
+SHARED_CHAT_FIELDS = (
+    "source_broadcaster_user_id",
+    "source_broadcaster_user_login",
+    "source_broadcaster_user_name",
+    "source_message_id",
+    "source_badges",
+)
+
+
+@pytest.mark.parametrize(
+    "absent",
+    [(), SHARED_CHAT_FIELDS],
+    ids=["docs-example", "docs-example-before-shared-chat"],
+)
+async def test_chat_in_the_documentation_examples_shape_is_delivered(
+    absent: tuple[str, ...], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Twitch's own example has no `channel_points_animation_id` (nor `is_source_only`);
+    twitchio 3.3.2 reads the first with `payload[...]` and would drop the message."""
+    async with running(TwitchStandIn()) as rig:
+        heard = Heard()
+        async with started(await rig.adapter(), heard):
+            raw = json.loads((PAYLOADS / "channel_chat_message_docs.json").read_text())
+            event = raw["payload"]["event"]
+            assert "channel_points_animation_id" not in event and "is_source_only" not in event
+            for field in absent:
+                del event[field]
+            raw["payload"]["subscription"] = next(
+                s for s in await rig.subscriptions() if s["type"] == "channel.chat.message"
+            )
+            event.update(rig.twitch.broadcaster.ref("broadcaster_user"))
+            event["message"]["text"] = event["message"]["fragments"][0]["text"] = "!tienda"
+            assert (await rig.control("POST", "inject", raw))["delivered"] == 1
+            message = (await until(lambda: heard.messages))[0]
+            assert (message.id, message.text) == (event["message_id"], "!tienda")
+            assert (message.author.id, message.author.name) == ("4145994", "viewer32")
+            assert message.author.role == Role.MODERATOR
+            assert message.raw.channel_points_animation_id is None
+            assert message.raw.source_broadcaster is None
+            assert not [r for r in caplog.records if r.levelno >= logging.CRITICAL]
 
 
 async def test_session_reconnect_loses_and_repeats_nothing() -> None:

@@ -7,6 +7,7 @@ moderator-only command works for a moderator's badge and not for a viewer.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -96,3 +97,20 @@ async def test_quoted_input_mentions_only_the_viewer_answered(stage: TwitchStage
     [reply] = await until(lambda: stage.said("@ana"))
     assert "@beto" not in reply["message"] and "@carla" not in reply["message"]
     assert "@\u200dbeto" in reply["message"]
+
+
+async def test_a_command_in_the_documentation_examples_shape_is_answered(
+    stage: TwitchStage,
+) -> None:
+    """Twitch's example event has no `channel_points_animation_id`; it still reaches the router."""
+    path = Path(__file__).resolve().parents[1] / "payloads" / "twitch"
+    raw = json.loads((path / "channel_chat_message_docs.json").read_text())
+    event = raw["payload"]["event"]
+    event.update(stage.rig.twitch.broadcaster.ref("broadcaster_user"))
+    event["message"]["text"] = event["message"]["fragments"][0]["text"] = "!tienda"
+    injected = await stage.rig.control(
+        "POST", "inject", {"subscription_type": "channel.chat.message", "event": event}
+    )
+    assert injected["delivered"] == 1
+    [reply] = await until(lambda: stage.said("@viewer32"))
+    assert reply["reply_parent_message_id"] == event["message_id"]

@@ -214,3 +214,65 @@ async def test_a_subscription_needs_the_scope_and_a_live_session(client: Client)
         "POST", "/twitch/helix/eventsub/subscriptions", token=token, json=subscription
     )
     assert status == 400
+
+
+async def test_send_chat_message_takes_its_parameters_from_the_query_string(client: Client) -> None:
+    twitch = client.twitch
+    token = await client.user_token("vivobot", ["user:write:chat"])
+    query = {"broadcaster_id": twitch.broadcaster.id, "sender_id": twitch.bot.id, "message": "hola"}
+    status, data = await client.call(
+        "POST", "/twitch/helix/chat/messages", token=token, params=query
+    )
+    assert status == 200 and data["data"][0]["is_sent"] is True
+    assert [m["message"] for m in twitch.sent] == ["hola"]
+
+
+def _envelope(status: int, body: Any, reason: str) -> None:
+    assert isinstance(body, dict), body
+    assert set(body) == {"error", "status", "message"}
+    assert (body["status"], body["error"]) == (status, reason)
+    assert body["message"]
+
+
+async def test_every_helix_failure_is_the_documented_json_envelope(client: Client) -> None:
+    twitch = client.twitch
+    token = await client.user_token("vivobot", ["user:write:chat", "user:read:chat"])
+    status, body = await client.call(
+        "POST", "/twitch/helix/chat/messages", token=token, data=b"{not json"
+    )
+    _envelope(400, body, "Bad Request")
+    assert status == 400
+    status, body = await client.call("POST", "/twitch/helix/chat/messages", token=token)
+    _envelope(400, body, "Bad Request")
+    status, body = await client.call("GET", "/twitch/helix/no/such/endpoint", token=token)
+    _envelope(404, body, "Not Found")
+    status, body = await client.call("DELETE", "/twitch/helix/users", token=token)
+    _envelope(404, body, "Not Found")
+    status, body = await client.call(
+        "POST", "/twitch/helix/eventsub/subscriptions", token=token, json=["a list"]
+    )
+    _envelope(400, body, "Bad Request")
+    url = client.base.replace("http", "ws") + "/twitch/ws"
+    async with client.http.ws_connect(url) as ws:
+        session = json.loads((await ws.receive()).data)["payload"]["session"]
+        subscription = {
+            "type": "channel.chat.message",
+            "version": "1",
+            "condition": {"broadcaster_user_id": twitch.broadcaster.id, "user_id": twitch.bot.id},
+            "transport": {"method": "websocket", "session_id": session["id"]},
+        }
+        path = "/twitch/helix/eventsub/subscriptions"
+        await client.call("POST", path, token=token, json=subscription)
+        status, body = await client.call("POST", path, token=token, json=subscription)
+        _envelope(409, body, "Conflict")
+
+
+async def test_session_objects_carry_recovery_url_null(client: Client) -> None:
+    url = client.base.replace("http", "ws") + "/twitch/ws"
+    async with client.http.ws_connect(url) as ws:
+        welcome = json.loads((await ws.receive()).data)["payload"]["session"]
+        assert "recovery_url" in welcome and welcome["recovery_url"] is None
+        await client.call("POST", "/_sandbox/twitch/reconnect")
+        moving = json.loads((await ws.receive()).data)["payload"]["session"]
+        assert "recovery_url" in moving and moving["recovery_url"] is None
+        assert moving["reconnect_url"]
