@@ -107,7 +107,9 @@ class Gateway(Payloads):
         resume_url: str,
     ) -> _Session | None:
         """Act on one client payload; the connection's session afterwards."""
-        op, data = payload["op"], payload.get("d")
+        op = payload["op"]
+        # `_decode` saw to it that the opcodes reading `d` here have an object there.
+        data: dict[str, Any] = payload["d"] if isinstance(payload.get("d"), dict) else {}
         if op == OP_HEARTBEAT:
             self.counters["heartbeats"] += 1
             await self._send(ws, deflate, {"op": OP_HEARTBEAT_ACK})
