@@ -22,6 +22,7 @@ from sandbox.discord.constants import (
     CLOSE_ALREADY_AUTHENTICATED,
     CLOSE_AUTHENTICATION_FAILED,
     CLOSE_DECODE_ERROR,
+    CLOSE_INVALID_INTENTS,
     CLOSE_NOT_AUTHENTICATED,
     CLOSE_UNKNOWN_OPCODE,
     HEARTBEAT_MS,
@@ -89,7 +90,7 @@ class Gateway(Payloads):
                 if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                     break  # an error on the socket; closing frames end the loop themselves
                 try:
-                    session = await self._receive(ws, deflate, _decode(frame), session, resume_url)
+                    session = await self._receive(ws, deflate, frame, session, resume_url)
                 except _Refused as refused:
                     await ws.close(code=refused.code, message=refused.reason.encode())
                     break
@@ -102,11 +103,25 @@ class Gateway(Payloads):
         self,
         ws: web.WebSocketResponse,
         deflate: Any,
+        frame: Any,
+        session: _Session | None,
+        resume_url: str,
+    ) -> _Session | None:
+        """Read one client frame and act on it; the connection's session afterwards."""
+        payload = _decode(frame)
+        try:
+            return await self._act(ws, deflate, payload, session, resume_url)
+        except (TypeError, ValueError):  # a field of the wrong type, e.g. `"intents": "all"`
+            raise _Refused(CLOSE_UNKNOWN_OPCODE, "Invalid payload for this opcode.") from None
+
+    async def _act(
+        self,
+        ws: web.WebSocketResponse,
+        deflate: Any,
         payload: dict[str, Any],
         session: _Session | None,
         resume_url: str,
     ) -> _Session | None:
-        """Act on one client payload; the connection's session afterwards."""
         op = payload["op"]
         # `_decode` saw to it that the opcodes reading `d` here have an object there.
         data: dict[str, Any] = payload["d"] if isinstance(payload.get("d"), dict) else {}
@@ -118,6 +133,9 @@ class Gateway(Payloads):
                 raise _Refused(CLOSE_ALREADY_AUTHENTICATED, "Already authenticated.")
             if not self._token_ok(f"Bot {data.get('token', '')}"):
                 raise _Refused(CLOSE_AUTHENTICATION_FAILED, "Authentication failed.")
+            intents = data.get("intents", 0)
+            if isinstance(intents, bool) or not isinstance(intents, int) or intents < 0:
+                raise _Refused(CLOSE_INVALID_INTENTS, "Invalid intent(s).")
             self.counters["identify"] += 1
             return await self._identify(ws, deflate, data, resume_url)
         elif op == OP_RESUME:

@@ -633,6 +633,16 @@ IDENTIFY = {"op": 2, "d": {"token": TOKEN, "intents": INTENTS, "properties": {}}
         pytest.param([json.dumps({"d": {}})], 4001, id="no-opcode"),
         pytest.param([json.dumps({"op": 2, "d": None})], 4001, id="identify-without-data"),
         pytest.param(
+            [json.dumps({"op": 8, "d": {"guild_id": "1", "query": "", "limit": "many"}})],
+            4003,
+            id="members-before-identify",
+        ),
+        pytest.param(
+            [json.dumps({"op": 2, "d": {"token": TOKEN, "intents": "all", "properties": {}}})],
+            4013,
+            id="identify-with-bad-intents",
+        ),
+        pytest.param(
             [json.dumps({"op": 3, "d": {"since": None, "activities": [], "status": "online"}})],
             4003,
             id="presence-before-identify",
@@ -773,3 +783,14 @@ async def test_a_reply_comes_back_with_a_complete_message_reference(
         "channel_id": said["channel_id"],
         "guild_id": discord_sandbox.standin.guild_id,
     }
+
+
+async def test_a_field_of_the_wrong_type_is_an_invalid_payload_for_its_opcode(
+    discord_sandbox: Running,
+) -> None:
+    gateway, _ = await identify(discord_sandbox)
+    await gateway.dispatch()  # GUILD_CREATE
+    guild_id = discord_sandbox.standin.guild_id
+    await gateway.send(8, {"guild_id": guild_id, "query": "", "limit": "many"})
+
+    assert await closing_code(gateway) == 4001
