@@ -1,9 +1,10 @@
-"""Discord on loopback, for discord.py (see `standin` for what it covers).
+"""Discord on loopback, for discord.py, hikari or any client (see `standin` for what it covers).
 
 Modules: `world` (the guild, its people and channels), `models` (their records), `payloads`
 (documented objects), `gateway` (the websocket), `rest` (the REST API), `interactions`
 (interaction responses and followups), `viewers` (what people in the guild do), `control`
 (`/_sandbox/discord/`), `constants` (documented numbers), `responses` (JSON answers),
+`ratelimits` (per-route limits and their headers),
 `standin` (the whole, as `Sandbox` mounts it).
 """
 

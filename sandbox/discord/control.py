@@ -1,7 +1,7 @@
 """The control API under `/_sandbox/discord/`: how tests and the demo drive the stand-in.
 
-`say`, `slash`, `autocomplete`, `press`, `inject`, `dms`, `drop` (POST) and `sent`, `commands`,
-`gateway` (GET). None of this exists on the real Discord.
+`say`, `slash`, `autocomplete`, `press`, `inject`, `dms`, `drop`, `ratelimit` (POST) and
+`sent`, `commands`, `gateway` (GET). None of this exists on the real Discord.
 """
 
 from __future__ import annotations
@@ -46,6 +46,15 @@ class Control(Viewers):
     async def _control_drop(self, request: web.Request) -> web.Response:
         body = await request.json() if request.can_read_body else {}
         return _json({"dropped": await self.drop(int(body.get("code", 4000)))})
+
+    async def _control_ratelimit(self, request: web.Request) -> web.Response:
+        """`{"limit": 5, "window": 5.0}`: every REST route allows `limit` requests a window."""
+        body = await request.json()
+        try:
+            self.rate_limits.set(int(body.get("limit", 50)), float(body.get("window", 1.0)))
+        except (TypeError, ValueError) as error:
+            raise web.HTTPBadRequest(text=str(error)) from None
+        return _json({"limit": self.rate_limits.limit, "window": self.rate_limits.window})
 
     async def _control_sent(self, request: web.Request) -> web.Response:
         return _json(self.sent)

@@ -120,6 +120,7 @@ class _Session:
     log: list[dict[str, Any]] = field(default_factory=list)
     ws: web.WebSocketResponse | None = None
     deflate: Any = None  # a zlib compressobj when the client asked for zlib-stream
+    payload_compression: bool = False  # IDENTIFY said `compress: true`
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 

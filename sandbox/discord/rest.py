@@ -59,6 +59,21 @@ class Rest(Gateway):
                 "tags": [],
                 "redirect_uris": [],
                 "interactions_endpoint_url": None,
+                "role_connections_verification_url": None,
+                "event_webhooks_url": None,
+                "event_webhooks_status": 1,  # disabled, the default
+                "event_webhooks_types": [],
+                "approximate_guild_count": 1,  # the one guild the bot is in
+                "approximate_user_install_count": 0,
+                "approximate_user_authorization_count": 0,
+                "integration_types_config": {
+                    "0": {  # guild install: the bot and its commands
+                        "oauth2_install_params": {
+                            "scopes": ["applications.commands", "bot"],
+                            "permissions": "2048",
+                        }
+                    }
+                },
             }
         )
 
@@ -126,9 +141,9 @@ class Rest(Gateway):
             )
         if channel.recipient is not None and not channel.recipient.dms_open:
             return _error(403, "Cannot send messages to this user", 50007)
-        reference = body.get("message_reference")
+        reference = self._reference(body.get("message_reference"), channel)
         replied = None
-        if isinstance(reference, dict):
+        if reference is not None:
             replied = self.authors.get(str(reference.get("message_id")))
         try:
             found = pings(content, body.get("allowed_mentions"), replied_user=replied)
@@ -160,6 +175,21 @@ class Rest(Gateway):
         self.sent.append(entry)
         await self.dispatch("MESSAGE_CREATE", {**message, **self._author_member(channel)})
         return _json(message)
+
+    def _reference(self, asked: Any, channel: _Channel) -> dict[str, Any] | None:
+        """The message reference a reply carries: `channel_id` (and `guild_id`) may be left
+        out when creating one, but are always there in the message Discord sends back."""
+        if not isinstance(asked, dict):
+            return None
+        reference = {
+            "type": int(asked.get("type") or 0),
+            "message_id": str(asked.get("message_id")),
+            "channel_id": str(asked.get("channel_id") or channel.id),
+        }
+        guild_id = asked.get("guild_id") or channel.guild_id
+        if guild_id is not None:
+            reference["guild_id"] = str(guild_id)
+        return reference
 
     def _author_member(self, channel: _Channel) -> dict[str, Any]:
         if channel.guild_id is None:

@@ -1,4 +1,5 @@
-"""Discord, played on loopback well enough for discord.py to run unmodified against it.
+"""Discord on loopback, close enough to its documentation for discord.py and hikari to run
+unmodified against it.
 
 REST under `/discord/api/v10` (Discord's own paths) and the gateway websocket at
 `/discord/gateway`: HELLO, heartbeats, IDENTIFY → READY and GUILD_CREATE, dispatches with
@@ -12,8 +13,11 @@ Messages and interaction responses may carry buttons (action rows of message com
 checked against Discord's limits); `press` makes a viewer press one, which arrives as a
 message component interaction.
 
+REST answers carry Discord's `X-RateLimit-*` headers and refuse a request over its route's
+limit with 429 (see `ratelimits`).
+
 The control API (under `/_sandbox/discord`): `say`, `slash`, `autocomplete`, `press`, `inject`,
-`dms`, `drop`, and `GET sent`, `commands`, `gateway`.
+`dms`, `drop`, `ratelimit`, and `GET sent`, `commands`, `gateway`.
 
 The pieces live in sibling modules; this one puts them together and mounts their routes.
 """
@@ -30,6 +34,9 @@ from sandbox.discord.interactions import Interactions
 from sandbox.discord.rest import Rest
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# An interaction token takes exactly one callback, so a rate limit there would never bite;
+# the route answers without rate limit headers (as hikari, which checks, expects).
+UNLIMITED = frozenset({"/interactions/{interaction_id}/{token}/callback"})
 
 
 class DiscordStandIn(Control, Interactions, Rest):
@@ -58,7 +65,10 @@ class DiscordStandIn(Control, Interactions, Rest):
             ("PATCH", "/webhooks/{app_id}/{token}/messages/@original", self._edit_original),
         ]
         for method, path, handler in rest:
-            r.add_route(method, API + path, handler)
+            if path in UNLIMITED:
+                r.add_route(method, API + path, handler)
+            else:
+                r.add_route(method, API + path, self.rate_limits.wrap(method, path, handler))
         r.add_route("*", API + "/{tail:.*}", self._not_found)
         r.add_post(f"{CONTROL}/say", self._control_say)
         r.add_post(f"{CONTROL}/slash", self._control_slash)
@@ -67,6 +77,7 @@ class DiscordStandIn(Control, Interactions, Rest):
         r.add_post(f"{CONTROL}/inject", self._control_inject)
         r.add_post(f"{CONTROL}/dms", self._control_dms)
         r.add_post(f"{CONTROL}/drop", self._control_drop)
+        r.add_post(f"{CONTROL}/ratelimit", self._control_ratelimit)
         r.add_get(f"{CONTROL}/sent", self._control_sent)
         r.add_get(f"{CONTROL}/commands", self._control_commands)
         r.add_get(f"{CONTROL}/gateway", self._control_gateway)

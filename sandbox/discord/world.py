@@ -25,6 +25,7 @@ from sandbox.discord.models import (
     _Snowflakes,
     _User,
 )
+from sandbox.discord.ratelimits import RateLimits
 
 
 class DiscordWorld:
@@ -40,8 +41,11 @@ class DiscordWorld:
         roles: dict[str, int] | None = None,
         interaction_deadline: float = 3.0,
         log_size: int = 1000,
+        rate_limit: int = 50,
+        rate_window: float = 1.0,
     ) -> None:
         self.token = token  # None: any bot token is accepted
+        self.rate_limits = RateLimits(rate_limit, rate_window)  # per route, see `ratelimits`
         self.interaction_deadline = interaction_deadline
         self.log_size = log_size
         self._ids = _Snowflakes()

@@ -588,3 +588,209 @@ async def test_a_reply_pings_its_author_only_when_allowed(discord_sandbox: Runni
     assert [u["id"] for u in default["mentions"]] == [said["user_id"]]
     assert quiet["mentions"] == []
     assert [u["id"] for u in loud["mentions"]] == [said["user_id"]]
+
+
+# -- what a client sends, as Discord reads it ---------------------------------------------
+
+
+async def closing_code(gateway: Gateway) -> int:
+    """The close code the stand-in ends the connection with, skipping anything before it."""
+    while True:
+        message = await gateway.ws.receive(timeout=10)
+        if message.type == aiohttp.WSMsgType.CLOSE:
+            code: int = message.data
+            return code
+        assert message.type in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY), message
+
+
+async def test_binary_json_frames_are_read_like_text(discord_sandbox: Running) -> None:
+    """hikari sends every payload as a binary frame; Discord reads JSON from either kind."""
+    gateway = await connect(discord_sandbox)
+    await gateway.receive()  # HELLO
+    await gateway.ws.send_bytes(json.dumps({"op": 1, "d": None}).encode())
+    ack = await gateway.receive()
+    identify = {"op": 2, "d": {"token": TOKEN, "intents": INTENTS, "properties": {}}}
+    await gateway.ws.send_bytes(json.dumps(identify).encode())
+    ready = await gateway.dispatch()
+
+    assert ack["op"] == 11
+    assert ready["t"] == "READY" and ready["s"] == 1
+
+
+IDENTIFY = {"op": 2, "d": {"token": TOKEN, "intents": INTENTS, "properties": {}}}
+
+
+@pytest.mark.parametrize(
+    ("frames", "code"),
+    [
+        pytest.param([b"{not json"], 4002, id="undecodable"),
+        pytest.param([b"\xff\xfe"], 4002, id="not-utf8"),
+        pytest.param(["[1, 2]"], 4002, id="not-an-object"),
+        pytest.param(
+            [json.dumps({"op": 1, "d": None, "pad": "x" * 4096})], 4002, id="over-4096-bytes"
+        ),
+        pytest.param([json.dumps({"op": 99, "d": {}})], 4001, id="unknown-opcode"),
+        pytest.param([json.dumps({"d": {}})], 4001, id="no-opcode"),
+        pytest.param([json.dumps({"op": 2, "d": None})], 4001, id="identify-without-data"),
+        pytest.param(
+            [json.dumps({"op": 8, "d": {"guild_id": "1", "query": "", "limit": "many"}})],
+            4003,
+            id="members-before-identify",
+        ),
+        pytest.param(
+            [json.dumps({"op": 2, "d": {"token": TOKEN, "intents": "all", "properties": {}}})],
+            4013,
+            id="identify-with-bad-intents",
+        ),
+        pytest.param(
+            [json.dumps({"op": 3, "d": {"since": None, "activities": [], "status": "online"}})],
+            4003,
+            id="presence-before-identify",
+        ),
+        pytest.param([json.dumps(IDENTIFY)] * 2, 4005, id="identify-twice"),
+    ],
+)
+async def test_payloads_discord_refuses_close_with_the_documented_code(
+    discord_sandbox: Running, frames: list[str | bytes], code: int
+) -> None:
+    gateway = await connect(discord_sandbox)
+    await gateway.receive()  # HELLO
+    for frame in frames:
+        if isinstance(frame, bytes):
+            await gateway.ws.send_bytes(frame)
+        else:
+            await gateway.ws.send_str(frame)
+
+    assert await closing_code(gateway) == code
+
+
+async def test_payload_compression_compresses_dispatches_when_identify_asks(
+    discord_sandbox: Running,
+) -> None:
+    gateway = await connect(discord_sandbox)
+    hello = await gateway.ws.receive(timeout=10)
+    await gateway.send(2, {"token": TOKEN, "intents": INTENTS, "properties": {}, "compress": True})
+    ready = await gateway.ws.receive(timeout=10)
+    guild = await gateway.ws.receive(timeout=10)
+    await gateway.send(1, 2)
+    ack = await gateway.ws.receive(timeout=10)
+
+    assert hello.type == aiohttp.WSMsgType.TEXT  # before IDENTIFY nothing is compressed
+    # Each compressed payload is a whole zlib stream of its own: no shared context.
+    assert ready.type == guild.type == aiohttp.WSMsgType.BINARY
+    assert json.loads(zlib.decompress(ready.data))["t"] == "READY"
+    assert json.loads(zlib.decompress(guild.data))["t"] == "GUILD_CREATE"
+    # "Not all payloads will be compressed": a client must check each one.
+    assert ack.type == aiohttp.WSMsgType.TEXT and json.loads(ack.data)["op"] == 11
+
+
+async def test_transport_compression_wins_over_payload_compression(
+    discord_sandbox: Running,
+) -> None:
+    gateway = await connect(discord_sandbox, compressed=True)
+    await gateway.receive()  # HELLO, through the zlib-stream context
+    await gateway.send(2, {"token": TOKEN, "intents": INTENTS, "properties": {}, "compress": True})
+    ready = await gateway.dispatch()  # Gateway.receive asserts the zlib-stream framing
+
+    assert ready["t"] == "READY"
+
+
+async def test_request_guild_members_answers_with_a_members_chunk(
+    discord_sandbox: Running,
+) -> None:
+    said = await discord_sandbox.control("say", {"user": "ana", "text": "hola"})
+    await discord_sandbox.control("say", {"user": "beto", "text": "hola"})
+    gateway, _ = await identify(discord_sandbox)
+    await gateway.dispatch()  # GUILD_CREATE
+    guild_id = discord_sandbox.standin.guild_id
+    await gateway.send(8, {"guild_id": guild_id, "query": "an", "limit": 0, "nonce": "n1"})
+    by_name = await gateway.dispatch()
+    await gateway.send(8, {"guild_id": guild_id, "user_ids": [said["user_id"], "1"]})
+    by_id = await gateway.dispatch()
+
+    assert by_name["t"] == "GUILD_MEMBERS_CHUNK"
+    assert [m["user"]["username"] for m in by_name["d"]["members"]] == ["ana"]
+    assert by_name["d"]["nonce"] == "n1"
+    assert (by_name["d"]["chunk_index"], by_name["d"]["chunk_count"]) == (0, 1)
+    assert [m["user"]["id"] for m in by_id["d"]["members"]] == [said["user_id"]]
+    assert by_id["d"]["not_found"] == ["1"]
+
+
+# -- REST: the application, rate limits, replies --------------------------------------------
+
+
+async def test_the_application_has_every_field_of_the_documented_example(
+    discord_sandbox: Running,
+) -> None:
+    documented = json.loads((PAYLOADS / "application.json").read_text())
+    url = f"{discord_sandbox.api}/oauth2/applications/@me"
+    async with discord_sandbox.http.get(url, headers=AUTH) as response:
+        application = await response.json()
+    # The example's game-store fields (a cover image, a linked guild, a SKU and its slug)
+    # are for apps sold on Discord; a bot has none.
+    store_only = {"cover_image", "guild_id", "primary_sku_id", "slug"}
+
+    assert keys(documented) - store_only <= keys(application)
+    assert application["approximate_guild_count"] == 1
+    assert application["approximate_user_install_count"] == 0
+    assert application["event_webhooks_status"] == 1
+    assert keys(documented["owner"]) - {"flags"} <= keys(application["owner"])
+    install = application["integration_types_config"]["0"]["oauth2_install_params"]
+    assert "bot" in install["scopes"]
+
+
+async def test_rest_answers_carry_rate_limit_headers_and_429_past_the_limit(
+    discord_sandbox: Running,
+) -> None:
+    await discord_sandbox.control("ratelimit", {"limit": 2, "window": 60})
+    general, tienda = (discord_sandbox.standin.channel(n).id for n in ("general", "tienda"))
+    answers = []
+    for channel in (general, general, general, tienda):
+        url = f"{discord_sandbox.api}/channels/{channel}/messages"
+        async with discord_sandbox.http.post(url, json={"content": "hola"}, headers=AUTH) as r:
+            answers.append((r.status, dict(r.headers), await r.json()))
+    (first, h1, _), (second, h2, _), (refused, h3, body), (other, h4, _) = answers
+
+    assert (first, second, refused, other) == (200, 200, 429, 200)
+    assert (h1["X-RateLimit-Limit"], h1["X-RateLimit-Remaining"]) == ("2", "1")
+    assert h2["X-RateLimit-Remaining"] == "0"
+    assert h1["X-RateLimit-Bucket"] == h2["X-RateLimit-Bucket"] == h4["X-RateLimit-Bucket"]
+    assert 0 < float(h1["X-RateLimit-Reset-After"]) <= 60
+    assert float(h1["X-RateLimit-Reset"]) > 1_600_000_000  # epoch seconds
+    assert body["global"] is False and 0 < body["retry_after"] <= 60
+    assert body["message"] == "You are being rate limited."
+    assert h3["X-RateLimit-Scope"] == "user" and int(h3["Retry-After"]) >= 1
+    # The channel is a major parameter: another channel has its own count.
+    assert h4["X-RateLimit-Remaining"] == "1"
+    assert [s["channel_id"] for s in discord_sandbox.standin.sent] == [general, general, tienda]
+
+
+async def test_a_reply_comes_back_with_a_complete_message_reference(
+    discord_sandbox: Running,
+) -> None:
+    said = await discord_sandbox.control("say", {"user": "ana", "text": "!tienda"})
+    status, reply = await post_message(
+        discord_sandbox,
+        said["channel_id"],
+        {"content": "hola", "message_reference": {"message_id": said["id"]}},
+    )
+
+    assert status == 200 and reply["type"] == 19
+    # channel_id and guild_id may be left out when replying; Discord always sends them back.
+    assert reply["message_reference"] == {
+        "type": 0,
+        "message_id": said["id"],
+        "channel_id": said["channel_id"],
+        "guild_id": discord_sandbox.standin.guild_id,
+    }
+
+
+async def test_a_field_of_the_wrong_type_is_an_invalid_payload_for_its_opcode(
+    discord_sandbox: Running,
+) -> None:
+    gateway, _ = await identify(discord_sandbox)
+    await gateway.dispatch()  # GUILD_CREATE
+    guild_id = discord_sandbox.standin.guild_id
+    await gateway.send(8, {"guild_id": guild_id, "query": "", "limit": "many"})
+
+    assert await closing_code(gateway) == 4001
