@@ -3,8 +3,10 @@
 aiogram is pointed at loopback only by its documented custom Bot API server option
 (`AiohttpSession(api=TelegramAPIServer.from_base(...))`, the one for a local Bot API
 server); its dispatcher long-polls `getUpdates` as it does against Telegram. Nothing of it
-is patched. The sandbox is driven over real sockets through its control API: a viewer
-opens the bot, types a command in the group, and taps the inline button under the reply.
+is patched. It sends `parse_mode=HTML` by default, as its examples do: that found the
+stand-in keeping the tags as text instead of parsing them into entities. The sandbox is
+driven over real sockets through its control API: a viewer opens the bot, types a command
+in the group, and taps the inline button under the reply.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from typing import Any
 
 import httpx
 import pytest
-from aiogram import Bot, Dispatcher, F, Router
+from aiogram import Bot, Dispatcher, F, Router, html
+from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -44,7 +48,7 @@ def shop(retried: list[int]) -> Router:
         keyboard = InlineKeyboardMarkup(
             inline_keyboard=[[InlineKeyboardButton(text="Pagar", callback_data=f"pay:{item}")]]
         )
-        await message.reply(f"Reservé {item}.", reply_markup=keyboard)
+        await message.reply(f"<b>Reservé</b> {html.quote(item)}.", reply_markup=keyboard)
 
     @router.callback_query(F.data.startswith("pay:"))
     async def pay(query: CallbackQuery, bot: Bot) -> None:
@@ -84,7 +88,10 @@ async def bot(sandbox: Sandbox, retried: list[int]) -> AsyncIterator[Bot]:
     session = AiohttpSession(api=TelegramAPIServer.from_base(f"{sandbox.url}/telegram"))
     dispatcher = Dispatcher()
     dispatcher.include_router(shop(retried))
-    running = Bot(DEFAULT_TOKEN, session=session)
+    # HTML by default, as aiogram's own examples set it up
+    running = Bot(
+        DEFAULT_TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
+    )
     polling = asyncio.create_task(
         dispatcher.start_polling(running, handle_signals=False, polling_timeout=1)
     )
@@ -133,6 +140,7 @@ async def test_aiogram_long_polls_a_command_a_button_press_and_a_private_reply(
     sent = await sent_until(control, lambda s: len(s) >= 2)
     reply = sent[1]
     assert (reply["chat_id"], reply["text"]) == (DEFAULT_GROUP_ID, "Reservé remera.")
+    assert reply["entities"] == [{"type": "bold", "offset": 0, "length": 7}]  # parse_mode=HTML
     assert reply["message"]["reply_to_message"]["message_id"] == said["message"]["message_id"]
     assert reply["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "pay:remera"
 
