@@ -448,8 +448,10 @@ class YouTubeAdapter:
                 for video in page.get("items", [])
             ]
         else:
+            # broadcastStatus is one of the filters of which the docs allow exactly one
+            # (it implies the authorised channel's own broadcasts): never with mine=True.
             request = self._poll_api.liveBroadcasts().list(
-                part="snippet,status", mine=True, broadcastStatus="active", broadcastType="all"
+                part="snippet,status", broadcastStatus="active", broadcastType="all"
             )
             page = await self._call(request, LOOKUP)
             chats = [(b.get("snippet") or {}).get("liveChatId") for b in page.get("items", [])]

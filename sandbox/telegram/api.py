@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.telegram.errors import ApiError, _bad, _too_many
+from sandbox.telegram.formatting import formatted
 from sandbox.telegram.limits import Window
 from sandbox.telegram.params import _bool, _int, _json_param, _markup, _params, _str
 from sandbox.telegram.payloads import DEFAULT_UPDATE_TYPES
@@ -193,13 +194,14 @@ class BotApi(WebhookMethods):
 
     async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._chat(params)
-        text = _str(params, "text") or ""
+        text, entities = formatted(
+            _str(params, "text") or "", _str(params, "parse_mode"), _json_param(params, "entities")
+        )
         if not text.strip():
             raise _bad("message text is empty")
         if len(text) > MAX_TEXT:
             raise _bad("message is too long")
         markup = _markup(params)
-        entities = _json_param(params, "entities")
         reply_to: int | None = None
         reply = _json_param(params, "reply_parameters")
         if isinstance(reply, dict):
@@ -226,13 +228,14 @@ class BotApi(WebhookMethods):
             raise _bad("message to edit not found")
         if message.get("from", {}).get("id") != self.bot_id:
             raise _bad("message can't be edited")
-        text = _str(params, "text") or ""
+        text, entities = formatted(
+            _str(params, "text") or "", _str(params, "parse_mode"), _json_param(params, "entities")
+        )
         if not text.strip():
             raise _bad("message text is empty")
         if len(text) > MAX_TEXT:
             raise _bad("MESSAGE_TOO_LONG")
         markup = _markup(params)
-        entities = _json_param(params, "entities")
         if (
             text == message.get("text")
             and markup == message.get("reply_markup")

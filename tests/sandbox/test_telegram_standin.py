@@ -188,6 +188,37 @@ async def test_send_message_with_an_inline_keyboard(api: Api) -> None:
     assert (status, body["description"]) == (400, "Bad Request: BUTTON_DATA_INVALID")
 
 
+async def test_html_parse_mode_becomes_text_and_entities(api: Api) -> None:
+    """ "Formatting options", HTML style: tags become entities counted in UTF-16 units."""
+    group = str(api.standin.group_id)
+    html = (
+        '💳 <b>Pagá</b> <a href="http://pago/1">acá</a> &amp; <i>ya</i> '
+        '<pre><code class="language-text">ORD-1</code></pre>'
+    )
+    status, body = await api.call("sendMessage", chat_id=group, text=html, parse_mode="HTML")
+    assert status == 200
+    message = body["result"]
+    assert message["text"] == "💳 Pagá acá & ya ORD-1"
+    assert message["entities"] == [
+        {"type": "bold", "offset": 3, "length": 4},  # the emoji is two UTF-16 units
+        {"type": "text_link", "url": "http://pago/1", "offset": 8, "length": 3},
+        {"type": "italic", "offset": 14, "length": 2},
+        {"type": "pre", "language": "text", "offset": 17, "length": 5},
+    ]
+    [entry] = await api.sent()
+    assert entry["text"] == message["text"]
+
+    status, body = await api.call("sendMessage", chat_id=group, text="x <b>y", parse_mode="HTML")
+    assert status == 400 and body["description"].startswith("Bad Request: can't parse entities")
+    status, body = await api.call(
+        "sendMessage", chat_id=group, text="<blink>y</blink>", parse_mode="HTML"
+    )
+    assert status == 400 and "Unsupported start tag" in body["description"]
+    other = str(api.standin.group(-42)["id"])  # a chat of its own: one message a second each
+    status, body = await api.call("sendMessage", chat_id=other, text="<b>a</b> <b>b</b>")
+    assert status == 200 and body["result"]["text"] == "<b>a</b> <b>b</b>"  # no parse_mode
+
+
 async def test_a_bot_cannot_write_first_nor_to_who_blocked_it(api: Api) -> None:
     ana = api.standin.user("ana")
     status, body = await api.call("sendMessage", chat_id=str(ana["id"]), text="hola")

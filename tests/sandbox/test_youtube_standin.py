@@ -18,6 +18,7 @@ TOKEN = "ya29.standin-test"
 PAYLOADS = Path(__file__).parents[1] / "payloads" / "youtube"
 API = "/youtube/youtube/v3"
 CONTROL = "/_sandbox/youtube"
+VIDEO = {"part": "liveStreamingDetails", "id": "vivoLive001"}
 
 
 @dataclass
@@ -93,7 +94,7 @@ async def test_broadcast_and_video_lookups_give_the_chat_id(client: Client) -> N
     status, broadcasts = await client.call(
         "GET",
         f"{API}/liveBroadcasts",
-        params={"part": "snippet,status", "mine": "true", "broadcastStatus": "active"},
+        params={"part": "snippet,status", "broadcastStatus": "active"},
     )
     assert status == 200
     assert shape(broadcasts) == shape(payload("liveBroadcastListResponse"))
@@ -133,7 +134,7 @@ async def test_history_first_then_pages_by_token(client: Client) -> None:
 async def test_part_selects_what_comes_back(client: Client) -> None:
     client.stand_in.say("ana", "hola")
     _, page = await client.messages(part="snippet")
-    assert set(page["items"][0]) == {"kind", "etag", "snippet"}
+    assert set(page["items"][0]) == {"kind", "etag", "id", "snippet"}
 
 
 async def test_insert_posts_as_the_owner_and_is_read_back(client: Client) -> None:
@@ -148,12 +149,13 @@ async def test_insert_posts_as_the_owner_and_is_read_back(client: Client) -> Non
         "POST", f"{API}/liveChat/messages", params={"part": "snippet"}, json=body
     )
     assert status == 200
+    assert set(created) == {"kind", "etag", "id", "snippet"}  # what part=snippet asks for
     assert created["snippet"]["authorChannelId"] == client.stand_in.owner_channel
-    assert created["authorDetails"]["isChatOwner"] is True
     _, sent = await client.call("GET", f"{CONTROL}/sent")
     assert [s["text"] for s in sent] == ["@ana tu link"]
     _, page = await client.messages()
     assert page["items"][-1]["id"] == created["id"]
+    assert page["items"][-1]["authorDetails"]["isChatOwner"] is True
 
     body["snippet"]["textMessageDetails"]["messageText"] = "x" * 201
     status, error = await client.call(
@@ -210,10 +212,10 @@ async def test_ending_the_stream_ends_the_chat(client: Client) -> None:
     assert shape(error) == shape(payload("error_liveChatEnded"))
     assert error["error"]["errors"][0]["reason"] == "liveChatEnded"
     _, broadcasts = await client.call(
-        "GET", f"{API}/liveBroadcasts", params={"mine": "true", "broadcastStatus": "active"}
+        "GET", f"{API}/liveBroadcasts", params={"part": "id", "broadcastStatus": "active"}
     )
     assert broadcasts["items"] == []
-    _, videos = await client.call("GET", f"{API}/videos", params={"id": "vivoLive001"})
+    _, videos = await client.call("GET", f"{API}/videos", params=VIDEO)
     details = videos["items"][0]["liveStreamingDetails"]
     assert "activeLiveChatId" not in details and "actualEndTime" in details
 
@@ -243,7 +245,7 @@ async def broadcasts(client: Client, status: str) -> list[dict[str, Any]]:
     _, page = await client.call(
         "GET",
         f"{API}/liveBroadcasts",
-        params={"part": "snippet,status", "mine": "true", "broadcastStatus": status},
+        params={"part": "snippet,status", "broadcastStatus": status},
     )
     items: list[dict[str, Any]] = page["items"]
     return items
@@ -255,7 +257,7 @@ async def test_an_upcoming_broadcast_goes_live(client: Client) -> None:
     [upcoming] = await broadcasts(client, "upcoming")
     assert upcoming["status"]["lifeCycleStatus"] == "ready"
     assert "actualStartTime" not in upcoming["snippet"]
-    _, videos = await client.call("GET", f"{API}/videos", params={"id": "vivoLive001"})
+    _, videos = await client.call("GET", f"{API}/videos", params=VIDEO)
     assert "activeLiveChatId" not in videos["items"][0]["liveStreamingDetails"]
 
     status, started = await client.call("POST", f"{CONTROL}/live", json={})
@@ -264,7 +266,7 @@ async def test_an_upcoming_broadcast_goes_live(client: Client) -> None:
     [active] = await broadcasts(client, "active")
     assert active["id"] == upcoming["id"] == "vivoLive001"
     assert active["status"]["lifeCycleStatus"] == "live"
-    _, videos = await client.call("GET", f"{API}/videos", params={"id": "vivoLive001"})
+    _, videos = await client.call("GET", f"{API}/videos", params=VIDEO)
     details = videos["items"][0]["liveStreamingDetails"]
     assert details["activeLiveChatId"] == active["snippet"]["liveChatId"]
 
@@ -290,3 +292,102 @@ async def test_a_new_broadcast_after_the_last_ended_has_its_own_chat(client: Cli
 
     status, again = await client.call("POST", f"{CONTROL}/live", json={})
     assert (status, again["id"]) == (201, "vivoLive2")  # already live: the same broadcast
+
+
+def reason(error: Any) -> str:
+    return str(error["error"]["errors"][0]["reason"])
+
+
+async def test_broadcast_status_alone_finds_the_live_broadcast(client: Client) -> None:
+    """The filters are "exactly one of" mine, id, broadcastStatus: the status alone is one."""
+    status, page = await client.call(
+        "GET", f"{API}/liveBroadcasts", params={"part": "snippet", "broadcastStatus": "active"}
+    )
+    assert status == 200
+    [live] = page["items"]
+    assert live["id"] == "vivoLive001" and set(live) == {"kind", "etag", "id", "snippet"}
+    assert live["snippet"]["liveChatId"] == client.stand_in.live_chat_id
+    thumbnails = live["snippet"]["thumbnails"]
+    assert {name: (t["width"], t["height"]) for name, t in thumbnails.items()} == {
+        "default": (120, 90),
+        "medium": (320, 180),
+        "high": (480, 360),
+    }
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "why"),
+    [
+        ({"mine": "true", "broadcastStatus": "active"}, 400, "incompatibleParameters"),
+        ({"id": "vivoLive001", "mine": "true"}, 400, "incompatibleParameters"),
+        ({}, 400, "missingRequiredParameter"),
+        ({"broadcastStatus": "live"}, 400, "invalidParameter"),
+        ({"mine": "true"}, 200, None),
+        ({"id": "vivoLive001"}, 200, None),
+    ],
+)
+async def test_broadcast_list_takes_exactly_one_filter(
+    client: Client, params: dict[str, str], status: int, why: str | None
+) -> None:
+    got, body = await client.call(
+        "GET", f"{API}/liveBroadcasts", params={"part": "snippet", **params}
+    )
+    assert got == status
+    if why is None:
+        assert [b["id"] for b in body["items"]] == ["vivoLive001"]
+    else:
+        assert shape(body) == shape(payload("error_missingRequiredParameter"))
+        assert reason(body) == why and body["error"]["code"] == 400
+
+
+async def test_videos_list_takes_exactly_one_filter(client: Client) -> None:
+    status, error = await client.call("GET", f"{API}/videos", params={"part": "id"})
+    assert (status, reason(error)) == (400, "missingRequiredParameter")
+    status, page = await client.call("GET", f"{API}/videos", params={"part": "id", "id": "x"})
+    assert (status, page["items"]) == (200, [])
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params"),
+    [
+        ("GET", "liveBroadcasts", {"broadcastStatus": "active"}),
+        ("GET", "videos", {"id": "vivoLive001"}),
+        ("GET", "liveChat/messages", {"liveChatId": "LIVE"}),
+        ("POST", "liveChat/messages", {}),
+    ],
+)
+async def test_part_is_required_and_a_refusal_costs_one_unit(
+    client: Client, method: str, path: str, params: dict[str, str]
+) -> None:
+    params = {k: client.stand_in.live_chat_id if v == "LIVE" else v for k, v in params.items()}
+    body = {
+        "snippet": {
+            "liveChatId": client.stand_in.live_chat_id,
+            "type": "textMessageEvent",
+            "textMessageDetails": {"messageText": "hola"},
+        }
+    }
+    kw: dict[str, Any] = {"json": body} if method == "POST" else {}
+    status, error = await client.call(method, f"{API}/{path}", params=params, **kw)
+    assert status == 400
+    assert shape(error) == shape(payload("error_missingRequiredParameter"))
+    detail = error["error"]["errors"][0]
+    assert (detail["reason"], detail["location"], detail["locationType"]) == (
+        "missingRequiredParameter",
+        "part",
+        "parameter",
+    )
+    assert client.stand_in.spent == 1  # "invalid requests incur a quota cost of at least one"
+    assert client.stand_in.sent == []
+
+
+async def test_unknown_parts_are_refused_and_repeated_parts_are_joined(client: Client) -> None:
+    client.stand_in.say("ana", "hola")
+    status, error = await client.messages(part="snippet,status")
+    assert (status, reason(error)) == (400, "invalidParameter")
+    assert error["error"]["errors"][0]["location"] == "part"
+    query = [("liveChatId", client.stand_in.live_chat_id), ("part", "snippet")]
+    query.append(("part", "authorDetails"))  # the discovery document says `repeated: true`
+    status, page = await client.call("GET", f"{API}/liveChat/messages", params=query)
+    assert status == 200
+    assert set(page["items"][0]) == {"kind", "etag", "id", "snippet", "authorDetails"}
