@@ -27,7 +27,6 @@ import json
 import random
 import sys
 import time
-import tomllib
 import uuid
 from pathlib import Path
 from typing import Any
@@ -40,22 +39,12 @@ from google.oauth2.credentials import Credentials
 from adapters.base import ChatMessage, ChatUser, PlatformTip, Priority, Reply
 from adapters.youtube import YouTubeAdapter
 from adapters.youtube_quota import QuotaPlanner, ScaledClock
+from bots.i18n import Messages, Verbatim
 from bots.outbox import Outbox
 from sandbox.youtube import YouTubeStandIn
 
 TOKEN = "ya29.bench"
 LOCALE = Path(__file__).resolve().parent.parent / "bots" / "locales" / "es.toml"
-
-
-def templates() -> dict[str, str]:
-    data = tomllib.loads(LOCALE.read_text(encoding="utf-8"))
-    flat: dict[str, str] = {}
-    for key, value in data.items():
-        if isinstance(value, str):
-            flat[key] = value
-        elif isinstance(value, dict):
-            flat.update({k: v for k, v in value.items() if isinstance(v, str)})
-    return flat
 
 
 class ShopStandIn:
@@ -65,7 +54,7 @@ class ShopStandIn:
         self.outbox = outbox
         self.clock = clock
         self.rng = rng
-        self.t = templates()
+        self.messages = Messages()
         self.links: dict[str, str] = {}  # buyer name → their link
         self.tasks: set[asyncio.Task[None]] = set()
 
@@ -78,8 +67,13 @@ class ShopStandIn:
     async def purchase(self, message: ChatMessage) -> None:
         buyer = ChatUser(message.platform, message.author.id, message.author.name)
         code = uuid.uuid4().hex[:8].upper()
-        reserved = self.t["order_reserved"].format(
-            items="Remera Vivo (M)", total="$ 15.000,00", code=code, minutes=15
+        reserved = self.messages.t(
+            "es",
+            "order_reserved",
+            items="Remera Vivo (M)",
+            total="$ 15.000,00",
+            code=code,
+            minutes=15,
         )
         await self.outbox.put(Reply(message.channel, reserved, mention=message.author))
         await self.clock.sleep(self.rng.uniform(1, 3))
@@ -87,13 +81,15 @@ class ShopStandIn:
             f"https://www.mercadopago.com.ar/checkout/v1/redirect?pref_id=1234567890-{uuid.uuid4()}"
         )
         self.links[buyer.name] = url
-        text = self.t["link_ready"].format(name=buyer.name, url=url, code=code, minutes=15)
+        text = self.messages.t(
+            "es", "link_ready", name=buyer.name, url=Verbatim(url), code=code, minutes=15
+        )
         await self.outbox.put(
             Reply(message.channel, text, mention=buyer, private=True, priority=Priority.PAYMENT)
         )
         await self.clock.sleep(self.rng.uniform(30, 240))
-        thanks = self.t["order_paid_thanks"].format(
-            name=buyer.name, code=code, product="Remera Vivo"
+        thanks = self.messages.t(
+            "es", "order_paid_thanks", name=buyer.name, code=code, product="Remera Vivo"
         )
         await self.outbox.put(
             Reply(message.channel, thanks, mention=buyer, priority=Priority.ANNOUNCE)
