@@ -60,6 +60,29 @@ class WebConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PanelSettings:
+    """`[panel]`: the owner's web panel (docs/panel.md)."""
+
+    link_minutes: int = 15  # how long a printed sign-in link works
+    session_days: int = 14  # how long a signed-in browser stays signed in
+    low_stock: int = 3  # at or under this many left, the live page warns
+    stream_gap_minutes: int = 90  # a pause this long ends a stream (Resumen)
+    timezone: str | None = None  # IANA name for dates; None: this machine's
+
+    @property
+    def link_ttl(self) -> timedelta:
+        return timedelta(minutes=self.link_minutes)
+
+    @property
+    def session_ttl(self) -> timedelta:
+        return timedelta(days=self.session_days)
+
+    @property
+    def stream_gap(self) -> timedelta:
+        return timedelta(minutes=self.stream_gap_minutes)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     settings: Settings
     database_url: str
@@ -69,6 +92,7 @@ class Config:
     platforms: Mapping[str, Mapping[str, Any]]
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     path: Path | None = None
+    panel: PanelSettings = field(default_factory=lambda: PanelSettings())
 
     def enabled_platforms(self) -> list[str]:
         return [name for name, section in self.platforms.items() if section.get("enabled")]
@@ -176,7 +200,7 @@ def parse_config(
     raw: Mapping[str, Any], env: Mapping[str, str], *, path: Path | None = None
 ) -> Config:
     r = _Reader(raw, env)
-    known = {"store", "bot", "web", "payments", "platforms", "products", "messages"}
+    known = {"store", "bot", "web", "payments", "platforms", "products", "messages", "panel"}
     for key in raw:
         if key not in known:
             r.problem(key, "is not a known section", f"use one of: {', '.join(sorted(known))}")
@@ -284,6 +308,27 @@ def parse_config(
         platforms=platforms,
         messages=messages,
         path=path,
+        panel=_panel(r),
+    )
+
+
+def _panel(r: _Reader) -> PanelSettings:
+    """`[panel]`, every key optional."""
+    zone = r.string("panel", "timezone", "") or None
+    if zone is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            r.problem("panel.timezone", f"{zone!r} is not a time zone", 'e.g. "America/Lima"')
+            zone = None
+    return PanelSettings(
+        link_minutes=r.integer("panel", "link_minutes", 15, minimum=1),
+        session_days=r.integer("panel", "session_days", 14, minimum=1),
+        low_stock=r.integer("panel", "low_stock", 3, minimum=0),
+        stream_gap_minutes=r.integer("panel", "stream_gap_minutes", 90, minimum=5),
+        timezone=zone,
     )
 
 

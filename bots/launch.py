@@ -202,6 +202,7 @@ async def run_bot(config: Config) -> int:
         f"Vivo is running for {config.settings.store_name}. Web: {endpoints.web_url}",
         file=sys.stderr,
     )
+    print(f"Panel sign-in link (one use): {bot.panel_link()}", file=sys.stderr)
     drift = catalog_drift(store, config)
     if drift:
         source = config.path.name if config.path else "the config"
