@@ -31,7 +31,8 @@ def test_migrations_match_the_models(store_url: str) -> None:
             assert set(inspect(conn).get_table_names()) == {t.name for t in TABLES} | {
                 "alembic_version"
             }
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003_panel"
+            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            assert version == "0003_panel"
     finally:
         engine.dispose()
 

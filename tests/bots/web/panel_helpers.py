@@ -90,9 +90,7 @@ class Browser:
             self.csrf = found.group(1) if found else ""
 
     async def get(self, path: str, **kwargs: Any) -> aiohttp.ClientResponse:
-        response = await self.http.get(
-            f"{self.served.url}{path}", allow_redirects=False, **kwargs
-        )
+        response = await self.http.get(f"{self.served.url}{path}", allow_redirects=False, **kwargs)
         if response.content_type == "text/event-stream":
             response.close()  # a live feed never ends; its status is what a test wants
         else:

@@ -99,7 +99,7 @@ async def test_the_cookie_is_secure_behind_https(served: Served, browser: Browse
 async def test_only_the_sign_in_page_and_static_files_are_public(served: Served) -> None:
     names = {name for _, _, name in routes(served)}
     assert {"panel.signin", "panel.signin_post", "panel.static"} == PUBLIC_ROUTES
-    assert PUBLIC_ROUTES <= names
+    assert names >= PUBLIC_ROUTES
     assert len(names) > 20
 
 
@@ -126,9 +126,11 @@ async def test_every_route_refuses_a_visitor_without_a_session(served: Served) -
 
 async def test_a_forged_session_cookie_is_no_session(served: Served) -> None:
     jar = aiohttp.CookieJar(unsafe=True)
-    async with aiohttp.ClientSession(cookie_jar=jar, cookies={"vivo_panel": "forged"}) as http:
-        async with http.get(f"{served.url}/panel/pedidos", allow_redirects=False) as response:
-            assert response.status == 303
+    async with (
+        aiohttp.ClientSession(cookie_jar=jar, cookies={"vivo_panel": "forged"}) as http,
+        http.get(f"{served.url}/panel/pedidos", allow_redirects=False) as response,
+    ):
+        assert response.status == 303
 
 
 async def test_a_state_change_needs_the_csrf_token_and_the_panels_own_origin(
@@ -201,9 +203,7 @@ def test_sessions_expire(store: Any) -> None:
     assert store.panel_sign_in(token, timedelta(days=1)) is None  # the link was used
 
 
-async def test_staff_reach_only_their_routes(
-    served: Served, browser: Browser, store: Any
-) -> None:
+async def test_staff_reach_only_their_routes(served: Served, browser: Browser, store: Any) -> None:
     await browser.sign_in(PanelRole.STAFF)
     staff = served.panel.app[STAFF_ROUTES]
     assert {"panel.orders", "panel.order", "panel.order_fulfil"} <= staff
