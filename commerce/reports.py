@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, union_all
+from sqlalchemy import Integer, and_, func, or_, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -88,7 +88,7 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _order_filters(q: OrderQuery) -> list[ColumnElement[bool]]:
+def _order_filters(s: Session, q: OrderQuery) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if q.status:
         where.append(ORDERS.c.status == q.status)
@@ -99,28 +99,26 @@ def _order_filters(q: OrderQuery) -> list[ColumnElement[bool]]:
     if q.until is not None:
         where.append(ORDERS.c.created_at < q.until)
     if q.sku:
+        product = s.execute(select(PRODUCTS.c.id).where(PRODUCTS.c.sku == q.sku)).scalar()
         where.append(
-            exists()
-            .where(ORDER_LINES.c.order_id == ORDERS.c.id)
-            .where(ORDER_LINES.c.product_id == PRODUCTS.c.id)
-            .where(PRODUCTS.c.sku == q.sku)
+            ORDERS.c.id.in_(
+                select(ORDER_LINES.c.order_id).where(ORDER_LINES.c.product_id == product)
+            )
         )
     term = (q.search or "").strip()
     if term:
+        # Buyers first (a few thousand rows), then their orders by the viewer index.
         pattern = f"%{_escape_like(term.lower())}%"
-        where.append(
-            or_(
-                ORDERS.c.code == term.upper(),
-                func.lower(VIEWERS.c.display_name).like(pattern, escape="\\"),
-            )
+        buyers = select(VIEWERS.c.id).where(
+            func.lower(VIEWERS.c.display_name).like(pattern, escape="\\")
         )
+        where.append(or_(ORDERS.c.code == term.upper(), ORDERS.c.viewer_id.in_(buyers)))
     return where
 
 
 def search_orders(s: Session, q: OrderQuery) -> OrderPage:
-    joined = ORDERS.join(VIEWERS, VIEWERS.c.id == ORDERS.c.viewer_id)
-    where = _order_filters(q)
-    total = int(s.execute(select(func.count()).select_from(joined).where(*where)).scalar_one())
+    where = _order_filters(s, q)
+    total = int(s.execute(select(func.count()).select_from(ORDERS).where(*where)).scalar_one())
     page = max(1, q.page)
     found = s.execute(
         select(
@@ -134,7 +132,7 @@ def search_orders(s: Session, q: OrderQuery) -> OrderPage:
             ORDERS.c.needs_refund,
             VIEWERS.c.display_name,
         )
-        .select_from(joined)
+        .select_from(ORDERS.join(VIEWERS, VIEWERS.c.id == ORDERS.c.viewer_id))
         .where(*where)
         .order_by(ORDERS.c.created_at.desc(), ORDERS.c.id.desc())
         .limit(q.per_page)
@@ -397,43 +395,47 @@ class StreamSpan:
 def streams(
     s: Session, since: datetime, until: datetime, gap: timedelta = STREAM_GAP
 ) -> list[StreamSpan]:
-    """Runs of orders and tips with no pause longer than `gap`, newest first."""
+    """Runs of orders and tips with no pause longer than `gap`, newest first.
+
+    The database finds the boundaries (window functions over epoch seconds), so only two
+    rows per stream come back, however many orders the range holds."""
     times = union_all(
-        select(ORDERS.c.created_at.label("at")).where(
+        select(_epoch(s, ORDERS.c.created_at).label("at")).where(
             ORDERS.c.created_at >= since, ORDERS.c.created_at < until
         ),
-        select(TIPS.c.created_at.label("at")).where(
+        select(_epoch(s, TIPS.c.created_at).label("at")).where(
             TIPS.c.created_at >= since, TIPS.c.created_at < until
         ),
     ).subquery()
+    ordered = select(
+        times.c.at,
+        func.lag(times.c.at).over(order_by=times.c.at).label("prev"),
+        func.lead(times.c.at).over(order_by=times.c.at).label("next"),
+        func.row_number().over(order_by=times.c.at).label("n"),
+    ).subquery()
+    limit = int(gap.total_seconds())
+    starts = or_(ordered.c.prev.is_(None), ordered.c.at - ordered.c.prev > limit)
+    ends = or_(ordered.c.next.is_(None), ordered.c.next - ordered.c.at > limit)
     spans: list[StreamSpan] = []
-    start: datetime | None = None
-    last: datetime | None = None
-    count = 0
-    for (raw,) in s.execute(select(times.c.at).order_by(times.c.at)):
-        at = _aware(raw)
-        if last is not None and at - last > gap:
-            assert start is not None
-            spans.append(StreamSpan(start, last, count))
-            start, count = None, 0
-        if start is None:
-            start = at
-        last = at
-        count += 1
-    if start is not None and last is not None:
-        spans.append(StreamSpan(start, last, count))
+    start: tuple[int, int] | None = None
+    for at, n, is_start, is_end in s.execute(
+        select(ordered.c.at, ordered.c.n, starts, ends)
+        .where(or_(starts, ends))
+        .order_by(ordered.c.at)
+    ):
+        if is_start:
+            start = (int(at), int(n))
+        if is_end and start is not None:
+            spans.append(
+                StreamSpan(_from_epoch(start[0]), _from_epoch(int(at)), int(n) - start[1] + 1)
+            )
+            start = None
     spans.reverse()
     return spans
 
 
-def _aware(value: Any) -> datetime:
-    """Union subqueries lose the column type: SQLite hands back text or naive datetimes."""
-    from datetime import UTC
-
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    assert isinstance(value, datetime)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+def _from_epoch(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def stream_start(s: Session, now: datetime, gap: timedelta = STREAM_GAP) -> datetime:
@@ -657,19 +659,32 @@ def _bucket(span: timedelta) -> timedelta:
     return timedelta(days=7)
 
 
+def _epoch(s: Session, column: Any) -> Any:
+    """Seconds since 1970 of a stored time, computed by the database."""
+    if s.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", column)
+    return func.cast(func.strftime("%s", column), Integer)
+
+
 def _series(
     s: Session, where: ColumnElement[bool], since: datetime, until: datetime, bucket: timedelta
 ) -> tuple[tuple[datetime, int], ...]:
-    """Sales per bucket, by payment time (creation time for orders paid before it was kept)."""
-    sums: dict[int, int] = defaultdict(int)
-    size = bucket.total_seconds()
-    for created, paid, minor in s.execute(
-        select(ORDERS.c.created_at, ORDERS.c.paid_at, ORDERS.c.total_minor).where(
-            where, ORDERS.c.status.in_(SOLD)
+    """Sales per bucket, by payment time (creation time for orders paid before it was kept),
+    summed by the database."""
+    size = int(bucket.total_seconds())
+    start = int(since.timestamp())
+    at = _epoch(s, func.coalesce(ORDERS.c.paid_at, ORDERS.c.created_at))
+    slot = (at - start) / size  # integers: SQLite divides them as integers
+    if s.get_bind().dialect.name == "postgresql":
+        slot = func.floor(slot)
+    sums = {
+        int(k): int(v)
+        for k, v in s.execute(
+            select(slot, func.sum(ORDERS.c.total_minor))
+            .where(where, ORDERS.c.status.in_(SOLD))
+            .group_by(slot)
         )
-    ):
-        at = paid or created
-        sums[int((at - since).total_seconds() // size)] += int(minor)
+    }
     count = min(int(-(-(until - since).total_seconds() // size)), 2000)
     return tuple((since + bucket * i, sums.get(i, 0)) for i in range(count))
 
