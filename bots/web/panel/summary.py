@@ -34,7 +34,9 @@ async def show(request: web.Request) -> web.StreamResponse:
         stream = streams[0]  # the latest stream, by default
     if stream is not None:
         start = stream.started_at
-        end = stream.ended_at + timedelta(seconds=1)
+        # A short stream still gets a readable chart: at least half an hour wide.
+        end = max(stream.ended_at + timedelta(seconds=1), start + timedelta(minutes=30))
+        chosen = str(streams.index(stream))
     else:
         start, end = window_since, window_until
     report = await ctx.run(ctx.store.panel_summary, start, end, ctx.settings.currency)

@@ -69,6 +69,13 @@ class Formatter:
         except Exception:  # a currency Babel does not know (Bits)
             return f"{money.amount} {money.currency}"
 
+    def amount(self, amount: Decimal, currency: str) -> str:
+        """A provider's reported amount (any currency it names) as money."""
+        try:
+            return self.money(Money(amount, currency))
+        except Exception:
+            return f"{amount} {currency}"
+
     def number(self, value: int | Decimal) -> str:
         return str(format_decimal(value, locale=self.babel))
 

@@ -112,13 +112,25 @@
     function size() {
       return { width: Math.max(280, box.clientWidth), height: box.clientWidth < 500 ? 200 : 260 };
     }
+    var lang = document.documentElement.lang || "es";
+    var span = data.x.length > 1 ? data.x[data.x.length - 1] - data.x[0] : 0;
+    var when = new Intl.DateTimeFormat(lang, span > 2 * 86400
+      ? { day: "numeric", month: "short" }
+      : { hour: "2-digit", minute: "2-digit" });
+    var money = new Intl.NumberFormat(lang, { notation: "compact", maximumFractionDigits: 1 });
     var opts = Object.assign(size(), {
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true } },
       axes: [
-        { stroke: "#6b6880", grid: { stroke: "#eceaf3" } },
-        { stroke: "#6b6880", grid: { stroke: "#eceaf3" }, size: 70 }
+        {
+          stroke: "#6b6880", grid: { stroke: "#eceaf3" },
+          values: function (u, splits) { return splits.map(function (v) { return when.format(new Date(v * 1000)); }); }
+        },
+        {
+          stroke: "#6b6880", grid: { stroke: "#eceaf3" }, size: 60,
+          values: function (u, splits) { return splits.map(function (v) { return money.format(v); }); }
+        }
       ],
       series: [
         {},
