@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,9 @@ from test_live_show import bot_line, say
 from bots.demo import sandbox_adapters
 from bots.testing import Stage, open_stage
 from bots.web.panel.auth import sign_in_link
+from commerce.money import Money
 from commerce.sessions import PanelRole
-from commerce.views import LineRequest, OrderView, ViewerRef
+from commerce.views import LineRequest, OrderView, TipSource, ViewerRef
 
 WAIT_MS = 20_000  # how long a browser expectation may wait for the bot (not asserted on)
 DESKTOP = {"width": 1440, "height": 900}
@@ -117,14 +119,6 @@ async def test_a_stock_changed_in_the_panel_is_what_tienda_says(
         "sin stock", timeout=WAIT_MS
     )
 
-    shots = shots_dir(tmp_path)
-    for width, view in (("desktop", DESKTOP), ("phone", PHONE)):
-        await page.set_viewport_size(view)
-        await page.goto(f"{show.web_url}/panel/productos")
-        await page.screenshot(
-            path=str(shots / f"panel-products-{width}.png"), full_page=True, animations="disabled"
-        )
-
 
 async def test_a_payment_arrives_in_the_live_feed_and_a_refund_returns_its_stock(
     show: Stage, browser: BrowserContext, tmp_path: Path
@@ -197,13 +191,73 @@ async def test_a_payment_arrives_in_the_live_feed_and_a_refund_returns_its_stock
     await panel.goto(f"{show.web_url}/panel/vivo")
     await expect(panel.locator("#feed li.k-refunded")).to_be_visible(timeout=WAIT_MS)
 
+
+async def test_a_rush_of_payments_is_counted_and_shown_as_it_lands(
+    show: Stage, browser: BrowserContext, tmp_path: Path
+) -> None:
+    """Eight buyers on four platforms pay within seconds, one tips, two still owe: the live
+    page shows each as it lands and counts them all. Also the screenshots for the docs."""
+    panel = await signed_in(browser, show.bot.panel_link())
+    mp = show.sandbox.mercadopago
+    buyers = [
+        ("twitch", "ana", "TAZA-01", 1),
+        ("youtube", "beto", "REM-VIVO", 1),
+        ("discord", "caro", "STICK-PACK", 3),
+        ("telegram", "dani", "TAZA-01", 2),
+        ("twitch", "eli", "SALUDO", 1),
+        ("youtube", "fede", "STICK-PACK", 1),
+        ("discord", "gabi", "REM-VIVO", 1),
+        ("telegram", "hugo", "TAZA-01", 1),
+    ]
+    unpaid = [("twitch", "iris", "SALUDO", 1), ("youtube", "juan", "TAZA-01", 1)]
+    for platform, name, sku, quantity in [*buyers, *unpaid]:
+        variant = "talle=M" if sku == "REM-VIVO" else None
+        order = show.store.reserve(
+            ViewerRef(platform, f"id-{name}", name),
+            "canal",
+            [LineRequest(sku, quantity, variant)],
+            ttl=timedelta(minutes=2),
+        )
+        await show.bot.links.for_order(order)
+        if name not in ("iris", "juan"):  # these two have not paid yet
+            made = show.store.get_order(order.code)
+            mp.pay(mp.preferences[str(made.preference_id)])
+    tip = show.store.create_tip(
+        ViewerRef("twitch", "id-beto", "beto"),
+        "canal",
+        Money(Decimal(2000), "ARS"),
+        "¡saludos desde Lima!",
+        TipSource.LINK,
+        ttl=timedelta(minutes=15),
+    )
+    await show.bot.links.for_tip(tip)
+    mp.pay(mp.preferences[str(show.store.get_tip(tip.code).preference_id)])
+
+    await expect(panel.locator("#feed li.k-paid")).to_have_count(len(buyers), timeout=WAIT_MS)
+    await expect(panel.locator("#feed li.k-tip")).to_contain_text("¡saludos desde Lima!")
+    await expect(panel.locator('[data-stat="orders"]')).to_have_text("10", timeout=WAIT_MS)
+    await expect(panel.locator(".card", has_text="Reservas por vencer")).to_contain_text("iris")
+
+    shots = shots_dir(tmp_path)
+    await panel.screenshot(path=str(shots / "panel-live-desktop.png"), animations="disabled")
     for width, view in (("desktop", DESKTOP), ("phone", PHONE)):
         await panel.set_viewport_size(view)
-        await panel.goto(f"{show.web_url}/panel/pedidos")
-        await panel.screenshot(
-            path=str(shots / f"panel-orders-{width}.png"), full_page=True, animations="disabled"
-        )
-        await panel.goto(f"{show.web_url}/panel/resumen")
-        await panel.screenshot(
-            path=str(shots / f"panel-summary-{width}.png"), full_page=True, animations="disabled"
-        )
+        for name, path in (
+            ("live", "/panel/vivo"),
+            ("orders", "/panel/pedidos"),
+            ("products", "/panel/productos"),
+            ("summary", "/panel/resumen"),
+        ):
+            if (name, width) == ("live", "desktop"):
+                continue
+            await panel.goto(f"{show.web_url}{path}")
+            if name == "live":
+                await expect(panel.locator("#feed li.k-paid")).to_have_count(len(buyers))
+            await panel.screenshot(
+                path=str(shots / f"panel-{name}-{width}.png"), full_page=True, animations="disabled"
+            )
+    [first] = show.store.viewer_orders("twitch", "id-ana")
+    await panel.set_viewport_size(DESKTOP)
+    await panel.goto(f"{show.web_url}/panel/pedidos/{first.code}")
+    await panel.screenshot(path=str(shots / "panel-order-desktop.png"), full_page=True)
+    assert (shots / "panel-live-desktop.png").stat().st_size > 10_000

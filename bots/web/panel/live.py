@@ -74,7 +74,7 @@ class Feed:
                 "title": fmt.t("feed_tip", name=tip.viewer.display_name),
                 "detail": tip.message,
                 "amount": fmt.money(tip.amount),
-                "platform": tip.platform,
+                "platform": fmt.platform(tip.platform),
                 "code": tip.code,
             }
         elif isinstance(event, SpotlightChanged):
@@ -101,7 +101,7 @@ class Feed:
             "title": fmt.t(f"feed_{kind}", name=order.viewer.display_name),
             "detail": items,
             "amount": fmt.money(order.total),
-            "platform": order.platform,
+            "platform": fmt.platform(order.platform),
             "code": order.code,
         }
 

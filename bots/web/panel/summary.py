@@ -40,9 +40,14 @@ async def show(request: web.Request) -> web.StreamResponse:
     else:
         start, end = window_since, window_until
     report = await ctx.run(ctx.store.panel_summary, start, end, ctx.settings.currency)
+    running = 0
+    cumulative = []
+    for _, minor in report.series:
+        running += minor
+        cumulative.append(running / (10 ** _exponent(report.currency)))
     chart = {
         "x": [int(at.timestamp()) for at, _ in report.series],
-        "y": [float(minor) / (10 ** _exponent(report.currency)) for _, minor in report.series],
+        "y": cumulative,  # sales so far at each moment: the stream's curve
         "label": ctx.fmt.t("chart_sales"),
         "currency": report.currency,
     }

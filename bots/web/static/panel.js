@@ -134,7 +134,7 @@
       ],
       series: [
         {},
-        { label: data.label, stroke: accent, width: 2, fill: accent + "22", paths: window.uPlot.paths.stepped({ align: 1 }) }
+        { label: data.label, stroke: accent, width: 2, fill: accent + "22", points: { show: false }, paths: window.uPlot.paths.stepped({ align: 1 }) }
       ]
     });
     var plot = new window.uPlot(opts, [data.x, data.y], box);
