@@ -35,7 +35,7 @@ from bots.events import (
     TipReceived,
 )
 from bots.web.panel.core import PanelContext, Routes, page, panel, url
-from commerce.errors import CommerceError
+from commerce.errors import CommerceError, StockBelowCommitted
 from commerce.money import Money, parse_amount
 from commerce.views import OrderView, ProductView
 
@@ -140,17 +140,16 @@ async def _figures(request: web.Request) -> dict[str, Any]:
     low = ctx.panel.low_stock
     stock = []
     for p in catalog:
-        rows = (
-            [(p.name, p.available, p.stock, None)]
-            if not p.variants
-            else [(p.name, v.available, v.stock, " ".join(v.options.values())) for v in p.variants]
-        )
-        for name, available, total, label in rows:
+        rows: list[tuple[str, int, int, str | None, str | None]] = [
+            (p.name, v.available, v.stock, " ".join(v.options.values()), v.key) for v in p.variants
+        ] or [(p.name, p.available, p.stock, None, None)]
+        for name, available, total, label, key in rows:
             stock.append(
                 {
                     "sku": p.sku,
                     "name": name,
                     "variant": label,
+                    "key": key,
                     "available": available,
                     "stock": total,
                     "low": available <= low,
@@ -266,9 +265,27 @@ async def set_goal(request: web.Request) -> web.StreamResponse:
     raise _back(request, "goal" if target else "goal_off")
 
 
-async def _problem(request: web.Request, key: str) -> web.StreamResponse:
+async def set_stock(request: web.Request) -> web.StreamResponse:
+    """`!stock`: one product (or variant) gets a new stock; never below what is committed."""
+    ctx = panel(request)
+    form = await request.post()
+    sku, _, variant = str(form.get("target", "")).partition("|")
+    text = str(form.get("stock", "")).strip()
+    if not text.isascii() or not text.isdigit() or int(text) > 1_000_000:
+        return await _problem(request, "bad_number", field="stock")
+    try:
+        updated = await ctx.run(ctx.store.set_stock, sku, int(text), variant or None)
+    except StockBelowCommitted as exc:
+        return await _problem(request, "stock_below", stock=exc.requested, committed=exc.committed)
+    except CommerceError:
+        return await _problem(request, "not_now")
+    await ctx.publish(StockChanged(updated))
+    raise _back(request, "stock")
+
+
+async def _problem(request: web.Request, key: str, **params: object) -> web.StreamResponse:
     context = await _figures(request)
-    error = panel(request).fmt.t(f"error_{key}")
+    error = panel(request).fmt.t(f"error_{key}", **params)
     return page(request, "live.html", {**context, "nav": "live", "error": error}, status=400)
 
 
@@ -291,3 +308,4 @@ def setup(routes: Routes) -> None:
     routes.add("POST", "/vivo/abrir", set_open, "live_open")
     routes.add("POST", "/vivo/destacar", set_spotlight, "live_spotlight")
     routes.add("POST", "/vivo/meta", set_goal, "live_goal")
+    routes.add("POST", "/vivo/stock", set_stock, "live_stock")

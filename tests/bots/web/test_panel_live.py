@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from panel_helpers import Browser, Served, serve_panel
 
-from bots.events import GoalChanged, OrderPaid, SpotlightChanged, TipReceived
+from bots.events import GoalChanged, OrderPaid, SpotlightChanged, StockChanged, TipReceived
 from bots.services import Settings
 from bots.web.panel.core import LiveSources
 from commerce.money import Money
@@ -169,3 +169,21 @@ def test_platforms_show_connection_queue_and_youtube_units() -> None:
         {"name": "twitch", "state": "running", "queue": 3, "units_left": None},
         {"name": "youtube", "state": "live", "queue": 0, "units_left": 7345},
     ]
+
+
+async def test_a_stock_from_the_live_page_is_the_same_guarded_store_call(
+    owner: Browser, served: Served, store: Any
+) -> None:
+    store.reserve(ANA, "c", [LineRequest("TAZA", 3)], ttl=timedelta(minutes=2))
+    done = await owner.post("/panel/vivo/stock", {"target": "TAZA|", "stock": "5"})
+    assert done.status == 303 and "ok=stock" in done.headers["Location"]
+    assert store.get_product("TAZA").stock == 5
+    assert any(isinstance(e, StockChanged) for e in served.events)
+    below = await owner.post("/panel/vivo/stock", {"target": "TAZA|", "stock": "2"})
+    assert below.status == 400 and "ya hay 3 reservados o vendidos" in await below.text()
+    variant = await owner.post(
+        "/panel/vivo/stock", {"target": "REM|color=negro,talle=S", "stock": "9"}
+    )
+    assert variant.status == 303
+    assert {v.key: v.stock for v in store.get_product("REM").variants}["color=negro,talle=S"] == 9
+    assert store.get_product("TAZA").stock == 5

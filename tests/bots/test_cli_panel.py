@@ -1,0 +1,64 @@
+"""`vivo panel`: a one-time sign-in link for the owner, an invitation for a helper, and
+signing every browser out."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bots.cli import main
+from commerce.sessions import PanelRole
+from commerce.store import Store
+
+ENV = {"MP_ACCESS_TOKEN": "TEST-cli", "MP_WEBHOOK_SECRET": "cli-secret"}
+LINK = re.compile(r"^http://127\.0\.0\.1:8080/panel/entrar\?t=([\w-]{40,})$", re.M)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    assert main(["init"]) == 0
+    return tmp_path
+
+
+def link(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    capsys.readouterr()
+    assert main(["panel", *argv]) == 0
+    found = LINK.search(capsys.readouterr().out)
+    assert found is not None
+    return found.group(1)
+
+
+def test_panel_prints_a_link_that_signs_the_owner_in_once(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = link(capsys)
+    store = Store(f"sqlite:///{workdir / 'vivo.db'}")
+    try:
+        signed = store.panel_sign_in(token, timedelta(days=1))
+        assert signed is not None and signed[1].role is PanelRole.OWNER
+        assert store.panel_sign_in(token, timedelta(days=1)) is None
+    finally:
+        store.close()
+
+
+def test_invite_staff_and_log_everyone_out(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = link(capsys, "invite", "--staff")
+    store = Store(f"sqlite:///{workdir / 'vivo.db'}")
+    try:
+        signed = store.panel_sign_in(token, timedelta(days=1))
+        assert signed is not None and signed[1].role is PanelRole.STAFF
+        unused = link(capsys)
+        assert main(["panel", "logout", "--all"]) == 0
+        assert "signed out 1 browser(s)" in capsys.readouterr().out
+        assert store.panel_session(signed[0]) is None
+        assert store.panel_sign_in(unused, timedelta(days=1)) is None
+    finally:
+        store.close()
