@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cli_helpers import owner_config, vivo
 
 from bots.cli import main
 from commerce.sessions import PanelRole
@@ -62,3 +63,13 @@ def test_invite_staff_and_log_everyone_out(
         assert store.panel_sign_in(unused, timedelta(days=1)) is None
     finally:
         store.close()
+
+
+def test_vivo_run_prints_a_sign_in_link_for_its_own_address(tmp_path: Path) -> None:
+    owner_config(tmp_path)
+    ran = vivo(tmp_path, "run")
+    assert ran.code == 0, ran.err
+    found = re.search(r"Panel sign-in link \(one use\): (http://127\.0\.0\.1:(\d+)/\S+)", ran.err)
+    assert found is not None, ran.err
+    web = re.search(r"Web: http://127\.0\.0\.1:(\d+)", ran.err)
+    assert web is not None and web.group(1) == found.group(2)
