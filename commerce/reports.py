@@ -562,23 +562,36 @@ def summary(s: Session, since: datetime, until: datetime, currency: str) -> Summ
         ORDERS.c.created_at >= since, ORDERS.c.created_at < until, ORDERS.c.currency == currency
     )
     sold = ORDERS.c.status.in_(SOLD)
-    totals = s.execute(
-        select(
-            func.coalesce(func.sum(ORDERS.c.total_minor).filter(sold), 0),
-            func.count(),
-            func.count().filter(ORDERS.c.status.in_(CONVERTED)),
-            func.count().filter(ORDERS.c.status == OrderStatus.REFUNDED.value),
-            func.count().filter(ORDERS.c.status == OrderStatus.PENDING.value),
-            func.count().filter(ORDERS.c.status.in_(LOST)),
-            func.coalesce(func.sum(ORDERS.c.total_minor).filter(ORDERS.c.status.in_(LOST)), 0),
-        ).where(where)
-    ).one()
-    platforms = s.execute(
-        select(ORDERS.c.platform, func.count(), func.sum(ORDERS.c.total_minor))
-        .where(where, sold)
-        .group_by(ORDERS.c.platform)
-        .order_by(func.sum(ORDERS.c.total_minor).desc())
+    # One pass over the range: counts and sums per platform and status give the totals,
+    # the lost orders and the revenue by platform at once.
+    groups = s.execute(
+        select(ORDERS.c.platform, ORDERS.c.status, func.count(), func.sum(ORDERS.c.total_minor))
+        .where(where)
+        .group_by(ORDERS.c.platform, ORDERS.c.status)
     ).all()
+    count: dict[str, int] = defaultdict(int)
+    value: dict[str, int] = defaultdict(int)
+    platform_orders: dict[str, int] = defaultdict(int)
+    platform_value: dict[str, int] = defaultdict(int)
+    for platform, status, n, minor in groups:
+        count[status] += int(n)
+        value[status] += int(minor or 0)
+        if status in SOLD:
+            platform_orders[platform] += int(n)
+            platform_value[platform] += int(minor or 0)
+    platforms = sorted(
+        ((p, platform_orders[p], platform_value[p]) for p in platform_orders),
+        key=lambda row: -row[2],
+    )
+    totals = (
+        sum(value[k] for k in SOLD),
+        sum(count.values()),
+        sum(count[k] for k in CONVERTED),
+        count[OrderStatus.REFUNDED.value],
+        count[OrderStatus.PENDING.value],
+        sum(count[k] for k in LOST),
+        sum(value[k] for k in LOST),
+    )
     products = s.execute(
         select(
             PRODUCTS.c.name,
@@ -674,17 +687,16 @@ def _series(
     size = int(bucket.total_seconds())
     start = int(since.timestamp())
     at = _epoch(s, func.coalesce(ORDERS.c.paid_at, ORDERS.c.created_at))
-    slot = (at - start) / size  # integers: SQLite divides them as integers
+    slot = (at - start) // size  # SQLite: integer division
     if s.get_bind().dialect.name == "postgresql":
-        slot = func.floor(slot)
-    sums = {
-        int(k): int(v)
-        for k, v in s.execute(
-            select(slot, func.sum(ORDERS.c.total_minor))
-            .where(where, ORDERS.c.status.in_(SOLD))
-            .group_by(slot)
-        )
-    }
+        slot = func.floor((at - start) / size)  # EXTRACT gives numeric: floor it
+    sums: dict[int, int] = defaultdict(int)
+    for k, v in s.execute(
+        select(slot, func.sum(ORDERS.c.total_minor))
+        .where(where, ORDERS.c.status.in_(SOLD))
+        .group_by(slot)
+    ):
+        sums[int(k)] += int(v)
     count = min(int(-(-(until - since).total_seconds() // size)), 2000)
     return tuple((since + bucket * i, sums.get(i, 0)) for i in range(count))
 

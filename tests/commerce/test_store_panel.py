@@ -79,6 +79,8 @@ def test_search_filters_and_history(shop: Store) -> None:
 def test_streams_live_figures_and_a_summary(shop: Store) -> None:
     first = buy(shop, "TAZA", 1, now=T0)
     pay(shop, first.code, "8500")
+    same_bucket = buy(shop, "STICK", 1, now=T0 + timedelta(minutes=2))
+    pay(shop, same_bucket.code, "2500.50", at_minutes=3)
     buy(shop, "STICK", 1, viewer=BETO, now=T0 + timedelta(minutes=30))
     later = T0 + timedelta(hours=5)
     second = buy(shop, "TAZA", 2, viewer=BETO, now=later)
@@ -96,13 +98,13 @@ def test_streams_live_figures_and_a_summary(shop: Store) -> None:
     spans = shop.panel_streams(T0 - timedelta(hours=1), T0 + timedelta(hours=6))
     assert [(s.started_at, s.ended_at, s.events) for s in spans] == [
         (later, later + timedelta(minutes=2), 2),
-        (T0, T0 + timedelta(minutes=30), 2),
+        (T0, T0 + timedelta(minutes=30), 3),
     ]
     live = shop.panel_live("ARS", now=later + timedelta(minutes=3))
     assert live.since == later and live.orders == 1 and live.revenue.amount == Decimal(17000)
     assert live.tips.amount == Decimal(700)
     report = shop.panel_summary(T0, T0 + timedelta(hours=6), "ARS")
-    assert report.revenue.amount == Decimal(25500) and report.orders == 3
-    assert (report.converted, report.pending, report.tip_count) == (2, 1, 1)
-    assert sum(minor for _, minor in report.series) == 2_550_000
-    assert report.series[0][1] == 850_000  # paid a minute after T0: the first bucket
+    assert report.revenue.amount == Decimal("28000.50") and report.orders == 4
+    assert (report.converted, report.pending, report.tip_count) == (3, 1, 1)
+    assert sum(minor for _, minor in report.series) == 2_800_050
+    assert report.series[0][1] == 850_000 + 250_050  # both paid in the first five minutes

@@ -105,6 +105,14 @@ class Feed:
             "code": order.code,
         }
 
+    def subscribe(self) -> asyncio.Queue[dict[str, Any] | None]:
+        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._clients.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[dict[str, Any] | None]) -> None:
+        self._clients.discard(queue)
+
     def missed(self, last: str | None) -> list[dict[str, Any]]:
         if not last or not last.isdigit():
             return list(self.items)[-20:]
@@ -179,8 +187,7 @@ async def live_events(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
-    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-    the_feed._clients.add(queue)
+    queue = the_feed.subscribe()
     try:
         await response.write(f"retry: {RETRY_MS}\n\n".encode())
         last = request.headers.get("Last-Event-ID") or request.query.get("last")
@@ -207,7 +214,7 @@ async def live_events(request: web.Request) -> web.StreamResponse:
     except ConnectionResetError:
         pass
     finally:
-        the_feed._clients.discard(queue)
+        the_feed.unsubscribe(queue)
     with contextlib.suppress(Exception):
         await response.write_eof()
     return response

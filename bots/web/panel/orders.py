@@ -43,7 +43,7 @@ CSV_COLUMNS = [
 ]
 
 
-def _day(ctx: PanelContext, text: str, *, end: bool = False) -> datetime | None:
+def local_day(ctx: PanelContext, text: str, *, end: bool = False) -> datetime | None:
     """A date from a filter (YYYY-MM-DD), as the start (or end) of that day, local time."""
     try:
         day = date.fromisoformat(text)
@@ -65,8 +65,8 @@ def _query(request: web.Request) -> tuple[OrderQuery, dict[str, str]]:
         status=status,
         platform=raw["platform"] or None,
         sku=raw["sku"] or None,
-        since=_day(ctx, raw["desde"]),
-        until=_day(ctx, raw["hasta"], end=True),
+        since=local_day(ctx, raw["desde"]),
+        until=local_day(ctx, raw["hasta"], end=True),
         search=raw["q"] or None,
         page=int(page_no) if page_no.isdigit() and 0 < int(page_no) < 100_000 else 1,
     )

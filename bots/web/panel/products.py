@@ -191,6 +191,7 @@ def _spec(
     if (
         not typed["sku"]
         or len(typed["sku"]) > 64
+        or not typed["sku"].isascii()
         or not typed["sku"].replace("-", "").replace("_", "").isalnum()
     ):
         raise _with(FormProblem("bad_sku"), typed)

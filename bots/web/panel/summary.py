@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 
 from bots.web.panel.core import Routes, page, panel
-from bots.web.panel.orders import _day
+from bots.web.panel.orders import local_day
+from commerce.money import exponent
 
 RANGE_DAYS = 30  # the default date range, and how far back streams are listed
 
@@ -19,8 +20,8 @@ async def show(request: web.Request) -> web.StreamResponse:
     ctx = panel(request)
     now = datetime.now(UTC)
     q = request.query
-    since = _day(ctx, q.get("desde", ""))
-    until = _day(ctx, q.get("hasta", ""), end=True)
+    since = local_day(ctx, q.get("desde", ""))
+    until = local_day(ctx, q.get("hasta", ""), end=True)
     window_since = since or now - timedelta(days=RANGE_DAYS)
     window_until = until or now + timedelta(minutes=1)
     streams = await ctx.run(
@@ -44,7 +45,7 @@ async def show(request: web.Request) -> web.StreamResponse:
     cumulative = []
     for _, minor in report.series:
         running += minor
-        cumulative.append(running / (10 ** _exponent(report.currency)))
+        cumulative.append(running / (10 ** exponent(report.currency)))
     chart = {
         "x": [int(at.timestamp()) for at, _ in report.series],
         "y": cumulative,  # sales so far at each moment: the stream's curve
@@ -68,12 +69,6 @@ async def show(request: web.Request) -> web.StreamResponse:
             .isoformat(),
         },
     )
-
-
-def _exponent(currency: str) -> int:
-    from commerce.money import exponent
-
-    return exponent(currency)
 
 
 def setup(routes: Routes) -> None:
