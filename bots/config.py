@@ -297,6 +297,7 @@ def parse_config(
         elif isinstance(templates, Mapping):
             messages[lang] = {str(k): str(v) for k, v in templates.items()}
 
+    panel = _panel(r)
     if r.problems:
         raise ConfigError(r.problems, str(path) if path else "config")
     return Config(
@@ -308,7 +309,7 @@ def parse_config(
         platforms=platforms,
         messages=messages,
         path=path,
-        panel=_panel(r),
+        panel=panel,
     )
 
 

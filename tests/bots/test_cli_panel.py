@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import owner_config, vivo
+from test_demo import demo_store, run_demo
 
 from bots.cli import main
 from commerce.sessions import PanelRole
@@ -73,3 +74,15 @@ def test_vivo_run_prints_a_sign_in_link_for_its_own_address(tmp_path: Path) -> N
     assert found is not None, ran.err
     web = re.search(r"Web: http://127\.0\.0\.1:(\d+)", ran.err)
     assert web is not None and web.group(1) == found.group(2)
+
+
+def test_vivo_demo_prints_a_working_sign_in_link() -> None:
+    _, err = run_demo(["!tienda"])
+    found = re.search(r"Owner's panel \(one-use sign-in link\): (\S+)/panel/entrar\?t=(\S+)", err)
+    assert found is not None, err
+    store = demo_store(err)
+    try:
+        signed = store.panel_sign_in(found.group(2), timedelta(days=1))
+        assert signed is not None and signed[1].role is PanelRole.OWNER
+    finally:
+        store.close()
