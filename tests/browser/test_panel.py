@@ -11,13 +11,14 @@ without a reload, refunds it and sees the stock come back, and checks that a hel
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, Page, Route, expect
 from test_live_show import bot_line, say
 
 from bots.demo import sandbox_adapters
@@ -42,6 +43,36 @@ def shots_dir(tmp_path: Path) -> Path:
     shots = Path(os.environ.get("VIVO_SCREENSHOTS", "") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     return shots
+
+
+CSP = "default-src 'self'; img-src 'self' data: https:; frame-ancestors 'none'; base-uri 'none'"
+
+
+async def strict_csp(browser: BrowserContext) -> list[str]:
+    """Serve the panel's pages with a strict CSP, as a deployment's headers would; returns
+    the violations the browser reports (it logs each one to the console)."""
+
+    async def add_header(route: Route) -> None:
+        response = await route.fetch()
+        headers = {**response.headers, "content-security-policy": CSP}
+        await route.fulfill(response=response, headers=headers)
+
+    # Not the live feed: an event stream never ends, and fetch() would wait for its end.
+    await browser.route(re.compile(r".*/panel/(?!vivo/eventos).*"), add_header)
+    violations: list[str] = []
+
+    def listen(page: Page) -> None:
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+
+    browser.on("page", listen)
+    return violations
 
 
 async def signed_in(browser: BrowserContext, link: str) -> Page:
@@ -197,6 +228,7 @@ async def test_a_rush_of_payments_is_counted_and_shown_as_it_lands(
 ) -> None:
     """Eight buyers on four platforms pay within seconds, one tips, two still owe: the live
     page shows each as it lands and counts them all. Also the screenshots for the docs."""
+    violations = await strict_csp(browser)
     panel = await signed_in(browser, show.bot.panel_link())
     mp = show.sandbox.mercadopago
     buyers = [
@@ -256,6 +288,9 @@ async def test_a_rush_of_payments_is_counted_and_shown_as_it_lands(
             await panel.screenshot(
                 path=str(shots / f"panel-{name}-{width}.png"), full_page=True, animations="disabled"
             )
+    await panel.goto(f"{show.web_url}/panel/resumen")
+    await expect(panel.locator("#sales-chart canvas")).to_be_visible()  # uPlot drew it
+    assert violations == []  # every page worked under a strict Content-Security-Policy
     [first] = show.store.viewer_orders("twitch", "id-ana")
     await panel.set_viewport_size(DESKTOP)
     await panel.goto(f"{show.web_url}/panel/pedidos/{first.code}")
