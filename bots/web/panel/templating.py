@@ -9,7 +9,7 @@ through commerce.money and dates through Babel, in the panel's language and time
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 from babel import Locale
-from babel.dates import format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 
 from bots.i18n import Messages
@@ -83,6 +83,13 @@ class Formatter:
         if value is None:
             return ""
         return str(format_datetime(value, style, tzinfo=self.zone, locale=self.babel))
+
+    def day(self, iso: str) -> str:
+        """A YYYY-MM-DD day from a filter, as the language writes dates."""
+        try:
+            return str(format_date(date.fromisoformat(iso), "medium", locale=self.babel))
+        except ValueError:
+            return iso
 
     def clock(self, value: datetime | None) -> str:
         if value is None:
