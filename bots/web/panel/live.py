@@ -34,7 +34,7 @@ from bots.events import (
     StockChanged,
     TipReceived,
 )
-from bots.web.panel.core import PanelContext, Routes, page, panel, url
+from bots.web.panel.core import SESSION_TOKEN, PanelContext, Routes, page, panel, url
 from commerce.errors import CommerceError, StockBelowCommitted
 from commerce.money import Money, parse_amount
 from commerce.views import OrderView, ProductView
@@ -201,6 +201,8 @@ async def live_events(request: web.Request) -> web.StreamResponse:
             except TimeoutError:
                 idle += CHECK_SECONDS
                 if idle >= KEEPALIVE_SECONDS:
+                    if not await _still_signed_in(request):
+                        break  # signed out meanwhile (logout --all): the stream ends too
                     await response.write(b": keepalive\n\n")
                     idle = 0.0
                 continue
@@ -218,6 +220,11 @@ async def live_events(request: web.Request) -> web.StreamResponse:
     with contextlib.suppress(Exception):
         await response.write_eof()
     return response
+
+
+async def _still_signed_in(request: web.Request) -> bool:
+    ctx = panel(request)
+    return await ctx.run(ctx.store.panel_session, request[SESSION_TOKEN]) is not None
 
 
 def _sse(event: str, data: object, event_id: int | None = None) -> bytes:

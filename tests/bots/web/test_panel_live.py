@@ -187,3 +187,17 @@ async def test_a_stock_from_the_live_page_is_the_same_guarded_store_call(
     assert variant.status == 303
     assert {v.key: v.stock for v in store.get_product("REM").variants}["color=negro,talle=S"] == 9
     assert store.get_product("TAZA").stock == 5
+
+
+async def test_signing_out_everywhere_ends_an_open_feed(
+    owner: Browser, served: Served, store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bots.web.panel import live
+
+    monkeypatch.setattr(live, "KEEPALIVE_SECONDS", 1.0)
+    async with owner.http.get(f"{served.url}/panel/vivo/eventos") as stream:
+        [ready] = await events(stream, 1)
+        assert ready["event"] == "ready"
+        store.panel_sign_out_all()
+        rest = await asyncio.wait_for(stream.content.read(), 10)  # the server closes it
+    assert b"keepalive" not in rest
