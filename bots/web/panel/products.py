@@ -60,7 +60,7 @@ def _form_of(product: ProductCounts | None) -> dict[str, Any]:
     return {
         "sku": product.sku,
         "name": product.name,
-        "price": str(product.price.amount),
+        "price": _plain(product.price.amount),
         "stock": str(product.stock),
         "active": product.active,
         "aliases": ", ".join(product.aliases),
@@ -71,7 +71,7 @@ def _form_of(product: ProductCounts | None) -> dict[str, Any]:
             {
                 "options": ", ".join(f"{k}={v}" for k, v in v.options.items()),
                 "stock": str(v.stock),
-                "price": "" if v.own_price is None else str(v.own_price.amount),
+                "price": "" if v.own_price is None else _plain(v.own_price.amount),
                 "reserved": v.reserved,
                 "sold": v.sold,
                 "available": v.available,
@@ -79,6 +79,11 @@ def _form_of(product: ProductCounts | None) -> dict[str, Any]:
             for v in product.variants
         ],
     }
+
+
+def _plain(amount: Decimal) -> str:
+    """15000, not 15000.00: what an owner would type (cents only when there are some)."""
+    return str(int(amount)) if amount == amount.to_integral_value() else str(amount)
 
 
 async def _find(ctx: PanelContext, sku: str) -> ProductCounts:

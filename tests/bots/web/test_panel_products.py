@@ -153,6 +153,9 @@ async def test_add_a_product_with_variants_and_refuse_a_taken_sku(
 async def test_edit_a_variants_stock_and_price(owner: Browser, store: Any) -> None:
     page = await owner.get("/panel/productos/REM")
     assert page.status == 200
+    form = await page.text()
+    assert 'name="price" value="15000"' in form  # as an owner types it, not 15000.00
+    assert 'name="v_price" value="16500"' in form and "readonly" in form  # stock per variant
     rem = store.get_product("REM")
     data: list[tuple[str, str]] = [
         ("name", "Remera"),
