@@ -288,10 +288,18 @@ async def test_a_rush_of_payments_is_counted_and_shown_as_it_lands(
             await panel.screenshot(
                 path=str(shots / f"panel-{name}-{width}.png"), full_page=True, animations="disabled"
             )
+            wide = await panel.evaluate("document.documentElement.scrollWidth")
+            assert wide <= view["width"], (name, width, wide)  # nothing scrolls sideways
     await panel.goto(f"{show.web_url}/panel/resumen")
     await expect(panel.locator("#sales-chart canvas")).to_be_visible()  # uPlot drew it
     assert violations == []  # every page worked under a strict Content-Security-Policy
     [first] = show.store.viewer_orders("twitch", "id-ana")
+    await panel.set_viewport_size(PHONE)
+    for path in (f"/panel/pedidos/{first.code}", "/panel/productos/REM-VIVO", "/panel/ajustes"):
+        await panel.goto(f"{show.web_url}{path}")
+        if path.startswith("/panel/pedidos/"):
+            await panel.screenshot(path=str(shots / "panel-order-phone.png"), full_page=True)
+        assert await panel.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
     await panel.set_viewport_size(DESKTOP)
     await panel.goto(f"{show.web_url}/panel/pedidos/{first.code}")
     await panel.screenshot(path=str(shots / "panel-order-desktop.png"), full_page=True)
