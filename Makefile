@@ -43,6 +43,7 @@ bench: $(STAMP) services
 	$(BIN)/python benchmarks/flash_sale.py
 	$(BIN)/python benchmarks/twitch_rush.py
 	$(BIN)/python benchmarks/youtube_quota.py
+	$(BIN)/python benchmarks/panel.py
 
 screenshots: $(STAMP) services
 	VIVO_SCREENSHOTS=docs/images $(BIN)/python -m pytest tests/browser -q

@@ -1,4 +1,4 @@
-"""The `vivo` command: demo, run, init, check, products, orders, db.
+"""The `vivo` command: demo, run, init, check, products, orders, panel, db.
 
 Every subcommand that touches the store reads the same config file, so the owner's
 terminal and the running bot always agree on which database they mean.
@@ -159,6 +159,27 @@ def _parser() -> argparse.ArgumentParser:
         "--client-secrets", required=True, help="the OAuth client JSON from Google Cloud"
     )
     youtube.set_defaults(func=_auth_youtube)
+
+    panel = sub.add_parser(
+        "panel",
+        help="a one-time sign-in link to the owner's panel",
+        description="Print a one-time sign-in link to the owner's panel (vivo panel), "
+        "invite a helper (vivo panel invite --staff), or sign every browser out "
+        "(vivo panel logout --all).",
+    )
+    _config_arg(panel)
+    panel.set_defaults(func=_panel_link)
+    panel_actions = panel.add_subparsers(metavar="ACTION", title="actions")
+    pinvite = panel_actions.add_parser("invite", help="a sign-in link for a helper")
+    _config_arg(pinvite)
+    pinvite.add_argument(
+        "--staff", action="store_true", required=True, help="sees and fulfils orders only"
+    )
+    pinvite.set_defaults(func=_panel_invite)
+    plogout = panel_actions.add_parser("logout", help="sign browsers out of the panel")
+    _config_arg(plogout)
+    plogout.add_argument("--all", action="store_true", required=True, help="every browser")
+    plogout.set_defaults(func=_panel_logout)
 
     db = _group(sub, "db", "database schema")
     upgrade = db.add_parser("upgrade", help="create or migrate the schema")
@@ -551,6 +572,35 @@ def _secret(value: object, key: str) -> str:
     if not text:
         raise ConfigError([Problem(key, "is missing", "set it in config.toml or the environment")])
     return text
+
+
+def _panel_base(config: Config) -> str:
+    host = config.web.host if config.web.host not in ("0.0.0.0", "::") else "127.0.0.1"
+    return config.web.public_url or f"http://{host}:{config.web.port}"
+
+
+def _panel_link(args: argparse.Namespace, role: str = "owner") -> int:
+    from bots.web.panel.auth import sign_in_link
+    from commerce.sessions import PanelRole
+
+    config = _load(args)
+    link = sign_in_link(_store(config), _panel_base(config), config.panel.link_ttl, PanelRole(role))
+    minutes = config.panel.link_minutes
+    who = "a helper (staff: sees and fulfils orders)" if role == "staff" else "you"
+    print(f"Sign-in link for {who}, works once within {minutes} min (while vivo run is up):")
+    print(link)
+    return 0
+
+
+def _panel_invite(args: argparse.Namespace) -> int:
+    return _panel_link(args, "staff")
+
+
+def _panel_logout(args: argparse.Namespace) -> int:
+    config = _load(args)
+    ended = _store(config).panel_sign_out_all()
+    print(f"signed out {ended} browser(s); unused sign-in links no longer work")
+    return 0
 
 
 def _db_upgrade(args: argparse.Namespace) -> int:

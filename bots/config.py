@@ -31,7 +31,8 @@ PLATFORMS = ("console", "twitch", "youtube", "discord", "telegram")
 
 #: The keys each table may hold; anything else is a typo or a key from another table.
 SECTION_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("store", "bot", "web", "payments", "platforms", "products", "messages"),
+    "": ("store", "bot", "web", "payments", "platforms", "products", "messages", "panel"),
+    "panel": ("link_minutes", "session_days", "low_stock", "stream_gap_minutes", "timezone"),
     "store": ("name", "currency", "locale", "reservation_minutes", "database_url"),
     "bot": ("prefix", "cooldown_seconds", "tip_min", "tip_max", "owners"),
     "web": ("host", "port", "public_url", "trusted_proxies"),
@@ -152,6 +153,29 @@ class WebConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PanelSettings:
+    """`[panel]`: the owner's web panel (docs/panel.md)."""
+
+    link_minutes: int = 15  # how long a printed sign-in link works
+    session_days: int = 14  # how long a signed-in browser stays signed in
+    low_stock: int = 3  # at or under this many left, the live page warns
+    stream_gap_minutes: int = 90  # a pause this long ends a stream (Resumen)
+    timezone: str | None = None  # IANA name for dates; None: this machine's
+
+    @property
+    def link_ttl(self) -> timedelta:
+        return timedelta(minutes=self.link_minutes)
+
+    @property
+    def session_ttl(self) -> timedelta:
+        return timedelta(days=self.session_days)
+
+    @property
+    def stream_gap(self) -> timedelta:
+        return timedelta(minutes=self.stream_gap_minutes)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     settings: Settings
     database_url: str
@@ -161,6 +185,7 @@ class Config:
     platforms: Mapping[str, Mapping[str, Any]]
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     path: Path | None = None
+    panel: PanelSettings = field(default_factory=lambda: PanelSettings())
 
     def enabled_platforms(self) -> list[str]:
         return [name for name, section in self.platforms.items() if section.get("enabled")]
@@ -413,7 +438,7 @@ def _parse(
 ) -> tuple[Config, list[Problem]]:
     r = _Reader(raw, env)
     r.unknown_keys(raw, "", SECTION_KEYS[""])
-    for sect in ("store", "bot", "web", "payments", "payments.mercadopago", "platforms"):
+    for sect in ("store", "bot", "web", "payments", "payments.mercadopago", "platforms", "panel"):
         r.unknown_keys(r.section(sect), sect, SECTION_KEYS[sect])
 
     currency = (r.string("store", "currency", "ARS") or "ARS").upper()
@@ -498,6 +523,7 @@ def _parse(
         else:
             r.problem(f"messages.{lang}", "must be a table", f"write it as [messages.{lang}]")
 
+    panel = _panel(r)
     config = Config(
         settings=settings,
         database_url=database_url,
@@ -507,8 +533,29 @@ def _parse(
         platforms=platforms,
         messages=messages,
         path=path,
+        panel=panel,
     )
     return config, r.problems
+
+
+def _panel(r: _Reader) -> PanelSettings:
+    """`[panel]`, every key optional."""
+    zone = r.string("panel", "timezone", "") or None
+    if zone is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            r.problem("panel.timezone", f"{zone!r} is not a time zone", 'e.g. "America/Lima"')
+            zone = None
+    return PanelSettings(
+        link_minutes=r.integer("panel", "link_minutes", 15, minimum=1),
+        session_days=r.integer("panel", "session_days", 14, minimum=1),
+        low_stock=r.integer("panel", "low_stock", 3, minimum=0),
+        stream_gap_minutes=r.integer("panel", "stream_gap_minutes", 90, minimum=5),
+        timezone=zone,
+    )
 
 
 def _web(r: _Reader) -> WebConfig:

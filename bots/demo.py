@@ -84,6 +84,7 @@ async def run_demo(*, web_port: int = 0, sandbox_port: int = 0, config_path: Pat
         sandbox.mercadopago.webhook_url = f"{endpoints.web_url}/webhooks/mercadopago"
         sandbox.chatpage.links["Overlay (OBS)"] = f"{endpoints.web_url}/overlay?preview=1"
         _banner(bot, endpoints, sandbox.url, workdir, log_file)
+        print(f"  Owner's panel (one-use sign-in link): {bot.panel_link()}\n", file=sys.stderr)
         await bot.start_adapters()
         await wait_for_exit(bot)
     finally:

@@ -251,6 +251,7 @@ async def run_bot(config: Config, *, log_file: Path | None = None) -> int:
         bot, where, f"set [web] port in {where} to a free port, or stop the other program"
     )
     print(startup_summary(config, endpoints, log_file=log_file), file=sys.stderr, flush=True)
+    print(f"Panel sign-in link (one use): {bot.panel_link()}", file=sys.stderr)
     print(startup_lines(bot.claims, bot.adapters), file=sys.stderr, flush=True)
     drift = catalog_drift(store, config)
     if drift:

@@ -79,6 +79,11 @@ class Outbox:
         return max(20, self.limits.max_length - mention)
 
     @property
+    def depth(self) -> int:
+        """Replies waiting to be sent (the panel shows it per platform)."""
+        return self._queue.qsize() + (1 if self._sending else 0)
+
+    @property
     def idle(self) -> bool:
         """Nothing queued here nor in the adapter's own queue (Twitch paces itself)."""
         adapter_idle = getattr(self.adapter, "idle", True)

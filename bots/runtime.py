@@ -54,6 +54,8 @@ from bots.services import Services
 from bots.web.app import build_app
 from bots.web.buy import BuyPage
 from bots.web.overlay import Overlay
+from bots.web.panel import Panel, PanelContext
+from bots.web.panel.core import LiveSources
 from commerce.money import Money
 from commerce.payments.base import PaymentProvider
 from commerce.store import Store
@@ -144,6 +146,18 @@ class Bot:
             store, self.messages, locale=config.settings.locale, public_url=public
         )
         self.bus.subscribe(self.overlay.on_event)
+        self.panel = Panel(
+            PanelContext(
+                store,
+                provider,
+                config.settings,
+                self.messages,
+                config.panel,
+                bus=self.bus,
+                sources=LiveSources(self.outboxes),
+                public_url=public,
+            )
+        )
 
     async def start(self) -> Endpoints:
         endpoints = await self.start_services()
@@ -161,7 +175,7 @@ class Bot:
             public_url=self.config.web.public_url,
             secret=_buy_secret(self.config),
         )
-        pages = (self.overlay, buy)
+        pages = (self.overlay, buy, self.panel)
         app = build_app(self.store, self.provider, self.recorder, pages, inbox=self.notifications)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -429,6 +443,13 @@ class Bot:
                 quiet_since = None
                 sent = now_sent
         return False
+
+    def panel_link(self) -> str:
+        """A one-time sign-in link to the owner's panel on this bot's web app."""
+        from bots.web.panel.auth import sign_in_link
+
+        base = self.config.web.public_url or (self.endpoints.web_url if self.endpoints else "")
+        return sign_in_link(self.store, base, self.config.panel.link_ttl)
 
     def _sent_total(self) -> int:
         return sum(o.sent_count for o in self.outboxes.values())

@@ -340,3 +340,61 @@ TABLES: tuple[Table, ...] = (
     NOTIFICATIONS,
     OWNERS,
 )
+
+
+# --- panel: the owner's sign-in links and sessions, and the history of owner actions ---
+
+
+class PanelLink(SQLModel, table=True):
+    """A one-time sign-in link: only the token's SHA-256 is kept, so the table leaks none."""
+
+    __tablename__ = "panel_links"
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_panel_links_token"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+    used_at: datetime | None = _when(nullable=True)
+
+
+class PanelSession(SQLModel, table=True):
+    """A signed-in browser; its cookie holds the token, the row only the token's hash."""
+
+    __tablename__ = "panel_sessions"
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_panel_sessions_token"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    role: str = Field(sa_column=Column(String(16), nullable=False))
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+    last_seen_at: datetime = _when()
+    revoked_at: datetime | None = _when(nullable=True)
+    user_agent: str = Field(default="", sa_column=Column(String(200), nullable=False))
+
+
+class OrderEvent(SQLModel, table=True):
+    """A transition made from the panel (who, when, why), for the order's history."""
+
+    __tablename__ = "order_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    at: datetime = _when()
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    actor: str = Field(sa_column=Column(String(32), nullable=False))
+    detail: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+PANEL_LINKS: Table = PanelLink.__table__  # type: ignore[attr-defined]
+PANEL_SESSIONS: Table = PanelSession.__table__  # type: ignore[attr-defined]
+ORDER_EVENTS: Table = OrderEvent.__table__  # type: ignore[attr-defined]
+TABLES = (*TABLES, PANEL_LINKS, PANEL_SESSIONS, ORDER_EVENTS)
+
+# The panel's listings filter and sort by creation time (100,000 orders stay fast).
+Index("ix_orders_created", ORDERS.c.created_at, ORDERS.c.id)
+Index("ix_orders_status_created", ORDERS.c.status, ORDERS.c.created_at)
+Index("ix_orders_platform_created", ORDERS.c.platform, ORDERS.c.created_at)
+Index("ix_tips_created", TIPS.c.created_at)

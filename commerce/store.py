@@ -24,7 +24,19 @@ from sqlalchemy import delete
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from commerce import catalog, errors, imports, ledger, notifications, orders, owners, rows, tips
+from commerce import (
+    catalog,
+    errors,
+    imports,
+    ledger,
+    notifications,
+    orders,
+    owners,
+    reports,
+    rows,
+    sessions,
+    tips,
+)
 from commerce.codes import (
     CODE_ALPHABET,
     ORDER_CODE_LENGTH,
@@ -39,6 +51,7 @@ from commerce.fastpath import FastReserve
 from commerce.imports import ImportPlan
 from commerce.models import PROCESSED_MESSAGES
 from commerce.money import Money
+from commerce.sessions import PanelRole, PanelSessionView
 from commerce.view_builders import order_view, product_view, tip_view
 from commerce.views import (
     AwaitingPayment,
@@ -428,6 +441,122 @@ class Store:
 
     def list_tips(self, limit: int = 100) -> list[TipView]:
         return self._tx(lambda s: tips.list_tips(s, limit))
+
+    # --- panel (the owner's web panel: sign-in, listings, summaries) ---------------------
+
+    def panel_link(self, role: PanelRole, ttl: timedelta, now: datetime | None = None) -> str:
+        """A new one-time sign-in link token (only its hash is stored)."""
+        token = sessions.new_token()
+        at = _utc(now)
+        self._tx(lambda s: sessions.create_link(s, token, role, at, ttl))
+        return token
+
+    def panel_sign_in(
+        self, link: str, ttl: timedelta, user_agent: str = "", now: datetime | None = None
+    ) -> tuple[str, PanelSessionView] | None:
+        """Redeem a link once, before it expires: a new session's token and view, or None."""
+        token = sessions.new_token()
+        at = _utc(now)
+        found = self._tx(lambda s: sessions.redeem_link(s, link, token, at, ttl, user_agent))
+        return None if found is None else (token, found)
+
+    def panel_session(self, token: str, now: datetime | None = None) -> PanelSessionView | None:
+        at = _utc(now)
+        return self._tx(lambda s: sessions.find_session(s, token, at))
+
+    def panel_sign_out(self, token: str, now: datetime | None = None) -> None:
+        at = _utc(now)
+        self._tx(lambda s: sessions.revoke_session(s, token, at))
+
+    def panel_sign_out_all(self, now: datetime | None = None) -> int:
+        """End every panel session and void unused links; returns how many sessions ended."""
+        at = _utc(now)
+        return self._tx(lambda s: sessions.revoke_all(s, at))
+
+    def panel_sessions(self, now: datetime | None = None) -> list[PanelSessionView]:
+        at = _utc(now)
+        return self._tx(lambda s: sessions.live_sessions(s, at))
+
+    def panel_orders(self, query: reports.OrderQuery) -> reports.OrderPage:
+        return self._tx(lambda s: reports.search_orders(s, query))
+
+    def panel_order_history(self, code: str) -> list[reports.HistoryEntry]:
+        return self._tx(lambda s: reports.order_history(s, code))
+
+    def panel_export(self, after_id: int, limit: int = 500) -> list[reports.ExportLine]:
+        return self._tx(lambda s: reports.export_lines(s, after_id, limit))
+
+    def panel_catalog(self, include_inactive: bool = True) -> list[reports.ProductCounts]:
+        return self._tx(lambda s: reports.catalog_counts(s, include_inactive))
+
+    def panel_streams(
+        self, since: datetime, until: datetime, gap: timedelta = reports.STREAM_GAP
+    ) -> list[reports.StreamSpan]:
+        return self._tx(lambda s: reports.streams(s, _utc(since), _utc(until), gap))
+
+    def panel_live(
+        self,
+        currency: str,
+        *,
+        gap: timedelta = reports.STREAM_GAP,
+        soon: timedelta = timedelta(minutes=3),
+        now: datetime | None = None,
+    ) -> reports.LiveFigures:
+        """The current stream's figures (see commerce.reports for what a stream is)."""
+        at = _utc(now)
+
+        def work(s: Session) -> reports.LiveFigures:
+            since = reports.stream_start(s, at, gap)
+            return reports.live_figures(s, since, at, currency, soon)
+
+        return self._tx(work)
+
+    def panel_summary(self, since: datetime, until: datetime, currency: str) -> reports.Summary:
+        return self._tx(lambda s: reports.summary(s, _utc(since), _utc(until), currency))
+
+    def panel_fulfill(self, code: str, actor: str, now: datetime | None = None) -> OrderView:
+        """paid -> fulfilled from the panel, recorded with who did it."""
+        at = _utc(now)
+
+        def work(s: Session) -> OrderView:
+            before = rows.lock_order(s, code).status
+            view = orders.fulfill_order(s, code, at)
+            if before != view.status:
+                reports.record_event(s, code, "fulfilled", actor, at, "")
+            return view
+
+        return self._tx(work)
+
+    def panel_cancel(self, code: str, actor: str, now: datetime | None = None) -> OrderView:
+        """pending -> cancelled from the panel (stock released), recorded with who did it."""
+        at = _utc(now)
+
+        def work(s: Session) -> OrderView:
+            before = rows.lock_order(s, code).status
+            view = orders.cancel_order(s, code, None)
+            if before != view.status:
+                reports.record_event(s, code, "cancelled", actor, at, "")
+            return view
+
+        return self._tx(work)
+
+    def panel_note(
+        self, code: str, kind: str, actor: str, detail: str = "", now: datetime | None = None
+    ) -> None:
+        """Record in the order's history something done outside the store (a refund asked of
+        the provider, a link sent again)."""
+        at = _utc(now)
+        self._tx(lambda s: reports.record_event(s, code, kind, actor, at, detail))
+
+    def panel_add_product(self, spec: ProductSpec) -> ProductView | None:
+        """Add a product with a new SKU; None when the SKU is taken (nothing changed)."""
+
+        def work(s: Session) -> ProductView | None:
+            if not catalog.seed_catalog(s, [spec]):
+                return None
+            return product_view(s, rows.product_id(s, spec.sku))
+
+        return self._tx(work)
 
 
 __all__ = [
