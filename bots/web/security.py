@@ -33,6 +33,13 @@ OVERLAY = (
     "img-src * data:; connect-src 'self'; base-uri 'none'"
 )
 
+# The owner's panel: its own scripts, styles and event stream; forms post only to itself;
+# product images may live on any https host. Never framed (every page has buttons).
+PANEL = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
 
 def install(app: web.Application) -> None:
     """Add the headers to every response `app` prepares, streams and errors included."""

@@ -72,7 +72,7 @@ def test_vivo_run_prints_a_sign_in_link_for_its_own_address(tmp_path: Path) -> N
     assert ran.code == 0, ran.err
     found = re.search(r"Panel sign-in link \(one use\): (http://127\.0\.0\.1:(\d+)/\S+)", ran.err)
     assert found is not None, ran.err
-    web = re.search(r"Web: http://127\.0\.0\.1:(\d+)", ran.err)
+    web = re.search(r"Web app: +http://127\.0\.0\.1:(\d+)", ran.err)
     assert web is not None and web.group(1) == found.group(2)
 
 

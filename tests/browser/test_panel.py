@@ -11,14 +11,13 @@ without a reload, refunds it and sees the stock come back, and checks that a hel
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from playwright.async_api import BrowserContext, Page, Route, expect
+from playwright.async_api import BrowserContext, Page, expect
 from test_live_show import bot_line, say
 
 from bots.demo import sandbox_adapters
@@ -45,20 +44,9 @@ def shots_dir(tmp_path: Path) -> Path:
     return shots
 
 
-CSP = "default-src 'self'; img-src 'self' data: https:; frame-ancestors 'none'; base-uri 'none'"
-
-
 async def strict_csp(browser: BrowserContext) -> list[str]:
-    """Serve the panel's pages with a strict CSP, as a deployment's headers would; returns
-    the violations the browser reports (it logs each one to the console)."""
-
-    async def add_header(route: Route) -> None:
-        response = await route.fetch()
-        headers = {**response.headers, "content-security-policy": CSP}
-        await route.fulfill(response=response, headers=headers)
-
-    # Not the live feed: an event stream never ends, and fetch() would wait for its end.
-    await browser.route(re.compile(r".*/panel/(?!vivo/eventos).*"), add_header)
+    """The Content-Security-Policy violations the browser reports (it logs each one to the
+    console) while the panel runs under the policy the app itself sends."""
     violations: list[str] = []
 
     def listen(page: Page) -> None:

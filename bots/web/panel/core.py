@@ -21,6 +21,7 @@ from bots.config import PanelSettings
 from bots.events import Event, EventBus
 from bots.i18n import Messages
 from bots.services import Settings
+from bots.web import security
 from bots.web.panel.templating import Formatter, TemplateResponse, render
 from commerce.payments.base import PaymentProvider
 from commerce.sessions import PanelRole, PanelSessionView
@@ -153,4 +154,6 @@ def page(
         "error": "",
         "nav": "",
     }
-    return render(request, template, context, status=status, base=base)
+    response = render(request, template, context, status=status, base=base)
+    response.headers[security.CSP] = security.PANEL
+    return response

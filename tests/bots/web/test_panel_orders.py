@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import itertools
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -41,10 +42,15 @@ async def owner(served: Served) -> AsyncIterator[Browser]:
     await b.close()
 
 
+_CHANNELS = itertools.count(1)
+
+
 def buy(
     store: Any, viewer: ViewerRef, sku: str = "TAZA", quantity: int = 1, **kw: Any
 ) -> OrderView:
-    view: OrderView = store.reserve(viewer, "canal", [LineRequest(sku, quantity)], ttl=TTL, **kw)
+    """A separate order each time: a channel of its own, so it joins no pending cart."""
+    channel = f"canal-{next(_CHANNELS)}"
+    view: OrderView = store.reserve(viewer, channel, [LineRequest(sku, quantity)], ttl=TTL, **kw)
     return view
 
 
