@@ -156,6 +156,7 @@ class Bot:
                 bus=self.bus,
                 sources=LiveSources(self.outboxes),
                 public_url=public,
+                trusted_proxies=config.web.trusted_proxies,
             )
         )
 

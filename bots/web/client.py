@@ -28,10 +28,10 @@ def networks(entries: Iterable[str]) -> tuple[Network, ...]:
 def client_address(request: web.Request, trusted: tuple[Network, ...]) -> str:
     """The first address, walking back from the connection, that is not a trusted proxy."""
     address = request.remote or "?"
-    if not _trusted(address, trusted):
+    if not is_trusted(address, trusted):
         return address
     for hop in reversed(_forwarded_chain(request)):
-        if not _trusted(hop, trusted):
+        if not is_trusted(hop, trusted):
             return hop
         address = hop
     return address
@@ -65,7 +65,7 @@ def _bare(value: str) -> str:
     return value
 
 
-def _trusted(address: str, trusted: tuple[Network, ...]) -> bool:
+def is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

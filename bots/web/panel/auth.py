@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bots.web import client
 from bots.web.panel.core import (
     PUBLIC_ROUTES,
     SESSION,
@@ -95,7 +96,11 @@ def same_site(request: web.Request) -> bool:
 
 
 def _secure(request: web.Request) -> bool:
-    return request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+    """https here, or at a trusted reverse proxy in front (X-Forwarded-Proto)."""
+    if request.secure:
+        return True
+    proxied = client.is_trusted(request.remote or "", panel(request).trusted)
+    return proxied and request.headers.get("X-Forwarded-Proto", "") == "https"
 
 
 @web.middleware
@@ -141,7 +146,7 @@ async def signin(request: web.Request) -> web.StreamResponse:
 
 async def signin_post(request: web.Request) -> web.StreamResponse:
     ctx = panel(request)
-    if not request.app[ATTEMPTS].allow(request.remote or "?"):
+    if not request.app[ATTEMPTS].allow(client.client_address(request, ctx.trusted)):
         return page(request, "signin.html", {"token": "", "problem": "too_many"}, status=429)
     form = await request.post()
     link = str(form.get("t", ""))[:100]

@@ -21,7 +21,7 @@ from bots.config import PanelSettings
 from bots.events import Event, EventBus
 from bots.i18n import Messages
 from bots.services import Settings
-from bots.web import security
+from bots.web import client, security
 from bots.web.panel.templating import Formatter, TemplateResponse, render
 from commerce.payments.base import PaymentProvider
 from commerce.sessions import PanelRole, PanelSessionView
@@ -77,9 +77,12 @@ class PanelContext:
     bus: EventBus | None = None
     sources: LiveSources = field(default_factory=LiveSources)
     public_url: str | None = None
+    # Reverse proxies whose forwarded headers name the visitor (see bots.web.client).
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
 
     def __post_init__(self) -> None:
         self.fmt = Formatter(self.messages, self.settings.locale, zone_of(self.panel))
+        self.trusted = client.networks(self.trusted_proxies)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """A store call off the event loop (the Store is synchronous by design)."""

@@ -174,6 +174,21 @@ async def test_sign_in_attempts_are_rate_limited(served: Served, browser: Browse
     assert (await browser.post("/panel/entrar", {"t": token}, csrf=False)).status == 429
 
 
+async def test_behind_a_trusted_proxy_each_visitor_has_their_own_sign_in_budget(
+    served: Served, browser: Browser
+) -> None:
+    """The test connects from 127.0.0.1, a trusted proxy by default: X-Forwarded-For names
+    the visitor, so one guesser cannot lock the owner out of their own panel."""
+
+    async def attempt(visitor: str) -> int:
+        sent = {"X-Forwarded-For": visitor}
+        response = await browser.post("/panel/entrar", {"t": "guess"}, csrf=False, headers=sent)
+        return response.status
+
+    assert [await attempt("203.0.113.9") for _ in range(11)][-1] == 429
+    assert await attempt("198.51.100.7") == 403  # another visitor: a wrong link, not a lockout
+
+
 async def test_signing_out_everywhere_ends_every_session(
     served: Served, browser: Browser, store: Any
 ) -> None:
