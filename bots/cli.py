@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
+import contextlib
 import logging
 import os
 import shutil
@@ -479,54 +479,18 @@ def _payments_inbox(args: argparse.Namespace) -> int:
 
 
 def _orders_export(args: argparse.Namespace) -> int:
-    config = _load(args)
-    orders = _store(config).list_orders(None, limit=1_000_000)
-    if args.csv_path == "-":
-        _write_orders_csv(orders, sys.stdout)
-    else:
-        with open(args.csv_path, "w", newline="", encoding="utf-8") as out:
-            _write_orders_csv(orders, out)
+    from bots import orders_csv
+
+    store = _store(_load(args))
+    with (
+        open(args.csv_path, "w", newline="", encoding="utf-8")
+        if args.csv_path != "-"
+        else contextlib.nullcontext(sys.stdout)
+    ) as out:
+        out.write(orders_csv.text([orders_csv.COLUMNS]))
+        for lines in orders_csv.batches(store):
+            out.write(orders_csv.text(orders_csv.row(line) for line in lines))
     return 0
-
-
-CSV_COLUMNS = [
-    "code",
-    "status",
-    "created_at",
-    "paid_at",
-    "platform",
-    "viewer",
-    "sku",
-    "variant",
-    "quantity",
-    "unit_price",
-    "currency",
-    "order_total",
-]
-
-
-def _write_orders_csv(orders: list[OrderView], out: TextIO) -> None:
-    """One row per order line, so a spreadsheet can sum units per product directly."""
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for o in orders:
-        for line in o.lines:
-            writer.writerow(
-                [
-                    o.code,
-                    o.status.value,
-                    o.created_at.isoformat(),
-                    o.paid_at.isoformat() if o.paid_at else "",
-                    o.platform,
-                    o.viewer.display_name,
-                    line.sku,
-                    line.variant_key or "",
-                    line.quantity,
-                    str(line.unit_price.amount),
-                    o.total.currency,
-                    str(o.total.amount),
-                ]
-            )
 
 
 def _auth_twitch(args: argparse.Namespace) -> int:

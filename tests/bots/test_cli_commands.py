@@ -3,6 +3,8 @@ no traceback when its output is cut short."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import subprocess
 from datetime import timedelta
@@ -107,3 +109,19 @@ def test_store_commands_need_no_payment_credentials(shop: Path) -> None:
     assert vivo(shop, "orders", "list", env=no_token).code == 0
     refund = vivo(shop, "orders", "refund", "NOPE123456", env=no_token)
     assert refund.code == 2 and "MP_ACCESS_TOKEN" in refund.err  # …and so does a refund
+
+
+def test_export_writes_a_formula_looking_name_as_text(shop: Path) -> None:
+    store = Store(f"sqlite:///{shop / 'vivo.db'}")
+    store.seed_catalog([ProductSpec("PIN", "Pin", Decimal("500"), "ARS", stock=5)])
+    store.reserve(
+        ViewerRef("twitch", "u9", '=HYPERLINK("http://x","y")'),
+        "c",
+        [LineRequest("PIN", 1)],
+        ttl=timedelta(minutes=15),
+    )
+    store.close()
+    ran = vivo(shop, "orders", "export", "--csv", "-")
+    assert ran.code == 0
+    [row] = list(csv.DictReader(io.StringIO(ran.out)))
+    assert row["viewer"] == '\'=HYPERLINK("http://x","y")' and row["sku"] == "PIN"

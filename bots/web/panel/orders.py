@@ -9,14 +9,12 @@ it. The CSV export streams in batches, so 100,000 orders never sit in memory.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from aiohttp import web
 
+from bots import orders_csv
 from bots.events import LinkReady, OrderRefunded, StockChanged
 from bots.refunds import RefundProblem, refund_order
 from bots.web.panel.core import SESSION, PanelContext, Routes, page, panel, url
@@ -27,20 +25,6 @@ from commerce.views import OrderStatus
 
 PLATFORMS = ("twitch", "youtube", "discord", "telegram", "console", "web")
 EXPORT_BATCH = 500
-CSV_COLUMNS = [
-    "code",
-    "status",
-    "created_at",
-    "paid_at",
-    "platform",
-    "viewer",
-    "sku",
-    "variant",
-    "quantity",
-    "unit_price",
-    "currency",
-    "order_total",
-]
 
 
 def local_day(ctx: PanelContext, text: str, *, end: bool = False) -> datetime | None:
@@ -226,44 +210,12 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
-    await response.write(_csv_rows([CSV_COLUMNS]))
-    after = 0
-    while True:
-        lines = await ctx.run(ctx.store.panel_export, after, EXPORT_BATCH)
-        if not lines:
-            break
-        rows: list[list[Any]] = [
-            [
-                line.code,
-                line.status,
-                line.created_at.isoformat(),
-                line.paid_at.isoformat() if line.paid_at else "",
-                line.platform,
-                line.buyer,
-                line.sku,
-                line.variant,
-                line.quantity,
-                str(line.unit_price),
-                line.currency,
-                str(line.total),
-            ]
-            for line in lines
-        ]
-        await response.write(_csv_rows(rows))
-        after = lines[-1].order_id
+    await response.write(orders_csv.text([orders_csv.COLUMNS]).encode())
+    batches = orders_csv.batches(ctx.store, EXPORT_BATCH)
+    while lines := await ctx.run(next, batches, None):
+        await response.write(orders_csv.text(orders_csv.row(line) for line in lines).encode())
     await response.write_eof()
     return response
-
-
-def _csv_rows(rows: list[list[Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for row in rows:
-        # A name typed in chat must not become a spreadsheet formula.
-        writer.writerow(
-            ["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row]
-        )
-    return out.getvalue().encode("utf-8")
 
 
 def setup(routes: Routes) -> None:
