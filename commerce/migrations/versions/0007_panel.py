@@ -52,13 +52,11 @@ def upgrade() -> None:
     op.create_index('ix_order_events_order_id', 'order_events', ['order_id'], unique=False)
     op.create_index('ix_orders_created', 'orders', ['created_at', 'id'], unique=False)
     op.create_index('ix_orders_status_created', 'orders', ['status', 'created_at'], unique=False)
-    op.create_index('ix_orders_platform_created', 'orders', ['platform', 'created_at'], unique=False)
     op.create_index('ix_tips_created', 'tips', ['created_at'], unique=False)
 
 
 def downgrade() -> None:
     op.drop_index('ix_tips_created', table_name='tips')
-    op.drop_index('ix_orders_platform_created', table_name='orders')
     op.drop_index('ix_orders_status_created', table_name='orders')
     op.drop_index('ix_orders_created', table_name='orders')
     op.drop_index('ix_order_events_order_id', table_name='order_events')
