@@ -111,6 +111,9 @@ class Command:
     names: Mapping[str, str | None]
     handler: Handler
     role: Role = Role.VIEWER
+    # The cooldown counts each different line on its own: `!comprar taza` then, a second
+    # later, `!comprar remera M` is a cart growing, not spam; the same line again still is.
+    cooldown_per_line: bool = False
 
     @property
     def name(self) -> str:
@@ -455,15 +458,18 @@ class Router:
             await ctx.reply("unexpected_error")
         return True
 
+    def _cooldown_key(self, ctx: Context) -> tuple[str, str, str]:
+        name = ctx.command.name
+        if ctx.command.cooldown_per_line:
+            name = f"{name} {' '.join(ctx.args.casefold().split())}"
+        return (ctx.author.platform, ctx.author.id, name)
+
     def _forgive(self, ctx: Context) -> None:
-        self.cooldowns.forgive((ctx.author.platform, ctx.author.id, ctx.command.name))
+        self.cooldowns.forgive(self._cooldown_key(ctx))
 
     def _check(self, ctx: Context) -> None:
         if ctx.role < Role.MODERATOR:
-            author = ctx.author
-            gate, retry_after = self.cooldowns.check(
-                (author.platform, author.id, ctx.command.name), ctx.args.casefold()
-            )
+            gate, retry_after = self.cooldowns.check(self._cooldown_key(ctx), ctx.args.casefold())
             if gate is Gate.SILENT:
                 raise _Silenced
             if gate is Gate.WARN:

@@ -138,7 +138,11 @@ async def cancel(ctx: Context) -> None:
 
 def register(router: Router) -> None:
     router.add(
-        Command(names={"comprar": None, "buy": "en", "quiero": "es"}, handler=buy),
+        Command(
+            names={"comprar": None, "buy": "en", "quiero": "es"},
+            handler=buy,
+            cooldown_per_line=True,
+        ),
     )
     router.add(
         Command(names={"pedido": None, "mispedidos": "es", "order": "en"}, handler=my_orders),

@@ -253,6 +253,20 @@ async def test_payment_link_outranks_replies(chat: Chat) -> None:
     assert [r.priority for r in replies] == [Priority.REPLY, Priority.PAYMENT]
 
 
+async def test_a_different_purchase_a_second_later_is_not_held_by_the_cooldown(
+    chat: Chat, store: Any
+) -> None:
+    await chat.send("!comprar taza")
+    grown = await chat.send("!comprar remera M negra", wait=0.5)
+    assert t("es", "on_cooldown", seconds=2) not in [r.text for r in grown]
+    (order,) = store.viewer_orders("test", VIEWER.id)
+    assert [line.sku for line in order.lines] == ["TAZA", "REM"]
+    # the very same line again inside the window is still spam
+    assert await chat.say("!comprar remera M negra", wait=0.5) == t("es", "on_cooldown", seconds=2)
+    (order,) = store.viewer_orders("test", VIEWER.id)
+    assert [line.quantity for line in order.lines] == [1, 1]
+
+
 async def test_a_second_purchase_joins_the_cart_with_a_new_link(
     chat: Chat, store: Any, links: Links
 ) -> None:
