@@ -516,26 +516,33 @@ class Store:
 
     def panel_fulfill(self, code: str, actor: str, now: datetime | None = None) -> OrderView:
         """paid -> fulfilled from the panel, recorded with who did it."""
-        at = _utc(now)
-
-        def work(s: Session) -> OrderView:
-            before = rows.lock_order(s, code).status
-            view = orders.fulfill_order(s, code, at)
-            if before != view.status:
-                reports.record_event(s, code, "fulfilled", actor, at, "")
-            return view
-
-        return self._tx(work)
+        return self._panel_transition(
+            code, "fulfilled", actor, now, lambda s, at: orders.fulfill_order(s, code, at)
+        )
 
     def panel_cancel(self, code: str, actor: str, now: datetime | None = None) -> OrderView:
         """pending -> cancelled from the panel (stock released), recorded with who did it."""
+        return self._panel_transition(
+            code, "cancelled", actor, now, lambda s, at: orders.cancel_order(s, code, None)
+        )
+
+    def _panel_transition(
+        self,
+        code: str,
+        kind: str,
+        actor: str,
+        now: datetime | None,
+        change: Callable[[Session, datetime], OrderView],
+    ) -> OrderView:
+        """`change` in one transaction, written to the order's history only when it moved the
+        order (repeating an action records nothing new)."""
         at = _utc(now)
 
         def work(s: Session) -> OrderView:
             before = rows.lock_order(s, code).status
-            view = orders.cancel_order(s, code, None)
+            view = change(s, at)
             if before != view.status:
-                reports.record_event(s, code, "cancelled", actor, at, "")
+                reports.record_event(s, code, kind, actor, at, "")
             return view
 
         return self._tx(work)
