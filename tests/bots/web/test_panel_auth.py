@@ -14,20 +14,13 @@ from typing import Any
 
 import aiohttp
 import pytest
-from panel_helpers import Browser, Served, serve_panel
+from panel_helpers import Browser, Served
 
-from bots.services import Settings
 from bots.web.panel.core import PUBLIC_ROUTES, STAFF_ROUTES
 from commerce.sessions import PanelRole
 from commerce.views import LineRequest, ViewerRef
 
 SAMPLE = {"code": "NOSUCH", "sku": "TAZA", "name": "panel.css"}
-
-
-@pytest.fixture
-async def served(store: Any, settings: Settings) -> AsyncIterator[Served]:
-    async with serve_panel(store, settings) as found:
-        yield found
 
 
 @pytest.fixture

@@ -28,14 +28,6 @@ async def served(store: Any, settings: Settings) -> AsyncIterator[Served]:
         yield found
 
 
-@pytest.fixture
-async def owner(served: Served) -> AsyncIterator[Browser]:
-    b = Browser(served)
-    await b.sign_in()
-    yield b
-    await b.close()
-
-
 def paid_order(store: Any, sku: str = "TAZA", quantity: int = 1) -> OrderView:
     order = store.reserve(ANA, "c", [LineRequest(sku, quantity)], ttl=timedelta(minutes=2))
     store.record_payment(

@@ -28,20 +28,6 @@ BETO = ViewerRef("youtube", "u2", "beto")
 TTL = timedelta(minutes=15)
 
 
-@pytest.fixture
-async def served(store: Any, settings: Settings) -> AsyncIterator[Served]:
-    async with serve_panel(store, settings) as found:
-        yield found
-
-
-@pytest.fixture
-async def owner(served: Served) -> AsyncIterator[Browser]:
-    b = Browser(served)
-    await b.sign_in()
-    yield b
-    await b.close()
-
-
 _CHANNELS = itertools.count(1)
 
 

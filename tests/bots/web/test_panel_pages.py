@@ -5,23 +5,14 @@ form that changes something carries the CSRF token."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from panel_helpers import Browser, Served, serve_panel
+from panel_helpers import Browser, Served
 
-from bots.services import Settings
 from commerce.views import LineRequest, ViewerRef
 
 SKIP = {"panel.live_events", "panel.orders_csv", "panel.static", "panel.signin"}
-
-
-@pytest.fixture
-async def served(store: Any, settings: Settings) -> AsyncIterator[Served]:
-    async with serve_panel(store, settings) as found:
-        yield found
 
 
 async def test_every_page_renders_without_inline_script_or_style(

@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-import pytest
-from panel_helpers import Browser, Served, serve_panel
+from panel_helpers import Browser, Served
 
 from bots.events import StockChanged
-from bots.services import Settings
 from commerce.views import LineRequest, PaymentReport, ViewerRef
 
 ANA = ViewerRef("twitch", "u1", "ana")
-
-
-@pytest.fixture
-async def served(store: Any, settings: Settings) -> AsyncIterator[Served]:
-    async with serve_panel(store, settings) as found:
-        yield found
-
-
-@pytest.fixture
-async def owner(served: Served) -> AsyncIterator[Browser]:
-    b = Browser(served)
-    await b.sign_in()
-    yield b
-    await b.close()
 
 
 def pay(store: Any, code: str, amount: str) -> None:
