@@ -157,6 +157,7 @@ class Bot:
                 sources=LiveSources(self.outboxes),
                 public_url=public,
                 trusted_proxies=config.web.trusted_proxies,
+                shown_link=self.links.shown,
             )
         )
 

@@ -79,6 +79,15 @@ class PanelContext:
     public_url: str | None = None
     # Reverse proxies whose forwarded headers name the visitor (see bots.web.client).
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    # The address chat shows for an order's link (the bot's LinkService.shown): the panel
+    # resends exactly what the purchase sent.
+    shown_link: Callable[[str, str | None], str | None] | None = None
+
+    def link_for(self, code: str, url: str | None) -> str | None:
+        if self.shown_link is not None:
+            return self.shown_link(code, url)
+        base = (self.public_url or "").rstrip("/")
+        return f"{base}/p/{code}" if base and url else url
 
     def __post_init__(self) -> None:
         self.fmt = Formatter(self.messages, self.settings.locale, zone_of(self.panel))

@@ -192,8 +192,7 @@ async def resend(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound() from None
     if order.status != OrderStatus.PENDING or not order.payment_url:
         return await _problem(request, "no_link")
-    base = (ctx.public_url or "").rstrip("/")
-    link = f"{base}/p/{order.code}" if base else order.payment_url
+    link = ctx.link_for(order.code, order.payment_url) or order.payment_url
     await ctx.publish(LinkReady(order, None, link))
     await ctx.run(ctx.store.panel_note, order.code, "link_resent", _actor(request), "")
     raise _back(request, "resent")
