@@ -29,9 +29,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from adapters.base import ChatMessage, ChatUser, Reply
-from bots.i18n import Messages
-from bots.router import Router
-from bots.services import Services, Settings
+from bots.chat.i18n import Messages
+from bots.chat.router import Router
+from bots.runtime.services import Services, Settings
 from commerce.errors import OutOfStock
 from commerce.store import Store
 from commerce.views import (

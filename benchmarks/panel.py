@@ -34,9 +34,9 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import update
 
+from bots.chat.i18n import Messages
 from bots.config import PanelSettings
-from bots.i18n import Messages
-from bots.services import Settings
+from bots.runtime.services import Settings
 from bots.web.panel import Panel, PanelContext
 from commerce.codes import new_code
 from commerce.models import ORDER_LINES, ORDERS, PRODUCTS, TIPS, VARIANTS, VIEWERS

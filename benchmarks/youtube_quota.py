@@ -39,8 +39,8 @@ from google.oauth2.credentials import Credentials
 from adapters.base import ChatMessage, ChatUser, PlatformTip, Priority, Reply
 from adapters.youtube import YouTubeAdapter
 from adapters.youtube_quota import QuotaPlanner, ScaledClock
-from bots.i18n import Messages, Verbatim
-from bots.outbox import Outbox
+from bots.chat.i18n import Messages, Verbatim
+from bots.runtime.outbox import Outbox
 from sandbox.youtube import YouTubeStandIn
 
 TOKEN = "ya29.bench"

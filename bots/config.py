@@ -21,8 +21,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from bots.i18n import flatten, load_catalog, plural_keys
-from bots.services import Settings
+from bots.chat.i18n import flatten, load_catalog, plural_keys
+from bots.runtime.services import Settings
 from commerce.money import EXPONENTS
 from commerce.views import ProductSpec, VariantSpec
 
@@ -45,7 +45,7 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     ),
     "platforms": PLATFORMS,
 }
-#: What each adapter reads (bots/launch.py); `endpoint` points it at the sandbox.
+#: What each adapter reads (bots/runtime/launch.py); `endpoint` points it at the sandbox.
 PLATFORM_KEYS: dict[str, tuple[str, ...]] = {
     "console": ("enabled",),
     "twitch": (
@@ -609,7 +609,7 @@ def _check_templates(r: _Reader, lang: str, templates: Mapping[str, str]) -> Non
 
 def message_overrides(templates: Mapping[str, Any]) -> dict[str, str]:
     """An owner's `[messages.<lang>]`: plain keys, plural forms (`error_out_of_stock.one`)
-    and option words (`option.talle`, `value.negro`), flattened as bots.i18n reads them."""
+    and option words (`option.talle`, `value.negro`), flattened as bots.chat.i18n reads them."""
     return flatten(templates)
 
 

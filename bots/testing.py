@@ -32,9 +32,9 @@ from adapters.base import (
     SendLimits,
 )
 from bots.config import Config
-from bots.demo import EXAMPLE, new_sandbox, sandbox_config
-from bots.launch import make_provider, open_store
-from bots.runtime import Bot
+from bots.runtime.bot import Bot
+from bots.runtime.demo import EXAMPLE, new_sandbox, sandbox_config
+from bots.runtime.launch import make_provider, open_store
 from commerce.store import Store
 from sandbox.app import Sandbox, StandIn
 
@@ -49,7 +49,7 @@ AdapterFactory = Callable[
 """Builds the adapters once the sandbox runs and the store is open.
 
 It gets the config, the store and the sandbox (the argument order of
-`bots.demo.sandbox_adapters`, which fits as it is) because adapters need the stand-ins' URLs
+`bots.runtime.demo.sandbox_adapters`, which fits as it is) because adapters need the stand-ins' URLs
 and credentials, and some a locale or the store. It may be async, for adapters whose
 credentials come from a stand-in's control API (Twitch tokens, as a person would mint them).
 """

@@ -146,7 +146,7 @@ class Order(SQLModel, table=True):
     paid_at: datetime | None = _when(nullable=True)
     # Set once when delivered; a refund after it keeps the units sold (they left).
     fulfilled_at: datetime | None = _when(nullable=True)
-    # When the adapter took the message carrying the payment link (see bots.links).
+    # When the adapter took the message carrying the payment link (see bots.runtime.links).
     link_sent_at: datetime | None = _when(nullable=True)
     needs_refund: bool = False
     # The Payment row that moved this order to paid (no FK: payments point here too).

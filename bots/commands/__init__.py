@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from adapters.base import Priority
-from bots.i18n import Verbatim
-from bots.labels import Lines
-from bots.router import Context, Router
+from bots.chat.i18n import Verbatim
+from bots.chat.labels import Lines
+from bots.chat.router import Context, Router
 from commerce.views import OrderView, ProductView
 
 

@@ -1,15 +1,15 @@
 """`!soy-dueño CODE`: the owner proves, in their own chat, that this account is theirs.
 
-`vivo run` prints one code per platform (bots.claims); the account that types it becomes an
+`vivo run` prints one code per platform (bots.chat.claims); the account that types it becomes an
 owner there, recorded in the store and honoured next to `[bot.owners]`. No user id to find.
 """
 
 from __future__ import annotations
 
 from adapters.base import Role
-from bots.claims import Verdict
-from bots.router import BadArgument, Command, Context, MissingArgument, Router
-from bots.text import words
+from bots.chat.claims import Verdict
+from bots.chat.router import BadArgument, Command, Context, MissingArgument, Router
+from bots.chat.text import words
 
 PLATFORM_NAMES = {"youtube": "YouTube", "twitch": "Twitch", "discord": "Discord"}
 

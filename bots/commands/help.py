@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from adapters.base import Role
-from bots.router import Command, Context, Router
-from bots.text import words
+from bots.chat.router import Command, Context, Router
+from bots.chat.text import words
 
 
 async def show_help(ctx: Context) -> None:

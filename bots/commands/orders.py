@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bots.chat.converters import Item, parse_purchase
+from bots.chat.router import Command, Context, Router, variant_label
+from bots.chat.text import words
 from bots.commands import catalog, minutes, order_items, send_link
-from bots.converters import Item, parse_purchase
-from bots.router import Command, Context, Router, variant_label
-from bots.text import words
 from commerce.errors import InvalidTransition, OrderNotFound
 from commerce.views import OrderStatus, OrderView
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from adapters.base import Role
+from bots.chat.converters import find_variant, resolve_product
+from bots.chat.router import BadArgument, Command, Context, MissingArgument, Router
+from bots.chat.text import words
 from bots.commands import catalog
-from bots.converters import find_variant, resolve_product
-from bots.events import StockChanged
-from bots.router import BadArgument, Command, Context, MissingArgument, Router
-from bots.text import words
+from bots.runtime.events import StockChanged
 
 MAX_STOCK = 1_000_000
 

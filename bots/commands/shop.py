@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from adapters.base import Button
+from bots.chat.converters import find_variant, resolve_product
+from bots.chat.labels import Options, VariantLabel
+from bots.chat.router import BadArgument, Command, Context, MissingArgument, Router
 from bots.commands import catalog
-from bots.converters import find_variant, resolve_product
-from bots.labels import Options, VariantLabel
-from bots.router import BadArgument, Command, Context, MissingArgument, Router
 from commerce.money import Money
 from commerce.views import ProductView
 

@@ -8,11 +8,11 @@ the command layer needs no web app.
 from __future__ import annotations
 
 from adapters.base import Role
+from bots.chat.converters import resolve_product
+from bots.chat.router import Command, Context, MissingArgument, Router
+from bots.chat.text import fold, words
 from bots.commands import catalog
-from bots.converters import resolve_product
-from bots.events import GoalChanged, SpotlightChanged
-from bots.router import Command, Context, MissingArgument, Router
-from bots.text import fold, words
+from bots.runtime.events import GoalChanged, SpotlightChanged
 from commerce.money import Money, parse_amount
 
 # Words that clear the spotlight or the goal instead of naming a product or an amount.

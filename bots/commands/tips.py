@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bots.chat.router import BadArgument, Command, Context, MissingArgument, Router
 from bots.commands import send_link
-from bots.router import BadArgument, Command, Context, MissingArgument, Router
 from commerce.money import Money, parse_amount
 from commerce.views import TipSource
 

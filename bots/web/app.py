@@ -13,8 +13,8 @@ from typing import Protocol
 
 from aiohttp import web
 
-from bots.notifications import NotificationInbox
-from bots.payments import PaymentRecorder
+from bots.runtime.notifications import NotificationInbox
+from bots.runtime.payments import PaymentRecorder
 from bots.web import security
 from commerce.errors import OrderNotFound
 from commerce.payments.base import InvalidSignature, MalformedNotification, PaymentProvider

@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bots.i18n import Messages
-from bots.services import PaymentLinks, Settings
+from bots.chat.i18n import Messages
+from bots.runtime.services import PaymentLinks, Settings
 from bots.web import client, security
 from commerce.errors import CommerceError
 from commerce.store import Store

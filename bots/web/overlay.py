@@ -26,8 +26,8 @@ from typing import Any
 import segno
 from aiohttp import web
 
-from bots.events import Event, GoalChanged, OrderPaid, SpotlightChanged, TipReceived
-from bots.i18n import Messages
+from bots.chat.i18n import Messages
+from bots.runtime.events import Event, GoalChanged, OrderPaid, SpotlightChanged, TipReceived
 from bots.web import security
 from commerce.errors import CommerceError
 from commerce.money import Money

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from adapters.telegram import TelegramAdapter
-from bots.claims import startup_lines
+from bots.chat.claims import startup_lines
 from bots.config import Config
 from bots.testing import open_stage, until
 from commerce.store import Store

@@ -180,7 +180,7 @@ def test_vivo_run_keeps_the_quota_file_next_to_the_token(tmp_path: Path) -> None
 
     from adapters.youtube import YouTubeAdapter
     from bots.config import parse_config
-    from bots.launch import make_adapters
+    from bots.runtime.launch import make_adapters
 
     example = Path(__file__).resolve().parents[2] / "config.example.toml"
     raw = tomllib.loads(example.read_text(encoding="utf-8"))

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.base import ChatMessage, ChatUser, Priority, Reply, Role
-from bots.router import Router
+from bots.chat.router import Router
 from commerce.views import OrderView, ProductSpec, TipView, VariantSpec
 
 PLATFORM = "test"

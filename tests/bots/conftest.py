@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from chat_helpers import OWNER_ID, PLATFORM, Chat, Clock, Links, catalog
 
-from bots.i18n import Messages
-from bots.router import Router
-from bots.services import Services, Settings
+from bots.chat.i18n import Messages
+from bots.chat.router import Router
+from bots.runtime.services import Services, Settings
 
 
 @pytest.fixture(scope="session")

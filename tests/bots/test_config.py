@@ -149,7 +149,7 @@ def test_message_overrides_are_kept() -> None:
 def test_signature_tolerance_reaches_the_provider() -> None:
     from datetime import timedelta
 
-    from bots.launch import make_provider
+    from bots.runtime.launch import make_provider
 
     default = parse_config(example(), ENV)
     assert default.mercadopago is not None

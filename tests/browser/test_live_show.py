@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import BrowserContext, Locator, Page, expect
 
-from bots.demo import sandbox_adapters
+from bots.runtime.demo import sandbox_adapters
 from bots.testing import Stage, open_stage
 from commerce.money import Money
 

@@ -21,10 +21,10 @@ import pytest
 from aiohttp import web
 from playwright.async_api import BrowserContext, Page, expect
 
-from bots.events import EventBus, GoalChanged, OrderPaid, SpotlightChanged
-from bots.i18n import Messages
-from bots.payments import PaymentRecorder
-from bots.services import Settings
+from bots.chat.i18n import Messages
+from bots.runtime.events import EventBus, GoalChanged, OrderPaid, SpotlightChanged
+from bots.runtime.payments import PaymentRecorder
+from bots.runtime.services import Settings
 from bots.web.app import build_app
 from bots.web.buy import BuyPage
 from bots.web.overlay import Overlay

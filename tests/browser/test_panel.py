@@ -20,7 +20,7 @@ import pytest
 from playwright.async_api import BrowserContext, Page, expect
 from test_live_show import bot_line, say
 
-from bots.demo import sandbox_adapters
+from bots.runtime.demo import sandbox_adapters
 from bots.testing import Stage, open_stage
 from bots.web.panel.auth import sign_in_link
 from commerce.money import Money

@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from bots.chat.i18n import Messages
 from bots.config import PanelSettings
-from bots.events import Event, EventBus
-from bots.i18n import Messages
-from bots.services import Settings
+from bots.runtime.events import Event, EventBus
+from bots.runtime.services import Settings
 from bots.web import client, security
 from bots.web.panel.templating import Formatter, TemplateResponse, render
 from commerce.payments.base import PaymentProvider

@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bots.events import (
+from bots.runtime.events import (
     Event,
     GoalChanged,
     OrderExpired,

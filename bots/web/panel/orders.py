@@ -2,7 +2,7 @@
 
 Filters are plain query parameters, so a filtered list is a link an owner can keep. The
 actions go through the Store (fulfil, cancel) or through the payment provider first
-(refunds, see bots/refunds.py), and each is recorded in the order's history with who did
+(refunds, see bots/runtime/refunds.py), and each is recorded in the order's history with who did
 it. The CSV export streams in batches, so 100,000 orders never sit in memory.
 """
 
@@ -15,8 +15,8 @@ from decimal import Decimal, InvalidOperation
 from aiohttp import web
 
 from bots import orders_csv
-from bots.events import LinkReady, OrderRefunded, StockChanged
-from bots.refunds import RefundProblem, refund_order
+from bots.runtime.events import LinkReady, OrderRefunded, StockChanged
+from bots.runtime.refunds import RefundProblem, refund_order
 from bots.web.panel.core import SESSION, PanelContext, Routes, page, panel, url
 from commerce.errors import CommerceError, OrderNotFound
 from commerce.payments.base import PaymentError

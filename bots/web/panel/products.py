@@ -15,7 +15,7 @@ from typing import Any, cast
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from bots.events import StockChanged
+from bots.runtime.events import StockChanged
 from bots.web.panel.core import PanelContext, Routes, page, panel, url
 from commerce import errors
 from commerce.money import parse_amount

@@ -20,7 +20,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 
-from bots.i18n import Messages
+from bots.chat.i18n import Messages
 from commerce.money import Money
 
 # Babel locales for dates and numbers (money picks its own territory by currency).

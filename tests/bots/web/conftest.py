@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from panel_helpers import Browser, Served, serve_panel
 
-from bots.services import Settings
+from bots.runtime.services import Settings
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bots.chat.i18n import Messages
 from bots.config import PanelSettings
-from bots.events import Event, EventBus
-from bots.i18n import Messages
-from bots.services import Settings
+from bots.runtime.events import Event, EventBus
+from bots.runtime.services import Settings
 from bots.web.panel import Panel, PanelContext
 from commerce.sessions import PanelRole
 

@@ -16,11 +16,11 @@ import pytest
 from aiohttp import web
 from chat_helpers import Links
 
+from bots.chat.i18n import Messages
 from bots.config import load_config
-from bots.demo import EXAMPLE
-from bots.i18n import Messages
-from bots.runtime import _buy_secret
-from bots.services import Settings
+from bots.runtime.bot import _buy_secret
+from bots.runtime.demo import EXAMPLE
+from bots.runtime.services import Settings
 from bots.web.buy import BuyPage
 
 Serve = Callable[..., Awaitable[str]]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bots.demo import EXAMPLE
+from bots.runtime.demo import EXAMPLE
 from bots.testing import RecordingAdapter, open_stage
 
 

@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bots.events import GoalChanged, OrderPaid, SpotlightChanged, TipReceived
-from bots.i18n import Messages
+from bots.chat.i18n import Messages
+from bots.runtime.events import GoalChanged, OrderPaid, SpotlightChanged, TipReceived
 from bots.web.overlay import Overlay
 from commerce.money import Money
 from commerce.views import LineRequest, OrderView, TipSource, TipView, ViewerRef

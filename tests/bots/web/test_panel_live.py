@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 from panel_helpers import Browser, Served, serve_panel
 
-from bots.events import GoalChanged, OrderPaid, SpotlightChanged, StockChanged, TipReceived
-from bots.services import Settings
+from bots.runtime.events import GoalChanged, OrderPaid, SpotlightChanged, StockChanged, TipReceived
+from bots.runtime.services import Settings
 from bots.web.panel.core import LiveSources
 from commerce.money import Money
 from commerce.views import LineRequest, OrderView, PaymentReport, TipSource, ViewerRef

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bots.i18n import LOCALES, load_catalog
+from bots.chat.i18n import LOCALES, load_catalog
 from commerce.sessions import PanelRole
 from commerce.views import OrderStatus
 

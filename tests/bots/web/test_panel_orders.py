@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from panel_helpers import Browser, Served, serve_panel
 
-from bots.events import EventBus, LinkReady, OrderRefunded, StockChanged
-from bots.links import LinkService
-from bots.services import Settings
+from bots.runtime.events import EventBus, LinkReady, OrderRefunded, StockChanged
+from bots.runtime.links import LinkService
+from bots.runtime.services import Settings
 from commerce.payments.mercadopago import MercadoPagoProvider
 from commerce.reports import OrderQuery
 from commerce.sessions import PanelRole

@@ -9,7 +9,7 @@ from typing import Any
 
 from panel_helpers import Browser, Served
 
-from bots.events import StockChanged
+from bots.runtime.events import StockChanged
 from commerce.views import LineRequest, PaymentReport, ViewerRef
 
 ANA = ViewerRef("twitch", "u1", "ana")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from panel_helpers import Browser, serve_panel
 
-from bots.services import Settings
+from bots.runtime.services import Settings
 from commerce.money import Money
 from commerce.views import LineRequest, OrderView, PaymentReport, TipSource, ViewerRef
 

@@ -14,10 +14,10 @@ import pytest
 from aiohttp import web
 from chat_helpers import Links
 
-from bots.events import EventBus
-from bots.i18n import Messages
-from bots.payments import PaymentRecorder
-from bots.services import Settings
+from bots.chat.i18n import Messages
+from bots.runtime.events import EventBus
+from bots.runtime.payments import PaymentRecorder
+from bots.runtime.services import Settings
 from bots.web.app import build_app
 from bots.web.buy import BuyPage
 from bots.web.overlay import Overlay

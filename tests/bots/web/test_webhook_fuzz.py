@@ -21,9 +21,9 @@ import pytest
 from aiohttp import web
 from sqlalchemy import text
 
-from bots.events import EventBus
-from bots.notifications import NotificationInbox
-from bots.payments import PaymentRecorder
+from bots.runtime.events import EventBus
+from bots.runtime.notifications import NotificationInbox
+from bots.runtime.payments import PaymentRecorder
 from bots.web.app import build_app
 from commerce.db import make_engine
 from commerce.payments.mercadopago import MercadoPagoProvider

@@ -22,10 +22,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bots.events import Event, EventBus, OrderPaid
-from bots.notifications import NotificationInbox
-from bots.payments import PaymentRecorder
-from bots.retry import Backoff
+from bots.runtime.events import Event, EventBus, OrderPaid
+from bots.runtime.notifications import NotificationInbox
+from bots.runtime.payments import PaymentRecorder
+from bots.runtime.retry import Backoff
 from bots.testing import pay as pay_in_sandbox
 from bots.web.app import build_app
 from commerce.payments.base import LinkItem, LinkRequest

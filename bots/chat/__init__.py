@@ -1,0 +1,1 @@
+"""The command layer: parsing, converters, checks, reply wording and languages."""

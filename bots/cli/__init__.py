@@ -1,0 +1,1 @@
+"""The `vivo` command line."""

@@ -1,0 +1,1 @@
+"""The running bot: adapters wired to the store, events, outboxes, payments and links."""

@@ -1,0 +1,516 @@
+"""The running bot: adapters in, router through, outboxes out, events back to chat.
+
+One `Bot` owns every long-lived task (outboxes, expiry, reconciler, web app) so that
+stopping it stops everything, and `wait_idle` can tell a scripted demo when all the work
+that a chat line started has finished.
+
+A platform that cannot be reached at start (Telegram down, a wrong Discord address) is
+reported in one line and retried with backoff; the others serve meanwhile.
+
+Payment links survive `kill -9`. An order is reserved, gets its link, and the reply that
+carries the link goes through the platform's outbox with the order code as its receipt;
+once the adapter has taken it, `orders.link_sent_at` is set. On start, as each platform
+connects, its pending orders whose link was never handed over get it again (orders with
+no link yet are finished by `LinkService.resume`, which delivers them the same way); the
+expiry loop releases whatever nobody pays. A kill between the platform accepting the
+message and the mark's commit is the only way a buyer sees a link twice; no kill leaves
+a reservation whose link never left. Twitch and YouTube queue replies inside their
+adapters, so for them "taken" means queued there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from aiohttp import web
+
+from adapters.base import Adapter, ChatMessage, ChatUser, PlatformTip, Priority, Reply
+from bots.chat.claims import OwnerClaims
+from bots.chat.i18n import Messages, Verbatim
+from bots.chat.router import Router
+from bots.config import Config
+from bots.runtime.events import (
+    Event,
+    EventBus,
+    LinkReady,
+    OrderExpired,
+    OrderPaid,
+    RefundNeeded,
+    TipReceived,
+)
+from bots.runtime.links import LinkService
+from bots.runtime.notifications import NotificationInbox
+from bots.runtime.outbox import Outbox
+from bots.runtime.payments import WEBHOOK_SLOWDOWN, PaymentRecorder, PollPolicy, Reconciler
+from bots.runtime.services import Services
+from bots.web.app import build_app
+from bots.web.buy import BuyPage
+from bots.web.overlay import Overlay
+from bots.web.panel import Panel, PanelContext
+from bots.web.panel.core import LiveSources
+from commerce.money import Money
+from commerce.payments.base import PaymentProvider
+from commerce.store import Store
+from commerce.views import OrderStatus, OrderView, TipSource, TipView, ViewerRef
+
+log = logging.getLogger(__name__)
+
+CLAIM_RETENTION = timedelta(days=3)  # platforms redeliver within minutes, Telegram within a day
+PRUNE_EVERY = 600.0  # seconds between prunes of old message claims
+CONNECT_FIRST_RETRY = 2.0
+CONNECT_MAX_RETRY = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    """Where the bot's web app listens once started."""
+
+    web_url: str
+
+
+class Bot:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        provider: PaymentProvider,
+        adapters: Sequence[Adapter],
+        *,
+        poll_payments: bool | None = None,
+        expiry_interval: float = 5.0,
+        web_port: int | None = None,
+        short_links: bool | None = None,
+        connect_retry: tuple[float, float] = (CONNECT_FIRST_RETRY, CONNECT_MAX_RETRY),
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.provider = provider
+        self.adapters = {a.platform: a for a in adapters}
+        self.bus = EventBus()
+        self.messages = Messages(config.messages)
+        public = config.web.public_url
+        self.links = LinkService(
+            store,
+            provider,
+            self.bus,
+            store_name=config.settings.store_name,
+            notification_url=f"{public}/webhooks/mercadopago" if public else None,
+            tip_ttl=config.settings.reservation_ttl,
+            short_base=public,
+        )
+        self._short_links = bool(public) if short_links is None else short_links
+        self.claims = OwnerClaims()
+        self.services = Services(
+            store=store,
+            links=self.links,
+            settings=config.settings,
+            messages=self.messages,
+            bus=self.bus,
+            claims=self.claims,
+        )
+        self.router = Router(self.services)
+        self.recorder = PaymentRecorder(store, provider, self.bus)
+        self.notifications = NotificationInbox(store, provider, self.recorder)
+        # Polling finds payments without a public URL; with one it is a slower safety net
+        # for missed webhooks. poll_payments=False turns it off (tests that want only hooks).
+        self.poll_payments = poll_payments is not False
+        slowdown = WEBHOOK_SLOWDOWN if (poll_payments is None and public) else 1.0
+        self.reconciler = Reconciler(
+            store, provider, self.recorder, policy=PollPolicy(slowdown=slowdown)
+        )
+        self.expiry_interval = expiry_interval
+        self.web_port = config.web.port if web_port is None else web_port
+        self.outboxes = {
+            name: Outbox(adapter, on_sent=self._handed_over)
+            for name, adapter in self.adapters.items()
+        }
+        self.connected: set[str] = set()
+        self.connect_retry = connect_retry  # seconds: first wait, longest wait
+        self._last_prune = float("-inf")
+        self._born = datetime.now(UTC)
+        self._connecting: list[asyncio.Task[None]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._handling = 0
+        self._runner: web.AppRunner | None = None
+        self.endpoints: Endpoints | None = None
+        self.bus.subscribe(self._announce)
+        self.overlay = Overlay(
+            store, self.messages, locale=config.settings.locale, public_url=public
+        )
+        self.bus.subscribe(self.overlay.on_event)
+        self.panel = Panel(
+            PanelContext(
+                store,
+                provider,
+                config.settings,
+                self.messages,
+                config.panel,
+                bus=self.bus,
+                sources=LiveSources(self.outboxes),
+                public_url=public,
+                trusted_proxies=config.web.trusted_proxies,
+                shown_link=self.links.shown,
+            )
+        )
+
+    async def start(self) -> Endpoints:
+        endpoints = await self.start_services()
+        await self.start_adapters()
+        return endpoints
+
+    async def start_services(self) -> Endpoints:
+        """Everything but the chat platforms: web app, outboxes, expiry, reconciler."""
+        buy = BuyPage(
+            self.store,
+            self.links,
+            self.config.settings,
+            self.messages,
+            trusted_proxies=self.config.web.trusted_proxies,
+            public_url=self.config.web.public_url,
+            secret=_buy_secret(self.config),
+        )
+        pages = (self.overlay, buy, self.panel)
+        app = build_app(self.store, self.provider, self.recorder, pages, inbox=self.notifications)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.web.host, self.web_port)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.endpoints = Endpoints(web_url=f"http://{self.config.web.host}:{port}")
+        if self._short_links and self.links.short_base is None:
+            self.links.short_base = self.endpoints.web_url
+        loop = asyncio.get_running_loop()
+        self._tasks.append(loop.create_task(self._expire_forever()))
+        if self.poll_payments:
+            self._tasks.append(loop.create_task(self.reconciler.run()))
+        resumed = await self.links.resume()
+        if resumed:
+            log.info("retrying payment links for %d pending order(s)", resumed)
+        return self.endpoints
+
+    async def start_adapters(self) -> None:
+        """Connect every platform; one that fails is retried in the background."""
+        for adapter in self.adapters.values():
+            if not await self._connect(adapter, self.connect_retry[0]):
+                task = asyncio.get_running_loop().create_task(self._connect_later(adapter))
+                self._connecting.append(task)
+
+    async def _connect(self, adapter: Adapter, retry_in: float) -> bool:
+        try:
+            await adapter.start(self.inbox)
+        except Exception as exc:
+            endpoint = getattr(adapter, "endpoint", None)
+            log.error(
+                "%s: cannot connect%s (%s); retrying in %.0f s",
+                adapter.platform,
+                f" to {endpoint}" if endpoint else "",
+                _why(exc),
+                retry_in,
+            )
+            log.debug("%s start-up failure", adapter.platform, exc_info=True)
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+            return False
+        self.connected.add(adapter.platform)
+        self.outboxes[adapter.platform].start()
+        await self._redeliver_links(adapter.platform)
+        return True
+
+    async def _connect_later(self, adapter: Adapter) -> None:
+        delay, ceiling = self.connect_retry
+        while True:
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(delay * 2, ceiling)
+            if await self._connect(adapter, delay):
+                log.warning("%s: connected", adapter.platform)
+                return
+
+    async def _redeliver_links(self, platform: str) -> None:
+        """Links of pending orders on `platform` that were never handed over (a kill, a
+        failed send) go out once now; orders without a link yet are LinkService's."""
+        # Orders made by this run are on their way through the outbox already.
+        orders = await asyncio.to_thread(self.store.undelivered_links, [platform], self._born)
+        for order in orders:
+            url = self.links.shown(order.code, order.payment_url)
+            if url is not None and order.code not in self.links.retrying:
+                await self.bus.publish(LinkReady(order=order, tip=None, url=url))
+        if orders:
+            log.info("%s: delivering payment links for %d pending order(s)", platform, len(orders))
+
+    async def _handed_over(self, reply: Reply) -> None:
+        if reply.receipt is not None:
+            await asyncio.to_thread(self.store.mark_link_sent, reply.receipt)
+
+    async def inbox(self, event: ChatMessage | PlatformTip) -> None:
+        """Everything an adapter hears comes through here, once per platform message id.
+
+        Only commands and platform tips are claimed: chatter is dropped by the router's
+        prefix check before it costs a row.
+        """
+        self._handling += 1
+        try:
+            if isinstance(event, ChatMessage) and not self.router.is_command(event):
+                return
+            if not await asyncio.to_thread(self.store.claim_message, event.platform, event.id):
+                return
+            if isinstance(event, PlatformTip):
+                await self._platform_tip(event)
+            else:
+                await self.router.handle(event, self._send)
+        except Exception:
+            log.exception("handling %s message %s failed", event.platform, event.id)
+        finally:
+            self._handling -= 1
+
+    async def _send(self, reply: Reply) -> None:
+        platform = reply.mention.platform if reply.mention else None
+        if platform is None and reply.reply_to is not None:
+            platform = reply.reply_to.platform
+        outbox = self.outboxes.get(platform or "")
+        if outbox is None:
+            log.warning("no adapter for %s: dropped %r", platform, reply.text[:80])
+            return
+        await outbox.put(reply)
+
+    async def _platform_tip(self, tip: PlatformTip) -> None:
+        source = TipSource.SUPERCHAT if tip.source == "superchat" else TipSource.BITS
+        viewer = ViewerRef(tip.platform, tip.author.id, tip.author.name)
+        view = await asyncio.to_thread(
+            self.store.create_tip,
+            viewer,
+            tip.channel,
+            Money(tip.amount, tip.currency),
+            tip.message,
+            source,
+            ttl=self.config.settings.reservation_ttl,
+            locale=self.router.locale_for(tip.author),
+            external_id=f"{tip.platform}:{tip.id}",
+        )
+        await self.bus.publish(TipReceived(view))
+
+    async def _announce(self, event: Event) -> None:
+        reply = self._render(event)
+        if reply is not None:
+            await self._send(reply)
+
+    def _render(self, event: Event) -> Reply | None:
+        t = self.messages.t
+        if isinstance(event, OrderPaid):
+            order = event.order
+            key = "order_late_paid" if event.late else "order_paid_thanks"
+            text = t(
+                order.locale,
+                key,
+                name=order.viewer.display_name,
+                product=_products(order),
+                code=order.code,
+            )
+            return Reply(order.channel_id, text, mention=_user(order), priority=Priority.ANNOUNCE)
+        if isinstance(event, TipReceived):
+            tip = event.tip
+            text = t(
+                tip.locale,
+                "tip_thanks",
+                name=tip.viewer.display_name,
+                amount=self.messages.money(tip.amount, tip.locale),
+                message=tip.message,
+            )
+            return Reply(tip.channel_id, text, mention=_tip_user(tip), priority=Priority.ANNOUNCE)
+        if isinstance(event, OrderExpired):
+            order = event.order
+            text = t(order.locale, "order_expired", name=order.viewer.display_name, code=order.code)
+            return Reply(order.channel_id, text, mention=_user(order), priority=Priority.ANNOUNCE)
+        if isinstance(event, LinkReady):
+            view: OrderView | TipView | None = event.order or event.tip
+            if view is None:
+                return None
+            minutes = max(1, int(self.config.settings.reservation_ttl.total_seconds() // 60))
+            user = _user(view) if isinstance(view, OrderView) else _tip_user(view)
+            text = t(
+                view.locale,
+                "link_ready",
+                name=view.viewer.display_name,
+                url=Verbatim(event.url),
+                code=view.code,
+                minutes=minutes,
+            )
+            return Reply(
+                view.channel_id,
+                text,
+                mention=user,
+                private=True,
+                priority=Priority.PAYMENT,
+                receipt=view.code,
+            )
+        if isinstance(event, RefundNeeded):
+            order = event.order
+            owner_locale = self.config.settings.locale
+            if event.reason == "superseded" and event.amount is not None:
+                log.error(
+                    t(
+                        owner_locale,
+                        "refund_needed_superseded_owner",
+                        code=order.code,
+                        name=order.viewer.display_name,
+                        amount=self.messages.money(event.amount, owner_locale),
+                        total=self.messages.money(order.total, owner_locale),
+                    )
+                )
+                if order.status is not OrderStatus.PENDING:
+                    return None
+                # The buyer paid an old link: tell them the cart is still waiting.
+                text = t(
+                    order.locale,
+                    "order_superseded_paid",
+                    name=order.viewer.display_name,
+                    code=order.code,
+                    amount=self.messages.money(event.amount, order.locale),
+                    total=self.messages.money(order.total, order.locale),
+                )
+                return Reply(
+                    order.channel_id,
+                    text,
+                    mention=_user(order),
+                    private=True,
+                    priority=Priority.PAYMENT,
+                )
+            log.error(
+                t(
+                    owner_locale,
+                    "refund_needed_owner",
+                    code=order.code,
+                    name=order.viewer.display_name,
+                    amount=self.messages.money(order.total, owner_locale),
+                )
+            )
+        return None
+
+    async def _expire_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.expiry_interval)
+            try:
+                for order in await asyncio.to_thread(self.store.expire_due):
+                    await self.bus.publish(OrderExpired(order))
+            except Exception:
+                log.exception("expiring reservations failed")
+            await self._prune_claims()
+
+    async def _prune_claims(self) -> None:
+        """Forget message claims older than CLAIM_RETENTION, every PRUNE_EVERY seconds."""
+        now = asyncio.get_running_loop().time()
+        if now - self._last_prune < PRUNE_EVERY:
+            return
+        self._last_prune = now
+        try:
+            cutoff = datetime.now(UTC) - CLAIM_RETENTION
+            gone = await asyncio.to_thread(self.store.prune_claims, cutoff)
+        except Exception:
+            log.exception("pruning old message claims failed")
+        else:
+            if gone:
+                log.info("forgot %d message claim(s) older than %s", gone, CLAIM_RETENTION)
+
+    @property
+    def idle(self) -> bool:
+        return (
+            self._handling == 0
+            and not self.bus.busy
+            and not self.links.busy
+            and not self.notifications.busy
+            and all(o.idle for o in self.outboxes.values())
+        )
+
+    async def wait_idle(self, quiet: float = 1.0, timeout: float = 15.0) -> bool:
+        """Wait until nothing has happened for `quiet` seconds (webhooks arrive a bit later)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        quiet_since: float | None = None
+        sent = self._sent_total()
+        while loop.time() < deadline:
+            await asyncio.sleep(0.05)
+            now_sent = self._sent_total()
+            if self.idle and now_sent == sent:
+                quiet_since = quiet_since or loop.time()
+                if loop.time() - quiet_since >= quiet:
+                    return True
+            else:
+                quiet_since = None
+                sent = now_sent
+        return False
+
+    def panel_link(self) -> str:
+        """A one-time sign-in link to the owner's panel on this bot's web app."""
+        from bots.web.panel.auth import sign_in_link
+
+        base = self.config.web.public_url or (self.endpoints.web_url if self.endpoints else "")
+        return sign_in_link(self.store, base, self.config.panel.link_ttl)
+
+    def _sent_total(self) -> int:
+        return sum(o.sent_count for o in self.outboxes.values())
+
+    async def stop(self) -> None:
+        for task in self._connecting:  # first, so no platform connects while we stop
+            task.cancel()
+        for task in self._connecting:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._connecting.clear()
+        for adapter in self.adapters.values():
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        await self.links.stop()
+        for outbox in self.outboxes.values():
+            await outbox.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+def _why(exc: BaseException) -> str:
+    """One line on why a connection failed: the exception and the causes that add to it."""
+    chain: list[str] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 4:
+        text = str(seen).strip().splitlines()[0] if str(seen).strip() else ""
+        chain.append(f"{type(seen).__name__}: {text}" if text else type(seen).__name__)
+        seen = seen.__cause__ or seen.__context__
+    said = [c for c in chain if not any(c.split(": ", 1)[-1] in o for o in chain if o != c)]
+    return " ← ".join(dict.fromkeys(said or chain))
+
+
+def _user(order: OrderView) -> ChatUser:
+    return ChatUser(order.platform, order.viewer.user_id, order.viewer.display_name)
+
+
+def _tip_user(tip: TipView) -> ChatUser:
+    return ChatUser(tip.platform, tip.viewer.user_id, tip.viewer.display_name)
+
+
+def _products(order: OrderView) -> str:
+    return ", ".join(
+        (f"{line.quantity}× " if line.quantity > 1 else "") + line.product_name
+        for line in order.lines
+    )
+
+
+def _buy_secret(config: Config) -> bytes | None:
+    """The buy page's token key, the same in every process of one store: derived from the
+    MercadoPago access token they all share (None without one: each process makes its own)."""
+    if config.mercadopago is None:
+        return None
+    key = config.mercadopago.access_token.encode()
+    return hmac.new(key, b"vivo buy page tokens", hashlib.sha256).digest()

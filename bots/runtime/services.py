@@ -1,0 +1,63 @@
+"""What a command handler may use: the store, payment links, settings and reply templates.
+
+Handlers get one `Services` and nothing else, so a test can build the whole command layer
+around a real Store and a real provider without starting any platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Protocol
+
+from commerce.views import OrderView, TipView
+
+if TYPE_CHECKING:
+    from bots.chat.claims import OwnerClaims
+    from bots.chat.i18n import Messages
+    from bots.runtime.events import EventBus
+    from commerce.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The bot's behaviour knobs, already validated by bots.config."""
+
+    store_name: str = "Vivo"
+    currency: str = "ARS"
+    locale: str = "es"
+    prefix: str = "!"
+    reservation_ttl: timedelta = timedelta(minutes=15)
+    cooldown_seconds: float = 2.0
+    tip_min: Decimal = Decimal("100")
+    tip_max: Decimal = Decimal("1000000")
+    max_line_items: int = 20
+    owner_ids: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+class PaymentLinks(Protocol):
+    """Turns a reserved order or a pending tip into a payment URL.
+
+    Returns None when the provider is unavailable right now: the link service keeps
+    retrying in the background and delivers the link to the buyer itself when it comes.
+    """
+
+    async def for_order(self, order: OrderView) -> str | None: ...
+
+    async def for_tip(self, tip: TipView) -> str | None: ...
+
+    def shown(self, code: str, url: str | None) -> str | None:
+        """The address to put in chat for a link already made (e.g. our short /p/CODE)."""
+        ...
+
+
+@dataclass(slots=True)
+class Services:
+    store: Store
+    links: PaymentLinks
+    settings: Settings
+    messages: Messages
+    bus: EventBus | None = None  # for commands that announce to the overlay (`!destacar`)
+    claims: OwnerClaims | None = None  # the owner's one-time codes (`!soy-dueño`)
