@@ -37,6 +37,7 @@ from bots.chat.claims import OwnerClaims
 from bots.chat.i18n import Messages, Verbatim
 from bots.chat.router import Router
 from bots.config import Config
+from bots.moderation.service import Moderation
 from bots.runtime.events import (
     Event,
     EventBus,
@@ -142,8 +143,13 @@ class Bot:
         self._runner: web.AppRunner | None = None
         self.endpoints: Endpoints | None = None
         self.bus.subscribe(self._announce)
+        self.moderation = Moderation(store, config.settings.currency)
         self.overlay = Overlay(
-            store, self.messages, locale=config.settings.locale, public_url=public
+            store,
+            self.messages,
+            locale=config.settings.locale,
+            public_url=public,
+            moderation=self.moderation,
         )
         self.bus.subscribe(self.overlay.on_event)
         self.panel = Panel(
@@ -158,6 +164,7 @@ class Bot:
                 public_url=public,
                 trusted_proxies=config.web.trusted_proxies,
                 shown_link=self.links.shown,
+                moderation=self.moderation,
             )
         )
 
@@ -297,11 +304,17 @@ class Bot:
         await self.bus.publish(TipReceived(view))
 
     async def _announce(self, event: Event) -> None:
-        reply = self._render(event)
+        said = ""
+        if isinstance(event, TipReceived) and event.tip.message:
+            # The chat hears a tip's message only as the stream may show it: never one
+            # held for approval (the thanks cannot wait for it), never a hidden one.
+            screened = await self.moderation.screen("message", event.tip.message)
+            said = "" if screened.held else screened.text
+        reply = self._render(event, said)
         if reply is not None:
             await self._send(reply)
 
-    def _render(self, event: Event) -> Reply | None:
+    def _render(self, event: Event, tip_message: str = "") -> Reply | None:
         t = self.messages.t
         if isinstance(event, OrderPaid):
             order = event.order
@@ -321,7 +334,7 @@ class Bot:
                 "tip_thanks",
                 name=tip.viewer.display_name,
                 amount=self.messages.money(tip.amount, tip.locale),
-                message=tip.message,
+                message=tip_message,
             )
             return Reply(tip.channel_id, text, mention=_tip_user(tip), priority=Priority.ANNOUNCE)
         if isinstance(event, OrderExpired):
