@@ -57,6 +57,7 @@ from bots.web.buy import BuyPage
 from bots.web.overlay import Overlay
 from bots.web.panel import Panel, PanelContext
 from bots.web.panel.core import LiveSources
+from bots.web.widgets import Widgets
 from commerce.money import Money
 from commerce.payments.base import PaymentProvider
 from commerce.store import Store
@@ -152,6 +153,16 @@ class Bot:
             moderation=self.moderation,
         )
         self.bus.subscribe(self.overlay.on_event)
+        self.widgets = Widgets(
+            store,
+            self.messages,
+            self.overlay,
+            self.moderation,
+            locale=config.settings.locale,
+            currency=config.settings.currency,
+            gap=config.panel.stream_gap,
+        )
+        self.bus.subscribe(self.widgets.on_event)  # after the overlay: its goal is the same
         self.panel = Panel(
             PanelContext(
                 store,
@@ -184,7 +195,7 @@ class Bot:
             public_url=self.config.web.public_url,
             secret=_buy_secret(self.config),
         )
-        pages = (self.overlay, buy, self.panel)
+        pages = (self.overlay, self.widgets, buy, self.panel)
         app = build_app(self.store, self.provider, self.recorder, pages, inbox=self.notifications)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
