@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
-from test_panel import DESKTOP, PHONE, WAIT_MS, shots_dir, signed_in, strict_csp
+from test_panel import PHONE, WAIT_MS, shots_dir, signed_in, strict_csp
 
 from bots.runtime.demo import sandbox_adapters
 from bots.runtime.events import GoalChanged, OrderPaid, SpotlightChanged, TipReceived
@@ -158,7 +158,7 @@ async def test_each_widget_draws_live_data_and_follows_a_new_payment(
     await expect(ring.locator(".ring-text .percent")).to_have_text("20%")
     await expect(sold.locator(".bar-head .numbers")).to_contain_text("2 de ")
 
-    for (name, query, page), shot in zip(
+    for (_, _, page), shot in zip(
         pages,
         ["recent", "top", "ticker", "goal-bar", "goal-ring", "goal-sold"],
         strict=True,
