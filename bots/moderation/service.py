@@ -51,8 +51,14 @@ class Moderation:
     # -- rules ----------------------------------------------------------------------------
 
     async def rules(self) -> Rules:
+        """The owner's rules; Vivo's defaults while the database cannot be read (an alert
+        is filtered by the shipped lists rather than lost)."""
         if self._rules is None:
-            self._rules = await asyncio.to_thread(self.load)
+            try:
+                self._rules = await asyncio.to_thread(self.load)
+            except Exception:
+                log.exception("moderation rules unreadable; using the shipped defaults")
+                return Rules()
         return self._rules
 
     def load(self) -> Rules:
