@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import lru_cache
 from importlib import resources
@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from bots.chat.i18n import Messages
-from bots.moderation.screen import Rules, screen_text
+from bots.moderation.screen import Action, Rules, screen_text
 from bots.moderation.service import Moderation
 from bots.runtime.events import (
     Event,
@@ -129,6 +129,10 @@ class Widgets:
         return found
 
     def _name(self, rules: Rules, name: str) -> str:
+        """A name as widgets show it: nobody approves a leaderboard, so where the owner
+        holds alerts for a filtered word, the word is covered here."""
+        if rules.action is Action.HOLD:
+            rules = replace(rules, action=Action.REPLACE)
         return screen_text(rules, "name", name).text or self._t("overlay_someone")
 
     async def _recent(self, rules: Rules, n: int) -> list[dict[str, Any]]:

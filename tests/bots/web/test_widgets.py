@@ -137,6 +137,18 @@ async def test_a_held_message_stays_out_of_the_widgets_until_approved(
     assert data["recent"][0]["detail"] == "hola a todos"
 
 
+async def test_a_name_with_a_filtered_word_is_covered_even_when_alerts_are_held(
+    stack: tuple[Stack, str],
+) -> None:
+    s, _ = stack
+    s.store.save_moderation_settings("hold", "off", None)
+    await s.bus.publish(TipReceived(tip(s.store, 300, viewer=TROLL)))
+    [held] = s.store.held_alerts()
+    await s.moderation.decide(held.id, True, "owner")
+    data = await s.widgets.data(Query.parse("top", {"period": "all"}))
+    assert [r["name"] for r in data["top"]["rows"]] == ["***_you"]
+
+
 async def test_top_supporters_by_tips_or_purchases_of_the_stream_or_all_time(
     stack: tuple[Stack, str],
 ) -> None:
