@@ -27,6 +27,7 @@ import segno
 from aiohttp import web
 
 from bots.chat.i18n import Messages
+from bots.moderation.service import Moderation
 from bots.runtime.events import Event, GoalChanged, OrderPaid, SpotlightChanged, TipReceived
 from bots.web import security
 from commerce.errors import CommerceError
@@ -70,8 +71,12 @@ class Overlay:
         locale: str = "es",
         public_url: str | None = None,
         history: int = HISTORY,
+        moderation: Moderation | None = None,
     ) -> None:
         self.store = store
+        self.moderation = moderation
+        if moderation is not None:
+            moderation.on_release(self.release)
         self.messages = messages
         self.locale = locale
         self.public_url = public_url.rstrip("/") if public_url else None
@@ -90,11 +95,13 @@ class Overlay:
         elif isinstance(event, GoalChanged):
             self._set_goal(event)
         elif isinstance(event, OrderPaid):
-            self._count("sales", event.order.total)
-            self._alert(self._order_alert(event.order))
+            order = event.order
+            self._count("sales", order.total)
+            await self._present("order", order.code, self._order_alert(order), order.total)
         elif isinstance(event, TipReceived):
-            self._count("tips", event.tip.amount)
-            self._alert(self._tip_alert(event.tip))
+            tip = event.tip
+            self._count("tips", tip.amount)
+            await self._present("tip", tip.code, self._tip_alert(tip), tip.amount)
         await self._refresh_spotlight()
         self._broadcast(_Message("state"))
 
@@ -205,6 +212,31 @@ class Overlay:
             "amount": self._money(tip.amount),
             "message": tip.message,
         }
+
+    async def _present(self, kind: str, code: str, alert: dict[str, Any], amount: Money) -> None:
+        """Through the owner's filter: names and messages cleaned, or the alert held for
+        approval (the money still counts towards the goal: it was received)."""
+        if self.moderation is None:
+            self._alert(alert)
+            return
+        verdict = await self.moderation.review(alert["buyer"], alert["message"], amount)
+        name = verdict.name.text or self._t("overlay_someone")
+        headline = "overlay_bought" if kind == "order" else "overlay_tipped"
+        shown = {
+            **alert,
+            "buyer": name,
+            "headline": self._t(headline, name=name),
+            "message": verdict.message.text,
+        }
+        if verdict.held:
+            await self.moderation.hold(kind, code, shown, verdict)
+        else:
+            self._alert(shown)
+
+    async def release(self, alert: dict[str, Any]) -> None:
+        """An approved alert plays now, as a new one (it was never sent before)."""
+        alert.pop("id", None)
+        self._alert(alert)
 
     def _alert(self, alert: dict[str, Any]) -> None:
         alert = {"id": self._next_id, **alert}
