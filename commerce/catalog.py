@@ -18,7 +18,7 @@ from commerce import errors, rows
 from commerce.codes import canonical_variant_key, match_variant
 from commerce.models import PRODUCTS, STORE_STATE, VARIANTS
 from commerce.money import Money, quantize
-from commerce.view_builders import product_view
+from commerce.view_builders import product_view, product_views
 from commerce.views import ProductSpec, ProductView, VariantSpec
 
 
@@ -181,10 +181,7 @@ def refresh_variant_total(s: Session, product_id: int, sku: str) -> None:
 
 
 def list_products(s: Session, include_inactive: bool) -> list[ProductView]:
-    query = select(PRODUCTS.c.id).order_by(PRODUCTS.c.id)
-    if not include_inactive:
-        query = query.where(PRODUCTS.c.active.is_(True))
-    return [product_view(s, int(i)) for i in s.execute(query).scalars()]
+    return product_views(s, include_inactive)
 
 
 def set_stock(s: Session, sku: str, stock: int, variant_key: str | None) -> ProductView:

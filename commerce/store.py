@@ -14,6 +14,7 @@ by id) so concurrent calls cannot deadlock. Callers get frozen views, never ORM 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -92,6 +93,10 @@ def _retryable(exc: OperationalError) -> bool:
     return "database is locked" in str(exc.orig)
 
 
+# How stale a catalog read `!comprar` may parse against (see Store.recent_products).
+CATALOG_MAX_AGE = 2.0
+
+
 class Store:
     """The store on one database (SQLite file or PostgreSQL). Thread-safe; sync by design."""
 
@@ -99,6 +104,8 @@ class Store:
         self.url = normalize_url(url)
         self._engine = make_engine(self.url, echo=echo)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._catalog: tuple[float, list[ProductView]] | None = None
+        self._catalog_generation = 0
 
     def migrate(self) -> None:
         upgrade(self.url)
@@ -120,37 +127,60 @@ class Store:
                     raise
         raise AssertionError("unreachable")
 
+    def _catalog_tx(self, work: Callable[[Session], T]) -> T:
+        """`_tx` for a change to the catalog: the next purchase parses against it."""
+        try:
+            return self._tx(work)
+        finally:
+            self._catalog_generation += 1
+            self._catalog = None
+
     # --- catalog / owner -----------------------------------------------------------------
 
     def seed_catalog(self, specs: list[ProductSpec]) -> list[str]:
         """Add the products whose SKU the store has never seen; returns their SKUs. What the
         store already holds (stock, price, active) is the owner's and is left alone."""
-        return self._tx(lambda s: catalog.seed_catalog(s, specs))
+        return self._catalog_tx(lambda s: catalog.seed_catalog(s, specs))
 
     def import_catalog(self, specs: list[ProductSpec], *, apply: bool = True) -> ImportPlan:
         """Compare `specs` with the store and, when `apply` and nothing is impossible, make
         the store match them (one transaction: every product or none)."""
-        return self._tx(lambda s: imports.import_catalog(s, specs, apply=apply))
+        return self._catalog_tx(lambda s: imports.import_catalog(s, specs, apply=apply))
 
     def sync_catalog(self, specs: list[ProductSpec]) -> list[ProductView]:
         """Upsert products by SKU and variants by key. Never deletes: variants missing from a
         spec are deactivated; products missing from `specs` are left as they are."""
-        return self._tx(lambda s: catalog.sync_catalog(s, specs))
+        return self._catalog_tx(lambda s: catalog.sync_catalog(s, specs))
 
     def list_products(self, include_inactive: bool = False) -> list[ProductView]:
-        return self._tx(lambda s: catalog.list_products(s, include_inactive))
+        generation, read_at = self._catalog_generation, time.monotonic()
+        products = self._tx(lambda s: catalog.list_products(s, True))
+        if generation == self._catalog_generation:
+            self._catalog = (read_at, products)
+        return products if include_inactive else [p for p in products if p.active]
+
+    def recent_products(self, max_age: float = CATALOG_MAX_AGE) -> list[ProductView] | None:
+        """Every product (inactive too) as read at most `max_age` seconds ago, without the
+        database; None when there is no such reading. For matching what a viewer typed to a
+        product, not for stock: the reservation itself checks stock, price and active in its
+        own transaction. A change made through this Store is seen at once; one made by
+        another process within `max_age`."""
+        cached = self._catalog
+        if cached is None or time.monotonic() - cached[0] > max_age:
+            return None
+        return cached[1]
 
     def get_product(self, sku: str) -> ProductView:
         return self._tx(lambda s: product_view(s, rows.product_id(s, sku)))
 
     def set_stock(self, sku: str, stock: int, variant_key: str | None = None) -> ProductView:
-        return self._tx(lambda s: catalog.set_stock(s, sku, stock, variant_key))
+        return self._catalog_tx(lambda s: catalog.set_stock(s, sku, stock, variant_key))
 
     def set_price(self, sku: str, price: Decimal, variant_key: str | None = None) -> ProductView:
-        return self._tx(lambda s: catalog.set_price(s, sku, price, variant_key))
+        return self._catalog_tx(lambda s: catalog.set_price(s, sku, price, variant_key))
 
     def set_active(self, sku: str, active: bool) -> ProductView:
-        return self._tx(lambda s: catalog.set_active(s, sku, active))
+        return self._catalog_tx(lambda s: catalog.set_active(s, sku, active))
 
     def set_open(self, open: bool) -> None:
         self._tx(lambda s: catalog.set_open(s, open))
@@ -565,7 +595,7 @@ class Store:
                 return None
             return product_view(s, rows.product_id(s, spec.sku))
 
-        return self._tx(work)
+        return self._catalog_tx(work)
 
     # --- moderation and the stream widgets -------------------------------------------------
 
