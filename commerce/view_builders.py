@@ -11,7 +11,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commerce import rows
+from commerce import delivery, rows
 from commerce.models import (
     ORDER_LINES,
     PRODUCTS,
@@ -70,6 +70,9 @@ def product_view(s: Session, product_id: int) -> ProductView:
         image_url=p.image_url,
         digital=bool(p.digital),
         variants=variants,
+        delivery=p.delivery,
+        queue=bool(p.queue),
+        deliver_text=p.deliver_text,
     )
 
 
@@ -122,6 +125,7 @@ def order_view(s: Session, order: Order) -> OrderView:
         locale=order.locale,
         link_sent_at=order.link_sent_at,
         revision=int(order.revision),
+        **delivery.order_fields(s, order),
     )
 
 
