@@ -131,9 +131,11 @@ class OrderView:
     fulfilled_at: datetime | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class DeliveryDetails:
-    """The buyer's delivery details for one order: personal data, shown only to the owner."""
+    """The buyer's delivery details for one order: personal data, shown only to the owner.
+
+    Its repr hides every field, so a log line or a traceback never carries them."""
 
     name: str = ""
     contact: str = ""  # an email or a WhatsApp number in international form (+54911...)
@@ -143,6 +145,9 @@ class DeliveryDetails:
     postal_code: str = ""
     notes: str = ""
     source: str = "buyer"  # "buyer" typed it; "payer" came from the provider's payment
+
+    def __repr__(self) -> str:
+        return "DeliveryDetails(<redacted>)"
 
 
 @dataclass(frozen=True, slots=True)
