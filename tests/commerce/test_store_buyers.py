@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from delivery_helpers import HOME, RULES, pay
-from sqlalchemy import String, Text, select
+from sqlalchemy import select
 from store_helpers import ANA, BETO, T0, buy
 
 from commerce.db import make_engine
