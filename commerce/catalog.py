@@ -72,7 +72,10 @@ def _fields(spec: ProductSpec, price_minor: int) -> dict[str, object]:
         "active": spec.active,
         "max_per_viewer": spec.max_per_viewer,
         "image_url": spec.image_url,
-        "digital": spec.digital,
+        "digital": spec.delivery_method == "digital",
+        "delivery": spec.delivery_method,
+        "queue": spec.queue,
+        "deliver_text": spec.deliver_text,
     }
 
 

@@ -26,8 +26,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce import (
+    buyers,
     catalog,
+    delivery,
     errors,
+    fulfilment,
     imports,
     leaderboards,
     ledger,
@@ -35,6 +38,7 @@ from commerce import (
     notifications,
     orders,
     owners,
+    packing,
     reports,
     rows,
     sessions,
@@ -58,6 +62,7 @@ from commerce.sessions import PanelRole, PanelSessionView
 from commerce.view_builders import order_view, product_view, tip_view
 from commerce.views import (
     AwaitingPayment,
+    DeliveryDetails,
     LineRequest,
     NotificationView,
     OrderStatus,
@@ -326,6 +331,113 @@ class Store:
         """paid|fulfilled -> refunded; a paid order's units return to stock, a delivered
         order's do not. Repeating it changes nothing."""
         return self._tx(lambda s: orders.refund_order(s, code))
+
+    # --- delivery (commerce.delivery) ----------------------------------------------------
+
+    def delivery_options(
+        self, code: str, rules: delivery.DeliveryRules, province: str | None = None
+    ) -> delivery.DeliveryOptions:
+        """What the buyer of `code` may choose, each with its cost for this order (free
+        above, per province when `province` is known, "ship with" an earlier order)."""
+        return self._tx(lambda s: delivery.options(s, rows.find_order(s, code), rules, province))
+
+    def set_delivery_details(
+        self,
+        code: str,
+        rules: delivery.DeliveryRules,
+        choice: str,
+        details: DeliveryDetails,
+        now: datetime | None = None,
+    ) -> OrderView:
+        """Record the buyer's choice (an id from `delivery_options`) and details, and put
+        the shipping cost into the total. Pending orders only; when the total changes the
+        revision goes up, so the caller makes a new payment link (as after a cart addition).
+        Raises InvalidDeliveryDetails naming the field, InvalidTransition when not pending."""
+        at = _utc(now)
+        return self._tx(
+            lambda s: order_view(s, delivery.set_details(s, code, rules, choice, details, at))
+        )
+
+    def delivery_details(self, code: str) -> DeliveryDetails | None:
+        """The order's delivery details (personal data: for the owner's eyes only)."""
+        return self._tx(lambda s: delivery.details_for(s, code))
+
+    def last_details_for(self, platform: str, user_id: str) -> DeliveryDetails | None:
+        """What this buyer typed last time, to prefill their next order."""
+        return self._tx(lambda s: delivery.last_details_for(s, platform, user_id))
+
+    def orders_missing_details(
+        self, older_than: timedelta, now: datetime | None = None, limit: int = 200
+    ) -> list[OrderView]:
+        """Paid orders that need delivery, paid more than `older_than` ago, still lacking
+        complete details (for the owner's alert and the panel), oldest first."""
+        before = _utc(now) - older_than
+        return self._tx(
+            lambda s: [order_view(s, o) for o in delivery.orders_missing_details(s, before, limit)]
+        )
+
+    def record_payer_details(
+        self, code: str, name: str, email: str, now: datetime | None = None
+    ) -> bool:
+        """Keep the payer's name and email (from the provider) when the order has no
+        details yet; True when recorded. `record_payment` does this by itself when the
+        provider's report names the payer."""
+        at = _utc(now)
+        return self._tx(
+            lambda s: delivery.record_payer(s, rows.find_order(s, code), name, email, at)
+        )
+
+    # --- fulfilment (commerce.fulfilment) ------------------------------------------------
+
+    def mark_shipped(
+        self,
+        codes: Iterable[str],
+        carrier: str | None = None,
+        tracking: str | None = None,
+        actor: str = "owner",
+        now: datetime | None = None,
+    ) -> list[fulfilment.Transition]:
+        """Paid ship orders -> shipped, all or none (one transaction). Repeating it changes
+        nothing; a new carrier or tracking for a shipped order is recorded as a correction."""
+        at, wanted = _utc(now), list(codes)
+        return self._tx(
+            lambda s: [fulfilment.mark_shipped(s, c, carrier, tracking, actor, at) for c in wanted]
+        )
+
+    def mark_delivered(
+        self, code: str, actor: str = "owner", now: datetime | None = None
+    ) -> fulfilment.Transition:
+        """A ship or digital order reached its buyer: paid -> fulfilled (delivered)."""
+        at = _utc(now)
+        return self._tx(lambda s: fulfilment.mark_delivered(s, code, actor, at))
+
+    def mark_ready_for_pickup(
+        self, code: str, actor: str = "owner", now: datetime | None = None
+    ) -> fulfilment.Transition:
+        at = _utc(now)
+        return self._tx(lambda s: fulfilment.mark_ready_for_pickup(s, code, actor, at))
+
+    def mark_picked_up(
+        self, code: str, actor: str = "owner", now: datetime | None = None
+    ) -> fulfilment.Transition:
+        """A pickup order was collected: paid -> fulfilled (picked_up)."""
+        at = _utc(now)
+        return self._tx(lambda s: fulfilment.mark_picked_up(s, code, actor, at))
+
+    def packing_list(self) -> list[packing.PackingGroup]:
+        """Paid orders not yet shipped or ready, grouped by buyer and destination."""
+        return self._tx(packing.packing_list)
+
+    # --- personal data (commerce.buyers) -------------------------------------------------
+
+    def forget_buyer(self, platform: str, user_id: str) -> bool:
+        """Erase one buyer's personal data, keeping the accounting; False when unknown."""
+        return self._tx(lambda s: buyers.forget(s, platform, user_id))
+
+    def erase_personal_data(self, keep: timedelta, now: datetime | None = None) -> int:
+        """Delete delivery details of orders that ended more than `keep` ago; how many."""
+        before = _utc(now) - keep
+        return self._tx(lambda s: buyers.erase_expired(s, before))
 
     # --- payments ------------------------------------------------------------------------
 

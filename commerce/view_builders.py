@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commerce import rows
+from commerce import delivery, rows
 from commerce.models import (
     ORDER_LINES,
     PRODUCTS,
@@ -89,6 +89,9 @@ def product_view_of(p: Any, variant_rows: list[Any]) -> ProductView:
         image_url=p.image_url,
         digital=bool(p.digital),
         variants=variants,
+        delivery=p.delivery,
+        queue=bool(p.queue),
+        deliver_text=p.deliver_text,
     )
 
 
@@ -141,6 +144,7 @@ def order_view(s: Session, order: Order) -> OrderView:
         locale=order.locale,
         link_sent_at=order.link_sent_at,
         revision=int(order.revision),
+        **delivery.order_fields(s, order),
     )
 
 
