@@ -51,6 +51,7 @@ from bots.runtime.notifications import NotificationInbox
 from bots.runtime.outbox import Outbox
 from bots.runtime.payments import WEBHOOK_SLOWDOWN, PaymentRecorder, PollPolicy, Reconciler
 from bots.runtime.services import Services
+from bots.runtime.webhooks import DeliveryPolicy, WebhookSender
 from bots.web.app import build_app
 from bots.web.buy import BuyPage
 from bots.web.overlay import Overlay
@@ -89,6 +90,7 @@ class Bot:
         web_port: int | None = None,
         short_links: bool | None = None,
         connect_retry: tuple[float, float] = (CONNECT_FIRST_RETRY, CONNECT_MAX_RETRY),
+        webhook_policy: DeliveryPolicy | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -146,6 +148,11 @@ class Bot:
             store, self.messages, locale=config.settings.locale, public_url=public
         )
         self.bus.subscribe(self.overlay.on_event)
+        # After the chat and the overlay: it only writes rows, sent by its own task.
+        self.webhooks = WebhookSender(
+            store, config.webhooks, store_name=config.settings.store_name, policy=webhook_policy
+        )
+        self.bus.subscribe(self.webhooks.on_event)
         self.panel = Panel(
             PanelContext(
                 store,
@@ -158,6 +165,7 @@ class Bot:
                 public_url=public,
                 trusted_proxies=config.web.trusted_proxies,
                 shown_link=self.links.shown,
+                webhooks=self.webhooks,
             )
         )
 
@@ -191,6 +199,7 @@ class Bot:
         self._tasks.append(loop.create_task(self._expire_forever()))
         if self.poll_payments:
             self._tasks.append(loop.create_task(self.reconciler.run()))
+        self._tasks.append(loop.create_task(self.webhooks.run()))
         resumed = await self.links.resume()
         if resumed:
             log.info("retrying payment links for %d pending order(s)", resumed)

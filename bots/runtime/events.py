@@ -18,6 +18,14 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class OrderReserved:
+    """A viewer reserved stock: a new order, or lines added to their cart (`order.revision`
+    went up). Published after the buyer's reply is on its way."""
+
+    order: OrderView
+
+
+@dataclass(frozen=True, slots=True)
 class OrderPaid:
     order: OrderView
     late: bool = False
@@ -84,7 +92,8 @@ class StockChanged:
 
 
 Event = (
-    OrderPaid
+    OrderReserved
+    | OrderPaid
     | OrderExpired
     | OrderRefunded
     | RefundNeeded

@@ -58,7 +58,10 @@ FAMILIES = {
         "saved",
         "added",
         "stock",
+        "webhook_test",
+        "webhook_test_failed",
     ],
+    "webhook_state_": ["pending", "delivered", "gave_up"],
 }
 
 
