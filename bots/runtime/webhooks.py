@@ -53,11 +53,14 @@ class DeliveryPolicy:
     timeout: float = 10.0  # per request, connection to last byte
     concurrency: int = 4  # requests in flight at once, over every webhook
     poll: float = 5.0  # the longest wait between looks at the table (other processes' rows)
+    lease_seconds: float | None = None  # None: twice the timeout and 5 s more
 
     @property
     def lease(self) -> timedelta:
-        """How long a sent row is held: past any request, so no other sender repeats it."""
-        return timedelta(seconds=self.timeout * 2 + 5)
+        """How long a sent row is held: past any request, so no other sender repeats it (a
+        sender stopped mid-request leaves it due again after this)."""
+        seconds = self.lease_seconds if self.lease_seconds is not None else self.timeout * 2 + 5
+        return timedelta(seconds=seconds)
 
     def retry_in(self, failures: int, rng: random.Random) -> float:
         """Seconds before the next attempt after `failures` failed ones: doubling, capped,
