@@ -69,6 +69,11 @@ class DeliveryPolicy:
         return float(base * rng.uniform(0.5, 1.0))
 
 
+def _wake_up(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 def new_event_id() -> str:
     return "evt_" + secrets.token_hex(12)
 
@@ -90,7 +95,8 @@ class WebhookSender:
         self.policy = policy or DeliveryPolicy()
         self.clock = clock or (lambda: datetime.now(UTC))
         self.rng = rng or random.Random()
-        self._wake = asyncio.Event()
+        self._poked = False  # something happened since the last look at the table
+        self._waiter: asyncio.Future[None] | None = None
         self._active: set[asyncio.Task[None]] = set()
         self._http: aiohttp.ClientSession | None = None
 
@@ -104,8 +110,9 @@ class WebhookSender:
         targets = [hook for hook in self.hooks.values() if kind in hook.events]
         if not targets:
             return
-        await asyncio.to_thread(self.store.enqueue_webhooks, self._rows(event, kind, targets))
-        self._wake.set()
+        rows = self._rows(event, kind, targets)
+        await asyncio.to_thread(self.store.enqueue_webhooks, rows, self.clock())
+        self._poke()
 
     def _rows(
         self, event: Event | None, kind: str, hooks: Sequence[WebhookConfig]
@@ -148,7 +155,7 @@ class WebhookSender:
 
     async def _loop(self) -> None:
         while True:
-            self._wake.clear()
+            self._poked = False
             free = self.policy.concurrency - len(self._active)
             leased: list[DeliveryView] = []
             if free > 0:
@@ -168,7 +175,12 @@ class WebhookSender:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._active.discard(task)
-        self._wake.set()
+        self._poke()
+
+    def _poke(self) -> None:
+        self._poked = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     async def _sleep(self) -> None:
         """Until woken (a new event, a request done), the next row falls due, or `poll`."""
@@ -178,11 +190,19 @@ class WebhookSender:
                 due = await asyncio.to_thread(self.store.next_webhook_due)
                 if due is not None:
                     delay = min(delay, max((due - self.clock()).total_seconds(), 0.0))
-        if delay <= 0 and len(self._active) < self.policy.concurrency:
-            await asyncio.sleep(0)  # due now: look again at once
+        if self._poked or (delay <= 0 and len(self._active) < self.policy.concurrency):
+            await asyncio.sleep(0)  # due now, or something happened: look again at once
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
+        # A plain future and a timer rather than wait_for on an Event: cancelling the bot
+        # must never wait on a helper task.
+        loop = asyncio.get_running_loop()
+        self._waiter = waiter = loop.create_future()
+        timer = loop.call_later(max(delay, 0.0), _wake_up, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
 
     async def _deliver(self, delivery: DeliveryView) -> None:
         hook = self.hooks.get(delivery.endpoint)
