@@ -171,6 +171,8 @@ class WebhookSender:
                 task.add_done_callback(self._done)
             if leased and len(leased) == free:
                 continue  # there may be more due: lease again once a request finishes
+            if not self.hooks and not leased and not self._active:
+                return  # no webhooks: what was left for old ones is given up, nothing comes
             await self._sleep()
 
     def _done(self, task: asyncio.Task[None]) -> None:

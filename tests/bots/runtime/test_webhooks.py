@@ -212,3 +212,13 @@ def test_backoff_doubles_up_to_its_cap_with_jitter() -> None:
         waits = [policy.retry_in(failures, rng) for _ in range(50)]
         assert all(base / 2 <= w <= base for w in waits), (failures, min(waits), max(waits))
         assert len(set(waits)) > 1
+
+
+async def test_deliveries_to_a_removed_webhook_are_given_up(store: Any) -> None:
+    from commerce.webhooks import NewDelivery
+
+    store.enqueue_webhooks([NewDelivery("evt_old", "order.paid", "old", "https://x/1", "{}")])
+    sender = WebhookSender(store, [], store_name="t", policy=DeliveryPolicy(poll=0.05))
+    await asyncio.wait_for(sender.run(), 20)  # with no webhooks it ends once the table is clean
+    [(delivery, tries)] = store.recent_webhooks()
+    assert (delivery.state, tries) == (GAVE_UP, [])
