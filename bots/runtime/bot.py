@@ -184,6 +184,7 @@ class Bot:
             trusted_proxies=self.config.web.trusted_proxies,
             public_url=self.config.web.public_url,
             secret=_buy_secret(self.config),
+            bus=self.bus,
         )
         pages = (self.overlay, buy, self.panel)
         app = build_app(self.store, self.provider, self.recorder, pages, inbox=self.notifications)
