@@ -14,7 +14,7 @@ by id) so concurrent calls cannot deadlock. Callers get frozen views, never ORM 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from commerce import (
     catalog,
     errors,
+    eventlog,
     imports,
     ledger,
     notifications,
@@ -71,6 +72,10 @@ from commerce.views import (
 )
 
 T = TypeVar("T")
+
+EventsOf = Callable[[T], Sequence[tuple[str, str]]]
+"""What a change reports, as (kind, body) pairs written in the change's own transaction
+(commerce.eventlog); the caller decides what they mean. None writes nothing."""
 
 _RETRIES = 5
 
@@ -117,6 +122,20 @@ class Store:
                 if attempt + 1 >= _RETRIES or not _retryable(exc):
                     raise
         raise AssertionError("unreachable")
+
+    def _tx_reporting(
+        self, work: Callable[[Session], T], events: EventsOf[T] | None, at: datetime
+    ) -> T:
+        """`_tx` whose result's events (if asked for) commit with it, or not at all."""
+        if events is None:
+            return self._tx(work)
+
+        def reported(s: Session) -> T:
+            result = work(s)
+            eventlog.append(s, events(result), at)
+            return result
+
+        return self._tx(reported)
 
     # --- catalog / owner -----------------------------------------------------------------
 
@@ -280,10 +299,12 @@ class Store:
         """pending -> cancelled (stock released). A viewer may only cancel their own order."""
         return self._tx(lambda s: orders.cancel_order(s, code, viewer))
 
-    def expire_due(self, now: datetime | None = None) -> list[OrderView]:
+    def expire_due(
+        self, now: datetime | None = None, *, events: EventsOf[list[OrderView]] | None = None
+    ) -> list[OrderView]:
         """pending orders past expires_at -> expired, stock released; pending tips likewise."""
         at = _utc(now)
-        return self._tx(lambda s: orders.expire_due(s, at))
+        return self._tx_reporting(lambda s: orders.expire_due(s, at), events, at)
 
     def fulfill_order(self, code: str, now: datetime | None = None) -> OrderView:
         """paid -> fulfilled (the owner delivered). Repeating it changes nothing."""
@@ -317,10 +338,45 @@ class Store:
         """Every provider payment recorded against an order or tip, oldest first."""
         return self._tx(lambda s: ledger.payments_for(s, code))
 
-    def record_payment(self, report: PaymentReport, now: datetime | None = None) -> PaymentOutcome:
+    def record_payment(
+        self,
+        report: PaymentReport,
+        now: datetime | None = None,
+        *,
+        events: EventsOf[PaymentOutcome] | None = None,
+    ) -> PaymentOutcome:
         """Apply what the provider says about one payment; safe to repeat and to reorder."""
         at = _utc(now)
-        return self._tx(lambda s: ledger.record_payment(s, report, at))
+        return self._tx_reporting(lambda s: ledger.record_payment(s, report, at), events, at)
+
+    # --- the events outbox (several processes) -------------------------------------------
+
+    def publish_events(
+        self, events: Sequence[tuple[str, str]], now: datetime | None = None
+    ) -> None:
+        """Write events that belong to no store change (the overlay's spotlight, say)."""
+        at = _utc(now)
+        self._tx(lambda s: eventlog.append(s, events, at))
+
+    def events_after(self, event_id: int, limit: int = 500) -> list[eventlog.EventRow]:
+        return self._tx(lambda s: eventlog.after(s, event_id, limit))
+
+    def last_event_id(self) -> int:
+        return self._tx(eventlog.last_id)
+
+    def event_cursor(self, consumer: str, now: datetime | None = None) -> int:
+        """Where the role `consumer` stopped reading (created at the newest event)."""
+        at = _utc(now)
+        return self._tx(lambda s: eventlog.cursor(s, consumer, at))
+
+    def advance_event_cursor(
+        self, consumer: str, event_id: int, now: datetime | None = None
+    ) -> None:
+        at = _utc(now)
+        self._tx(lambda s: eventlog.advance(s, consumer, event_id, at))
+
+    def prune_events(self, before: datetime) -> int:
+        return self._tx(lambda s: eventlog.prune(s, _utc(before)))
 
     # --- notifications -------------------------------------------------------------------
 
