@@ -465,6 +465,7 @@ class Store:
         locale: str = "es",
         external_id: str | None = None,
         now: datetime | None = None,
+        events: EventsOf[TipView] | None = None,
     ) -> TipView:
         """A link tip waits for payment; bits and Super Chats arrive paid. The same
         `external_id` (on the same platform) always yields the same tip."""
@@ -474,7 +475,7 @@ class Store:
                 str(amount.amount), "zero" if amount.amount == 0 else "negative"
             )
         kind = TipSource(source)
-        return self._tx(
+        return self._tx_reporting(
             lambda s: tips.create_tip(
                 s,
                 viewer,
@@ -486,7 +487,9 @@ class Store:
                 locale=locale,
                 external_id=external_id,
                 at=at,
-            )
+            ),
+            events,
+            at,
         )
 
     def set_tip_link(self, code: str, payment_url: str, preference_id: str) -> TipView:

@@ -373,18 +373,22 @@ class Bot:
     async def _platform_tip(self, tip: PlatformTip) -> None:
         source = TipSource.SUPERCHAT if tip.source == "superchat" else TipSource.BITS
         viewer = ViewerRef(tip.platform, tip.author.id, tip.author.name)
-        view = await asyncio.to_thread(
-            self.store.create_tip,
-            viewer,
-            tip.channel,
-            Money(tip.amount, tip.currency),
-            tip.message,
-            source,
-            ttl=self.config.settings.reservation_ttl,
-            locale=self.router.locale_for(tip.author),
-            external_id=f"{tip.platform}:{tip.id}",
+        ttl = self.config.settings.reservation_ttl
+        locale = self.router.locale_for(tip.author)
+        await self.bus.record(
+            lambda rows: self.store.create_tip(
+                viewer,
+                tip.channel,
+                Money(tip.amount, tip.currency),
+                tip.message,
+                source,
+                ttl=ttl,
+                locale=locale,
+                external_id=f"{tip.platform}:{tip.id}",
+                events=rows,
+            ),
+            lambda view: [TipReceived(view)],
         )
-        await self.bus.publish(TipReceived(view))
 
     async def _announce(self, event: Event) -> None:
         reply = self._render(event)
