@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bots.chat.i18n import flatten, load_catalog, plural_keys
+from bots.runtime.plugins import LISTENER_TIMEOUT, Loaded
 from bots.runtime.services import Settings
 from commerce.money import EXPONENTS
 from commerce.views import ProductSpec, VariantSpec
@@ -31,7 +32,17 @@ PLATFORMS = ("console", "twitch", "youtube", "discord", "telegram")
 
 #: The keys each table may hold; anything else is a typo or a key from another table.
 SECTION_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("store", "bot", "web", "payments", "platforms", "products", "messages", "panel"),
+    "": (
+        "store",
+        "bot",
+        "web",
+        "payments",
+        "platforms",
+        "products",
+        "messages",
+        "panel",
+        "plugins",
+    ),
     "panel": ("link_minutes", "session_days", "low_stock", "stream_gap_minutes", "timezone"),
     "store": ("name", "currency", "locale", "reservation_minutes", "database_url"),
     "bot": ("prefix", "cooldown_seconds", "tip_min", "tip_max", "owners"),
@@ -186,6 +197,9 @@ class Config:
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     path: Path | None = None
     panel: PanelSettings = field(default_factory=lambda: PanelSettings())
+    plugins: tuple[Loaded, ...] = ()  # enabled, with their settings read
+    listener_timeout: float = LISTENER_TIMEOUT  # seconds a plugin's listener may take
+    payment_provider: str = "mercadopago"  # [payments] provider: ours or a plugin's
 
     def enabled_platforms(self) -> list[str]:
         return [name for name, section in self.platforms.items() if section.get("enabled")]
@@ -438,8 +452,12 @@ def _parse(
 ) -> tuple[Config, list[Problem]]:
     r = _Reader(raw, env)
     r.unknown_keys(raw, "", SECTION_KEYS[""])
-    for sect in ("store", "bot", "web", "payments", "payments.mercadopago", "platforms", "panel"):
+    plugins, listener_timeout = _plugins(r)
+    extra_platforms = [n for p in plugins for n in p.registry.adapters if n not in PLATFORMS]
+    extra_providers = [n for p in plugins for n in p.registry.providers]
+    for sect in ("store", "bot", "web", "payments", "payments.mercadopago", "panel"):
         r.unknown_keys(r.section(sect), sect, SECTION_KEYS[sect])
+    r.unknown_keys(r.section("platforms"), "platforms", (*PLATFORMS, *extra_platforms))
 
     currency = (r.string("store", "currency", "ARS") or "ARS").upper()
     if currency not in EXPONENTS:
@@ -507,9 +525,10 @@ def _parse(
     )
 
     web = _web(r)
-    mercadopago = _payments(r, needs_secret=web.public_url is not None)
+    mercadopago = _payments(r, needs_secret=web.public_url is not None, others=extra_providers)
     products = _products(r, raw.get("products", []), currency)
     platforms = {name: _platform(r, name) for name in PLATFORMS}
+    platforms.update({name: _plugin_platform(r, name) for name in extra_platforms})
 
     messages: dict[str, dict[str, str]] = {}
     for lang, templates in r.section("messages").items():
@@ -534,8 +553,58 @@ def _parse(
         messages=messages,
         path=path,
         panel=panel,
+        plugins=tuple(plugins),
+        listener_timeout=listener_timeout,
+        payment_provider=r.string("payments", "provider", "mercadopago") or "mercadopago",
     )
     return config, r.problems
+
+
+def _plugins(r: _Reader) -> tuple[list[Loaded], float]:
+    """`[plugins]`: the enabled ones, each installed and with its own table read."""
+    from bots.runtime.plugins import load
+
+    section = r.section("plugins")
+    enabled = section.get("enabled", [])
+    if not isinstance(enabled, list) or not all(isinstance(n, str) for n in enabled):
+        r.problem(
+            "plugins.enabled", "must be a list of plugin names", 'write enabled = ["vivo_envios"]'
+        )
+        enabled = []
+    timeout = section.get("listener_timeout_seconds", LISTENER_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        r.problem(
+            "plugins.listener_timeout_seconds",
+            f"{timeout!r} must be a number of seconds above 0",
+            f"write listener_timeout_seconds = {LISTENER_TIMEOUT:g}",
+        )
+        timeout = LISTENER_TIMEOUT
+    known = ("enabled", "listener_timeout_seconds", *enabled)
+    for name in section:
+        if name not in known:
+            value = section[name]
+            fix = (
+                f'add "{name}" to [plugins] enabled, or remove [plugins.{name}]'
+                if isinstance(value, Mapping)
+                else _did_you_mean(name, known)
+            )
+            r.problem(f"plugins.{name}", "is not a key of [plugins]", fix)
+    loaded, issues = load(enabled, {n: section.get(n, {}) for n in enabled})
+    for issue in issues:
+        r.problem(issue.key, issue.message, issue.fix)
+    return loaded, float(timeout)
+
+
+def _plugin_platform(r: _Reader, name: str) -> dict[str, Any]:
+    """A plugin's platform table: `enabled` is checked here, the rest by its adapter."""
+    prefix = f"platforms.{name}"
+    raw = r.section(prefix)
+    enabled = r.boolean(f"{prefix}.enabled", raw.get("enabled"), False)
+    section: dict[str, Any] = {"enabled": enabled}
+    for key, value in raw.items():
+        if key != "enabled":
+            section[key] = r.resolve(f"{prefix}.{key}", value) if enabled else value
+    return section
 
 
 def _panel(r: _Reader) -> PanelSettings:
@@ -712,13 +781,22 @@ def _anchor_sqlite(url: str, base: Path) -> str:
     return url
 
 
-def _payments(r: _Reader, *, needs_secret: bool) -> MercadoPagoConfig | None:
+def _payments(
+    r: _Reader, *, needs_secret: bool, others: Iterable[str] = ()
+) -> MercadoPagoConfig | None:
     """MercadoPago's settings. The webhook secret matters only where webhooks can arrive:
-    at home (no public URL) payments are polled, so an unset secret is no error there."""
+    at home (no public URL) payments are polled, so an unset secret is no error there.
+    A plugin's provider (`others`) reads its settings from its own [plugins.<name>]."""
     provider = r.string("payments", "provider", "mercadopago")
-    if provider != "mercadopago":
+    others = tuple(others)
+    if provider in others and not r.section("payments.mercadopago"):
+        return None
+    if provider != "mercadopago" and provider not in others:
+        choices = ", ".join(f'"{n}"' for n in ("mercadopago", *others))
         r.problem(
-            "payments.provider", f"{provider!r} is not supported", 'write provider = "mercadopago"'
+            "payments.provider",
+            f"{provider!r} is not supported",
+            f"write provider = one of {choices} (a plugin's provider needs it enabled)",
         )
         return None
     section = r.section("payments.mercadopago")

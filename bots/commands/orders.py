@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bots.chat.converters import Item, parse_purchase
-from bots.chat.router import Command, Context, Router, variant_label
+from bots.chat.router import Command, Commands, Context, variant_label
 from bots.chat.text import words
 from bots.commands import catalog, minutes, order_items, send_link
+from bots.runtime.events import OrderReserved
 from commerce.errors import InvalidTransition, OrderNotFound
 from commerce.views import OrderStatus, OrderView
 
@@ -50,6 +51,7 @@ async def buy(ctx: Context) -> None:
         )
     url = await services.links.for_order(order)
     await send_link(ctx, url, order.code, ttl)
+    await ctx.publish(OrderReserved(order))  # after the buyer has their answer
 
 
 def _items_text(items: list[Item]) -> str:
@@ -136,7 +138,7 @@ async def cancel(ctx: Context) -> None:
     await ctx.reply("order_cancelled", code=order.code, items=order_items(order))
 
 
-def register(router: Router) -> None:
+def register(router: Commands) -> None:
     router.add(
         Command(
             names={"comprar": None, "buy": "en", "quiero": "es"},

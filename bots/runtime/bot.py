@@ -50,6 +50,8 @@ from bots.runtime.links import LinkService
 from bots.runtime.notifications import NotificationInbox
 from bots.runtime.outbox import Outbox
 from bots.runtime.payments import WEBHOOK_SLOWDOWN, PaymentRecorder, PollPolicy, Reconciler
+from bots.runtime.plugins import IsolatedListener
+from bots.runtime.plugins import templates as plugin_templates
 from bots.runtime.services import Services
 from bots.web.app import build_app
 from bots.web.buy import BuyPage
@@ -96,6 +98,7 @@ class Bot:
         self.adapters = {a.platform: a for a in adapters}
         self.bus = EventBus()
         self.messages = Messages(config.messages)
+        self.messages.extend(plugin_templates(config.plugins))
         public = config.web.public_url
         self.links = LinkService(
             store,
@@ -117,6 +120,10 @@ class Bot:
             claims=self.claims,
         )
         self.router = Router(self.services)
+        self.plugin_listeners: list[IsolatedListener] = []
+        for loaded in config.plugins:
+            for command in loaded.registry.commands:
+                self.router.add(command)
         self.recorder = PaymentRecorder(store, provider, self.bus)
         self.notifications = NotificationInbox(store, provider, self.recorder)
         # Polling finds payments without a public URL; with one it is a slower safety net
@@ -146,6 +153,13 @@ class Bot:
             store, self.messages, locale=config.settings.locale, public_url=public
         )
         self.bus.subscribe(self.overlay.on_event)
+        for loaded in config.plugins:  # last: ours have had the event when theirs start
+            for events, listener in loaded.registry.listeners:
+                isolated = IsolatedListener(
+                    loaded.plugin.name, listener, events, config.listener_timeout
+                )
+                self.plugin_listeners.append(isolated)
+                self.bus.subscribe(isolated)
         self.panel = Panel(
             PanelContext(
                 store,
@@ -473,6 +487,8 @@ class Bot:
                 await task
         self._tasks.clear()
         await self.links.stop()
+        for isolated in self.plugin_listeners:
+            await isolated.stop()
         for outbox in self.outboxes.values():
             await outbox.stop()
         if self._runner is not None:

@@ -18,6 +18,13 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class OrderReserved:
+    """Stock was reserved by `!comprar`: a new order, or lines joining the viewer's cart."""
+
+    order: OrderView
+
+
+@dataclass(frozen=True, slots=True)
 class OrderPaid:
     order: OrderView
     late: bool = False
@@ -84,7 +91,8 @@ class StockChanged:
 
 
 Event = (
-    OrderPaid
+    OrderReserved
+    | OrderPaid
     | OrderExpired
     | OrderRefunded
     | RefundNeeded
