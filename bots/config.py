@@ -23,6 +23,7 @@ from typing import Any
 
 from bots.chat.i18n import flatten, load_catalog, plural_keys
 from bots.runtime.plugins import LISTENER_TIMEOUT, Loaded
+from bots.runtime.plugins import templates as plugin_templates
 from bots.runtime.services import Settings
 from commerce.money import EXPONENTS
 from commerce.views import ProductSpec, VariantSpec
@@ -531,6 +532,7 @@ def _parse(
     platforms.update({name: _plugin_platform(r, name) for name in extra_platforms})
 
     messages: dict[str, dict[str, str]] = {}
+    plugin_keys = {key for found in plugin_templates(plugins).values() for key in found}
     for lang, templates in r.section("messages").items():
         if lang not in LOCALES:
             r.problem(
@@ -538,7 +540,7 @@ def _parse(
             )
         elif isinstance(templates, Mapping):
             messages[lang] = message_overrides(templates)
-            _check_templates(r, lang, messages[lang])
+            _check_templates(r, lang, messages[lang], plugin_keys)
         else:
             r.problem(f"messages.{lang}", "must be a table", f"write it as [messages.{lang}]")
 
@@ -661,10 +663,12 @@ def _web(r: _Reader) -> WebConfig:
 PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other", "count")
 
 
-def _check_templates(r: _Reader, lang: str, templates: Mapping[str, str]) -> None:
-    """Flattened overrides: shipped keys, a counting key plain or by plural category, and
-    any option or value word (`option.talle`, `value.negro`)."""
-    known = load_catalog("es")
+def _check_templates(
+    r: _Reader, lang: str, templates: Mapping[str, str], plugin_keys: Iterable[str] = ()
+) -> None:
+    """Flattened overrides: shipped keys (ours and the enabled plugins'), a counting key
+    plain or by plural category, and any option or value word (`option.talle`)."""
+    known = {**load_catalog("es"), **dict.fromkeys(plugin_keys, "")}
     counting = plural_keys(known)
     allowed = set(known) | counting
     for key in templates:

@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 
+from bots.chat.i18n import Messages
 from bots.config import ConfigError, parse_config
 from bots.plugin import Command, Context, Event, OrderPaid, OrderReserved, Plugin, Registry
 from bots.runtime.demo import EXAMPLE
 from bots.runtime.launch import make_adapters, make_provider
-from bots.runtime.plugins import Loaded, registered
+from bots.runtime.plugins import Loaded, registered, templates
 from bots.testing import RecordingAdapter, open_stage, until
 from commerce.views import OrderStatus
 
@@ -157,3 +158,18 @@ def test_a_plugin_adapter_and_provider_are_built_like_ours() -> None:
     assert isinstance(make_provider(config), Fake) and made == ["provider"]
     ours = dataclasses.replace(config, payment_provider="mercadopago")
     assert make_provider(ours).name == "mercadopago"
+
+
+def test_an_owner_rewords_a_plugin_reply_like_any_other() -> None:
+    raw = example()
+    raw["plugins"] = {"enabled": ["vivo_envios"], "vivo_envios": {"rates": {"1": 2500}}}
+    raw["messages"] = {"es": {"vivo_envios": {"quote": "Envío a {code}: {price}"}}}
+    config = parse_config(raw, ENV)
+    messages = Messages(config.messages)
+    messages.extend(templates(config.plugins))
+    assert messages.t("es", "vivo_envios.quote", code="1425", price="$ 1") == "Envío a 1425: $ 1"
+    assert messages.t("en", "vivo_envios.quote", code="1425", price="$1") == (
+        "Shipping to 1425 costs $1."
+    )
+    raw["messages"] = {"es": {"vivo_envios": {"quotee": "x"}}}
+    assert "messages.es.vivo_envios.quotee" in problems(raw)
