@@ -60,10 +60,14 @@ class Loaded:
     registry: Registry[Any]
 
 
-def installed() -> dict[str, Installed]:
-    """Every installed plugin by entry-point name; one that fails to import says why."""
+def installed(only: Iterable[str] | None = None) -> dict[str, Installed]:
+    """Installed plugins by entry-point name (`only` those, when given: nothing else is
+    imported); one that fails to import says why."""
     found: dict[str, Installed] = {}
+    wanted = None if only is None else set(only)
     for entry in metadata.entry_points(group=GROUP):
+        if wanted is not None and entry.name not in wanted:
+            continue
         dist = entry.dist
         name = dist.metadata["Name"] if dist is not None else "?"
         version = dist.version if dist is not None else "?"
@@ -91,7 +95,7 @@ def load(enabled: Sequence[str], tables: Mapping[str, Any]) -> tuple[list[Loaded
     """The enabled plugins, each with its `[plugins.<name>]` read into its settings."""
     issues: list[Issue] = []
     loaded: list[Loaded] = []
-    available = installed()
+    available = installed(enabled) if enabled else {}
     for name in enabled:
         found = available.get(name)
         if found is None:
