@@ -53,6 +53,8 @@ from bots.runtime.links import LinkService
 from bots.runtime.notifications import NotificationInbox
 from bots.runtime.outbox import Outbox
 from bots.runtime.payments import WEBHOOK_SLOWDOWN, PaymentRecorder, PollPolicy, Reconciler
+from bots.runtime.plugins import IsolatedListener
+from bots.runtime.plugins import templates as plugin_templates
 from bots.runtime.services import Services
 from bots.runtime.shared_events import SharedEvents
 from bots.runtime.webhooks import DeliveryPolicy, WebhookSender
@@ -112,6 +114,7 @@ class Bot:
         self.adapters = {a.platform: a for a in adapters}
         self.bus = EventBus()
         self.messages = Messages(config.messages)
+        self.messages.extend(plugin_templates(config.plugins))
         public = config.web.public_url
         self.links = LinkService(
             store,
@@ -133,6 +136,10 @@ class Bot:
             claims=self.claims,
         )
         self.router = Router(self.services)
+        self.plugin_listeners: list[IsolatedListener] = []
+        for loaded in config.plugins:
+            for command in loaded.registry.commands:
+                self.router.add(command)
         self.recorder = PaymentRecorder(store, provider, self.bus)
         self.notifications = NotificationInbox(store, provider, self.recorder)
         # Polling finds payments without a public URL; with one it is a slower safety net
@@ -192,6 +199,14 @@ class Bot:
         )
         # One process turns each event into deliveries (sent by the duty holder).
         self.bus.subscribe(self.webhooks.on_event, role="webhooks")
+        for loaded in config.plugins:  # last: ours have had the event when theirs start
+            for events, listener in loaded.registry.listeners:
+                isolated = IsolatedListener(
+                    loaded.plugin.name, listener, events, config.listener_timeout
+                )
+                self.plugin_listeners.append(isolated)
+                # Once per event across processes: the process holding its role.
+                self.bus.subscribe(isolated, role=f"plugin:{loaded.plugin.name}")
         self.shared = (not is_sqlite(store.url)) if shared is None else shared
         self.leases: Leases | None = None
         self.shared_events: SharedEvents | None = None
@@ -630,6 +645,8 @@ class Bot:
             await self.shared_events.stop()
         await self.notifications.stop()
         await self.links.stop()
+        for isolated in self.plugin_listeners:
+            await isolated.stop()
         for outbox in self.outboxes.values():
             await outbox.stop()
         if self._runner is not None:
