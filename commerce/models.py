@@ -508,3 +508,49 @@ MODERATION_SETTINGS: Table = ModerationSettings.__table__  # type: ignore[attr-d
 MODERATION_WORDS: Table = ModerationWord.__table__  # type: ignore[attr-defined]
 HELD_ALERTS: Table = HeldAlert.__table__  # type: ignore[attr-defined]
 TABLES = (*TABLES, MODERATION_SETTINGS, MODERATION_WORDS, HELD_ALERTS)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event on its way to one of the owner's webhooks (bots/runtime/webhooks.py).
+
+    Written when the event happens, so a restart resumes the retries: the body is fixed then
+    (every retry sends the same bytes, signed anew) and the row is done once `state` leaves
+    `pending`: `delivered`, or `gave_up` a day after it was made. `next_attempt_at` is also
+    a lease: a sender moves it forward before it sends, so two processes never send at once.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "endpoint", name="uq_webhook_deliveries_event_endpoint"),
+        Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(sa_column=Column(String(40), nullable=False))
+    event_type: str = Field(sa_column=Column(String(40), nullable=False))
+    endpoint: str = Field(sa_column=Column(String(64), nullable=False))
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    state: str = Field(default="pending", sa_column=Column(String(16), nullable=False))
+    created_at: datetime = _when()
+    next_attempt_at: datetime = _when()
+    attempts: int = 0
+    finished_at: datetime | None = _when(nullable=True)
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One try at a delivery: what the receiver answered, or why nothing came back."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="webhook_deliveries.id", index=True)
+    at: datetime = _when()
+    status_code: int | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    duration_ms: int = 0
+
+
+WEBHOOK_DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+WEBHOOK_ATTEMPTS: Table = WebhookAttempt.__table__  # type: ignore[attr-defined]
+TABLES = (*TABLES, WEBHOOK_DELIVERIES, WEBHOOK_ATTEMPTS)

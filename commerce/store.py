@@ -3,9 +3,10 @@
 `Store` is the one entry point: it owns the engine, opens one transaction per public call
 (retrying deadlock victims and lock timeouts) and hands the work to the module that holds
 it: commerce.catalog (products and owner edits), commerce.fastpath (reservations),
-commerce.orders (order transitions), commerce.tips, commerce.ledger (payments) and
-commerce.notifications (the webhook inbox), on top of commerce.rows (lookups, locks, guarded
-stock moves) and commerce.view_builders. Stock moves only through conditional UPDATEs
+commerce.orders (order transitions), commerce.tips, commerce.ledger (payments),
+commerce.notifications (the webhook inbox) and commerce.webhooks (outgoing ones), on top
+of commerce.rows (lookups, locks, guarded stock moves) and commerce.view_builders. Stock
+moves only through conditional UPDATEs
 (`... WHERE stock - reserved - sold >= :q`), so `0 <= reserved + sold <= stock` holds under
 any concurrency without read-then-write races. Order and tip transitions lock their row
 first; rows are always locked in the same order (payment, then order or tip, then products
@@ -44,6 +45,7 @@ from commerce import (
     rows,
     sessions,
     tips,
+    webhooks,
 )
 from commerce.codes import (
     CODE_ALPHABET,
@@ -78,6 +80,7 @@ from commerce.views import (
     TipView,
     ViewerRef,
 )
+from commerce.webhooks import AttemptView, DeliveryView, NewDelivery
 
 T = TypeVar("T")
 
@@ -785,6 +788,52 @@ class Store:
 
     def mark_told(self, code: str, state: str) -> None:
         self._tx(lambda s: notices.mark_told(s, code, state))
+
+    # --- outgoing webhooks (commerce.webhooks) ----------------------------------------------
+
+    def enqueue_webhooks(
+        self,
+        deliveries: list[NewDelivery],
+        now: datetime | None = None,
+        held: timedelta | None = None,
+    ) -> list[int]:
+        at = _utc(now)
+        return self._tx(lambda s: webhooks.enqueue(s, deliveries, at, held))
+
+    def lease_webhooks(
+        self, lease: timedelta, limit: int = 20, now: datetime | None = None
+    ) -> list[DeliveryView]:
+        at = _utc(now)
+        return self._tx(lambda s: webhooks.lease_due(s, at, lease, limit))
+
+    def record_webhook_attempt(
+        self, delivery_id: int, attempt: AttemptView, *, retry_at: datetime | None
+    ) -> DeliveryView:
+        return self._tx(
+            lambda s: webhooks.record_attempt(s, delivery_id, attempt, retry_at=retry_at)
+        )
+
+    def give_up_webhook(self, delivery_id: int, now: datetime | None = None) -> None:
+        at = _utc(now)
+        self._tx(lambda s: webhooks.give_up(s, delivery_id, at))
+
+    def get_webhook_delivery(self, delivery_id: int) -> DeliveryView:
+        return self._tx(lambda s: webhooks.get_delivery(s, delivery_id))
+
+    def next_webhook_due(self) -> datetime | None:
+        return self._tx(webhooks.next_due)
+
+    def recent_webhooks(
+        self, limit: int = 50, endpoint: str | None = None
+    ) -> list[tuple[DeliveryView, list[AttemptView]]]:
+        """The newest deliveries with their attempts, for `vivo webhooks log` and the panel."""
+
+        def work(s: Session) -> list[tuple[DeliveryView, list[AttemptView]]]:
+            found = webhooks.recent(s, limit, endpoint)
+            tries = webhooks.attempts_of(s, [d.id for d in found])
+            return [(d, tries[d.id]) for d in found]
+
+        return self._tx(work)
 
 
 __all__ = [

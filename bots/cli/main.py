@@ -1,4 +1,4 @@
-"""The `vivo` command: demo, run, init, check, products, orders, panel, db.
+"""The `vivo` command: demo, run, init, check, products, orders, panel, db, webhooks.
 
 Every subcommand that touches the store reads the same config file, so the owner's
 terminal and the running bot always agree on which database they mean.
@@ -20,6 +20,7 @@ from typing import TextIO
 
 from bots.cli import delivery as cli_delivery
 from bots.cli import owners as cli_owners
+from bots.cli import webhooks as cli_webhooks
 from bots.config import Config, ConfigError, Problem, load_config, load_store_config
 from commerce.errors import CommerceError, InvalidAmount
 from commerce.money import Money, format_money, parse_amount
@@ -190,6 +191,7 @@ def _parser() -> argparse.ArgumentParser:
     _config_arg(upgrade)
     upgrade.set_defaults(func=_db_upgrade)
     cli_owners.register(sub)
+    cli_webhooks.register(sub)
     return p
 
 

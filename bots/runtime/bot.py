@@ -52,6 +52,7 @@ from bots.runtime.notifications import NotificationInbox
 from bots.runtime.outbox import Outbox
 from bots.runtime.payments import WEBHOOK_SLOWDOWN, PaymentRecorder, PollPolicy, Reconciler
 from bots.runtime.services import Services
+from bots.runtime.webhooks import DeliveryPolicy, WebhookSender
 from bots.web.app import build_app
 from bots.web.buy import BuyPage
 from bots.web.overlay import Overlay
@@ -91,6 +92,7 @@ class Bot:
         web_port: int | None = None,
         short_links: bool | None = None,
         connect_retry: tuple[float, float] = (CONNECT_FIRST_RETRY, CONNECT_MAX_RETRY),
+        webhook_policy: DeliveryPolicy | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -163,6 +165,11 @@ class Bot:
             gap=config.panel.stream_gap,
         )
         self.bus.subscribe(self.widgets.on_event)  # after the overlay: its goal is the same
+        # After the chat and the overlay: it only writes rows, sent by its own task.
+        self.webhooks = WebhookSender(
+            store, config.webhooks, store_name=config.settings.store_name, policy=webhook_policy
+        )
+        self.bus.subscribe(self.webhooks.on_event)
         self.panel = Panel(
             PanelContext(
                 store,
@@ -176,6 +183,7 @@ class Bot:
                 trusted_proxies=config.web.trusted_proxies,
                 shown_link=self.links.shown,
                 moderation=self.moderation,
+                webhooks=self.webhooks,
             )
         )
 
@@ -194,6 +202,7 @@ class Bot:
             trusted_proxies=self.config.web.trusted_proxies,
             public_url=self.config.web.public_url,
             secret=_buy_secret(self.config),
+            bus=self.bus,
         )
         pages = (self.overlay, self.widgets, buy, self.panel)
         app = build_app(self.store, self.provider, self.recorder, pages, inbox=self.notifications)
@@ -209,6 +218,7 @@ class Bot:
         self._tasks.append(loop.create_task(self._expire_forever()))
         if self.poll_payments:
             self._tasks.append(loop.create_task(self.reconciler.run()))
+        self._tasks.append(loop.create_task(self.webhooks.run()))
         resumed = await self.links.resume()
         if resumed:
             log.info("retrying payment links for %d pending order(s)", resumed)

@@ -18,6 +18,14 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class OrderReserved:
+    """A viewer reserved stock: a new order, or lines added to their cart (`order.revision`
+    went up). Published after the buyer's reply is on its way."""
+
+    order: OrderView
+
+
+@dataclass(frozen=True, slots=True)
 class OrderPaid:
     order: OrderView
     late: bool = False
@@ -120,7 +128,8 @@ FULFILMENT_EVENTS: dict[
 
 
 Event = (
-    OrderPaid
+    OrderReserved
+    | OrderPaid
     | OrderExpired
     | OrderRefunded
     | RefundNeeded

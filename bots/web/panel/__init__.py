@@ -10,7 +10,7 @@ from importlib import resources
 from aiohttp import web
 
 from bots.config import PanelSettings
-from bots.web.panel import auth, live, moderation, orders, products, summary
+from bots.web.panel import auth, live, moderation, orders, products, summary, webhooks
 from bots.web.panel import settings as settings_page
 from bots.web.panel.core import PANEL, PanelContext, Routes, url
 
@@ -42,6 +42,7 @@ class Panel:
         summary.setup(routes)
         moderation.setup(routes)
         settings_page.setup(routes)
+        webhooks.setup(routes)
 
     def setup(self, app: web.Application) -> None:
         app.add_subapp("/panel", self.app)
