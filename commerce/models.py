@@ -554,3 +554,36 @@ class WebhookAttempt(SQLModel, table=True):
 WEBHOOK_DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[attr-defined]
 WEBHOOK_ATTEMPTS: Table = WebhookAttempt.__table__  # type: ignore[attr-defined]
 TABLES = (*TABLES, WEBHOOK_DELIVERIES, WEBHOOK_ATTEMPTS)
+# --- several processes: events written with the change they report, and who read them ---
+
+
+class OutboxEvent(SQLModel, table=True):
+    """One event, written in the transaction of the change it reports. `kind` names the
+    event's class and `body` is its JSON; the store does not read either."""
+
+    __tablename__ = "events_outbox"
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    )
+    kind: str = Field(sa_column=Column(String(200), nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _when()
+
+
+class EventCursor(SQLModel, table=True):
+    """How far one role (say "chat:twitch") has read the outbox; its row is locked while
+    one process delivers, so each event reaches each role once."""
+
+    __tablename__ = "event_cursors"
+
+    consumer: str = Field(sa_column=Column(String(100), primary_key=True))
+    last_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime = _when()
+
+
+EVENTS_OUTBOX: Table = OutboxEvent.__table__  # type: ignore[attr-defined]
+EVENT_CURSORS: Table = EventCursor.__table__  # type: ignore[attr-defined]
+TABLES = (*TABLES, EVENTS_OUTBOX, EVENT_CURSORS)
+Index("ix_events_outbox_created", EVENTS_OUTBOX.c.created_at)
