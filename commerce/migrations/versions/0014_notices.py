@@ -3,7 +3,7 @@
 Orders that are past pending already count as told, so an upgrade sends nothing old.
 
 Revision ID: 0014_notices
-Revises: 0011_webhooks
+Revises: 0012_outbox
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0014_notices'
-down_revision: str | None = '0011_webhooks'
+down_revision: str | None = '0012_outbox'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
