@@ -50,6 +50,7 @@ from bots.runtime.events import (
 )
 from bots.runtime.leases import DUTIES, Leases
 from bots.runtime.links import LinkService
+from bots.runtime.notices import BuyerNotices
 from bots.runtime.notifications import NotificationInbox
 from bots.runtime.outbox import Outbox
 from bots.runtime.payments import WEBHOOK_SLOWDOWN, PaymentRecorder, PollPolicy, Reconciler
@@ -199,6 +200,11 @@ class Bot:
         )
         # One process turns each event into deliveries (sent by the duty holder).
         self.bus.subscribe(self.webhooks.on_event, role="webhooks")
+        # What buyers of this process's platforms are owed after payment (shipped, ready…).
+        self.notices = BuyerNotices(
+            store, self.messages, self._send, self.adapters, config.delivery
+        )
+        self.bus.subscribe(self.notices.on_event)
         for loaded in config.plugins:  # last: ours have had the event when theirs start
             for events, listener in loaded.registry.listeners:
                 isolated = IsolatedListener(
@@ -333,6 +339,8 @@ class Bot:
 
     async def start_adapters(self) -> None:
         """Connect every platform; one that fails is retried in the background."""
+        if self.adapters:
+            self._tasks.append(asyncio.get_running_loop().create_task(self.notices.run_forever()))
         for adapter in self.adapters.values():
             if not await self._connect(adapter, self.connect_retry[0]):
                 task = asyncio.get_running_loop().create_task(self._connect_later(adapter))
@@ -400,6 +408,7 @@ class Bot:
                 await self._platform_tip(event)
             else:
                 await self.router.handle(event, self._send)
+                await self.notices.after_command(event)
         except Exception:
             log.exception("handling %s message %s failed", event.platform, event.id)
         finally:
