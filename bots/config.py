@@ -31,7 +31,26 @@ PLATFORMS = ("console", "twitch", "youtube", "discord", "telegram")
 
 #: The keys each table may hold; anything else is a typo or a key from another table.
 SECTION_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("store", "bot", "web", "payments", "platforms", "products", "messages", "panel"),
+    "": (
+        "store",
+        "bot",
+        "web",
+        "payments",
+        "platforms",
+        "products",
+        "messages",
+        "panel",
+        "alerts",
+    ),
+    "alerts": (
+        "paid",
+        "tip",
+        "refund_needed",
+        "missing_details",
+        "missing_details_hours",
+        "digest",
+        "digest_minutes",
+    ),
     "panel": ("link_minutes", "session_days", "low_stock", "stream_gap_minutes", "timezone"),
     "store": ("name", "currency", "locale", "reservation_minutes", "database_url"),
     "bot": ("prefix", "cooldown_seconds", "tip_min", "tip_max", "owners"),
@@ -175,6 +194,35 @@ class PanelSettings:
         return timedelta(minutes=self.stream_gap_minutes)
 
 
+#: Where an owner alert can go besides the panel, which always has it.
+ALERT_DESTINATIONS = ("telegram", "discord")
+ALERT_EVENTS = ("paid", "tip", "refund_needed", "missing_details")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSettings:
+    """`[alerts]`: which owner alerts go to which private chat (docs/delivery.md).
+
+    `routes` maps each event to the platforms whose owner private chat gets it; the panel's
+    notification list gets every alert whatever this says. `digest` batches the chat alerts
+    into one message per owner every `digest_minutes`."""
+
+    routes: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: {event: ALERT_DESTINATIONS for event in ALERT_EVENTS}
+    )
+    missing_details_hours: int = 6
+    digest: bool = False
+    digest_minutes: int = 15
+
+    @property
+    def missing_details_after(self) -> timedelta:
+        return timedelta(hours=self.missing_details_hours)
+
+    @property
+    def digest_every(self) -> timedelta:
+        return timedelta(minutes=self.digest_minutes)
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     settings: Settings
@@ -186,6 +234,7 @@ class Config:
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     path: Path | None = None
     panel: PanelSettings = field(default_factory=lambda: PanelSettings())
+    alerts: AlertSettings = field(default_factory=lambda: AlertSettings())
 
     def enabled_platforms(self) -> list[str]:
         return [name for name, section in self.platforms.items() if section.get("enabled")]
@@ -438,7 +487,8 @@ def _parse(
 ) -> tuple[Config, list[Problem]]:
     r = _Reader(raw, env)
     r.unknown_keys(raw, "", SECTION_KEYS[""])
-    for sect in ("store", "bot", "web", "payments", "payments.mercadopago", "platforms", "panel"):
+    sections = ("store", "bot", "web", "payments", "payments.mercadopago", "platforms", "panel")
+    for sect in (*sections, "alerts"):
         r.unknown_keys(r.section(sect), sect, SECTION_KEYS[sect])
 
     currency = (r.string("store", "currency", "ARS") or "ARS").upper()
@@ -524,6 +574,7 @@ def _parse(
             r.problem(f"messages.{lang}", "must be a table", f"write it as [messages.{lang}]")
 
     panel = _panel(r)
+    alerts = _alerts(r)
     config = Config(
         settings=settings,
         database_url=database_url,
@@ -534,8 +585,47 @@ def _parse(
         messages=messages,
         path=path,
         panel=panel,
+        alerts=alerts,
     )
     return config, r.problems
+
+
+def _alerts(r: _Reader) -> AlertSettings:
+    """`[alerts]`, every key optional: each event names its destinations."""
+    section = r.section("alerts")
+    default = AlertSettings()
+    routes: dict[str, tuple[str, ...]] = {}
+    example = '["telegram", "discord"]'
+    for event in ALERT_EVENTS:
+        key = f"alerts.{event}"
+        value = section.get(event)
+        if value is None:
+            routes[event] = default.routes[event]
+            continue
+        chosen: list[str] = []
+        for word in r.words(key, value, example):
+            name = word.strip().lower()
+            if name == "panel":  # always there; saying so is harmless
+                continue
+            if name not in ALERT_DESTINATIONS:
+                close = difflib.get_close_matches(name, ALERT_DESTINATIONS, n=1)
+                hint = f"did you mean {close[0]}?" if close else "use telegram and/or discord"
+                r.problem(
+                    key,
+                    f"{word!r} is not a place for alerts (the panel always gets them)",
+                    hint,
+                )
+            elif name not in chosen:
+                chosen.append(name)
+        routes[event] = tuple(chosen)
+    return AlertSettings(
+        routes=routes,
+        missing_details_hours=r.integer(
+            "alerts", "missing_details_hours", 6, minimum=1, maximum=24 * 30
+        ),
+        digest=r.boolean("alerts.digest", section.get("digest"), False),
+        digest_minutes=r.integer("alerts", "digest_minutes", 15, minimum=1, maximum=24 * 60),
+    )
 
 
 def _panel(r: _Reader) -> PanelSettings:
