@@ -37,6 +37,7 @@ from bots.chat.claims import OwnerClaims
 from bots.chat.i18n import Messages, Verbatim
 from bots.chat.router import Router
 from bots.config import Config
+from bots.runtime.alerts import RECEIPT, OwnerAlerts, missing_details_source
 from bots.runtime.events import (
     Event,
     EventBus,
@@ -142,6 +143,17 @@ class Bot:
         self._runner: web.AppRunner | None = None
         self.endpoints: Endpoints | None = None
         self.bus.subscribe(self._announce)
+        self.alerts = OwnerAlerts(
+            store,
+            self.messages,
+            config.alerts,
+            locale=config.settings.locale,
+            owner_ids=config.settings.owner_ids,
+            send=self._send,
+            ready=lambda: self.connected,
+            missing_details=missing_details_source(store),
+        )
+        self.bus.subscribe(self.alerts.on_event)
         self.overlay = Overlay(
             store, self.messages, locale=config.settings.locale, public_url=public
         )
@@ -189,6 +201,7 @@ class Bot:
             self.links.short_base = self.endpoints.web_url
         loop = asyncio.get_running_loop()
         self._tasks.append(loop.create_task(self._expire_forever()))
+        self._tasks.append(loop.create_task(self.alerts.run()))
         if self.poll_payments:
             self._tasks.append(loop.create_task(self.reconciler.run()))
         resumed = await self.links.resume()
@@ -246,7 +259,11 @@ class Bot:
             log.info("%s: delivering payment links for %d pending order(s)", platform, len(orders))
 
     async def _handed_over(self, reply: Reply) -> None:
-        if reply.receipt is not None:
+        if reply.receipt is None:
+            return
+        if reply.receipt.startswith(RECEIPT):
+            await self.alerts.handed_over(reply.receipt)
+        else:
             await asyncio.to_thread(self.store.mark_link_sent, reply.receipt)
 
     async def inbox(self, event: ChatMessage | PlatformTip) -> None:
