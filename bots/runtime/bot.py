@@ -170,6 +170,7 @@ class Bot:
                 public_url=public,
                 trusted_proxies=config.web.trusted_proxies,
                 shown_link=self.links.shown,
+                alerts=config.alerts,
             )
         )
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bots.chat.i18n import Messages
-from bots.config import PanelSettings
+from bots.config import AlertSettings, PanelSettings
 from bots.runtime.events import Event, EventBus
 from bots.runtime.services import Settings
 from bots.web import client, security
@@ -82,6 +82,7 @@ class PanelContext:
     # The address chat shows for an order's link (the bot's LinkService.shown): the panel
     # resends exactly what the purchase sent.
     shown_link: Callable[[str, str | None], str | None] | None = None
+    alerts: AlertSettings = field(default_factory=AlertSettings)  # [alerts], for the wording
 
     def link_for(self, code: str, url: str | None) -> str | None:
         if self.shown_link is not None:
