@@ -41,7 +41,7 @@ from commerce.views import OrderStatus, OrderView
 log = logging.getLogger(__name__)
 
 RECEIPT = "alert:"
-MAX_ATTEMPTS = 12  # with the backoff below, about five hours of trying
+MAX_ATTEMPTS = 12  # with the backoff below, about four hours of trying
 RETRY_FIRST = timedelta(minutes=1)
 RETRY_MAX = timedelta(minutes=30)
 TICK_SECONDS = 5.0  # how often due deliveries are looked for (a new alert wakes it at once)
