@@ -90,6 +90,7 @@ class OwnerAlerts:
         send: Send,
         ready: Callable[[], Iterable[str]],
         missing_details: MissingDetails,
+        busy: Callable[[str], bool] = lambda platform: False,
         clock: Clock = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
@@ -100,6 +101,10 @@ class OwnerAlerts:
         self.send = send
         self.ready = ready  # platforms connected now: only those are sent to
         self.missing_details = missing_details
+        # Whether a platform's outbox still holds messages: while it does, what this process
+        # handed it is still on its way and is not handed over again, however slow the queue.
+        self.busy = busy
+        self._in_flight: dict[int, str] = {}  # delivery id -> platform
         self.clock = clock
         self.retry_first = RETRY_FIRST
         self.retry_max = RETRY_MAX
@@ -179,11 +184,17 @@ class OwnerAlerts:
         platforms = list(self.ready())
         if not platforms:
             return 0
+        for platform in platforms:
+            if not self.busy(platform):  # what it held was sent or failed by now
+                for delivery_id in [i for i, p in self._in_flight.items() if p == platform]:
+                    del self._in_flight[delivery_id]
         due = await asyncio.to_thread(
             self.store.due_alert_deliveries, platforms, now, max_attempts=MAX_ATTEMPTS
         )
         by_destination: dict[Destination, list[DeliveryView]] = {}
         for delivery in due:
+            if delivery.id in self._in_flight:
+                continue
             by_destination.setdefault(delivery.destination, []).append(delivery)
         handed = 0
         for destination, deliveries in by_destination.items():
@@ -226,6 +237,7 @@ class OwnerAlerts:
             priority=Priority.REPLY,
             receipt=RECEIPT + ",".join(str(d.id) for d in taken),
         )
+        self._in_flight.update((d.id, destination.platform) for d in taken)
         await self.send(reply)
         return 1
 
@@ -236,6 +248,8 @@ class OwnerAlerts:
     async def handed_over(self, receipt: str) -> None:
         """The adapter took the message with this receipt: its deliveries are done."""
         ids = [int(part) for part in receipt.removeprefix(RECEIPT).split(",") if part.isdigit()]
+        for delivery_id in ids:
+            self._in_flight.pop(delivery_id, None)
         await asyncio.to_thread(self.store.mark_alerts_sent, ids, self.clock())
 
 

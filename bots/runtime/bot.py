@@ -151,6 +151,7 @@ class Bot:
             owner_ids=config.settings.owner_ids,
             send=self._send,
             ready=lambda: self.connected,
+            busy=lambda platform: not self.outboxes[platform].idle,
             missing_details=missing_details_source(store),
         )
         self.bus.subscribe(self.alerts.on_event)

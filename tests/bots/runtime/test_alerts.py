@@ -204,3 +204,18 @@ async def test_digest_batches_a_period_into_one_message(store: Any) -> None:
     assert digest.receipt is not None
     await alerts.handed_over(digest.receipt)
     assert all(a.sent_to == ("telegram",) for a in store.list_alerts())
+
+
+async def test_a_slow_outbox_is_not_handed_the_same_alert_twice(store: Any) -> None:
+    owner = Owner()
+    alerts = alerts_on(store, owner, routes={"paid": ("telegram",)})
+    queued = {"telegram": True}  # the outbox is still working through a backlog
+    alerts.busy = lambda platform: queued.get(platform, False)
+    alerts.retry_first = timedelta(seconds=30)
+    await alerts.on_event(OrderPaid(paid_order(store, T0)))
+    assert await alerts.dispatch() == 1
+    NOW.at = T0 + timedelta(minutes=5)  # its retry time passed while it waited in the queue
+    assert await alerts.dispatch() == 0
+    queued["telegram"] = False  # the queue emptied and no receipt came: the send failed
+    assert await alerts.dispatch() == 1
+    assert len(owner.sent) == 2
