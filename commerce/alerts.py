@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from commerce import rows
-from commerce.models import OWNER_ALERT_DELIVERIES, OWNER_ALERTS
+from commerce.models import ALERT_PREFERENCES, OWNER_ALERT_DELIVERIES, OWNER_ALERTS
 from commerce.money import Money
 
 
@@ -49,6 +49,16 @@ class Destination:
 
     platform: str
     user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    """The owner's alert choices from the panel: event -> platforms, and the digest."""
+
+    routes: dict[str, tuple[str, ...]]
+    digest: bool
+    digest_minutes: int
+    missing_details_hours: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +206,30 @@ def mark_sent(s: Session, ids: Sequence[int], at: datetime) -> int:
     return rows.rowcount(s, stmt)
 
 
+def preferences(s: Session) -> Preferences | None:
+    """What the owner saved in the panel; None until they do (config decides then)."""
+    row = s.execute(select(ALERT_PREFERENCES).where(ALERT_PREFERENCES.c.id == 1)).first()
+    if row is None:
+        return None
+    routes = {str(k): tuple(str(p) for p in v) for k, v in dict(row.routes).items()}
+    return Preferences(routes, bool(row.digest), row.digest_minutes, row.missing_details_hours)
+
+
+def save_preferences(s: Session, chosen: Preferences, at: datetime) -> None:
+    values = {
+        "routes": {k: list(v) for k, v in chosen.routes.items()},
+        "digest": chosen.digest,
+        "digest_minutes": chosen.digest_minutes,
+        "missing_details_hours": chosen.missing_details_hours,
+        "updated_at": at,
+    }
+    changed = rows.rowcount(
+        s, update(ALERT_PREFERENCES).where(ALERT_PREFERENCES.c.id == 1).values(**values)
+    )
+    if not changed:
+        s.execute(ALERT_PREFERENCES.insert().values(id=1, **values))
+
+
 def _views(s: Session, ids: Sequence[int]) -> list[AlertView]:
     if not ids:
         return []
@@ -245,11 +279,14 @@ __all__ = [
     "AlertView",
     "DeliveryView",
     "Destination",
+    "Preferences",
     "count_unread",
     "due_deliveries",
     "list_alerts",
     "mark_read",
     "mark_sent",
+    "preferences",
     "record",
+    "save_preferences",
     "take",
 ]

@@ -452,6 +452,21 @@ class OwnerAlertDelivery(SQLModel, table=True):
     sent_at: datetime | None = _when(nullable=True)
 
 
+class AlertPreferences(SQLModel, table=True):
+    """What the owner chose for alerts in the panel (one row): once saved it wins over
+    `[alerts]` in config, so a restart never changes it."""
+
+    __tablename__ = "alert_preferences"
+
+    id: int = Field(default=1, primary_key=True)
+    routes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    digest: bool = False
+    digest_minutes: int = 15
+    missing_details_hours: int = 6
+    updated_at: datetime = _when()
+
+
 OWNER_ALERTS: Table = OwnerAlert.__table__  # type: ignore[attr-defined]
 OWNER_ALERT_DELIVERIES: Table = OwnerAlertDelivery.__table__  # type: ignore[attr-defined]
-TABLES = (*TABLES, OWNER_ALERTS, OWNER_ALERT_DELIVERIES)
+ALERT_PREFERENCES: Table = AlertPreferences.__table__  # type: ignore[attr-defined]
+TABLES = (*TABLES, OWNER_ALERTS, OWNER_ALERT_DELIVERIES, ALERT_PREFERENCES)

@@ -631,6 +631,16 @@ class Store:
         chosen = list(ids)
         return self._tx(lambda s: alerts.mark_sent(s, chosen, at))
 
+    def alert_preferences(self) -> alerts.Preferences | None:
+        """The owner's alert choices saved in the panel; None until saved (config rules)."""
+        return self._tx(alerts.preferences)
+
+    def save_alert_preferences(
+        self, chosen: alerts.Preferences, now: datetime | None = None
+    ) -> None:
+        at = _utc(now)
+        self._tx(lambda s: alerts.save_preferences(s, chosen, at))
+
 
 __all__ = [
     "CODE_ALPHABET",

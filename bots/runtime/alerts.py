@@ -31,10 +31,10 @@ from typing import Protocol
 
 from adapters.base import ChatUser, Priority, Reply
 from bots.chat.i18n import Messages
-from bots.config import AlertSettings
+from bots.config import ALERT_DESTINATIONS, ALERT_EVENTS, AlertSettings
 from bots.runtime.alert_text import alert_line, digest
 from bots.runtime.events import Event, OrderPaid, RefundNeeded, TipReceived
-from commerce.alerts import AlertKind, AlertSpec, DeliveryView, Destination
+from commerce.alerts import AlertKind, AlertSpec, DeliveryView, Destination, Preferences
 from commerce.store import Store
 from commerce.views import OrderStatus, OrderView
 
@@ -74,6 +74,24 @@ def missing_details_source(store: Store) -> MissingDetails:
     return find
 
 
+def effective(base: AlertSettings, saved: Preferences | None) -> AlertSettings:
+    """What applies: the owner's panel choices once saved, else `[alerts]` from config."""
+    if saved is None:
+        return base
+    routes = {
+        event: tuple(
+            p for p in saved.routes.get(event, base.routes[event]) if p in ALERT_DESTINATIONS
+        )
+        for event in ALERT_EVENTS
+    }
+    return AlertSettings(
+        routes=routes,
+        missing_details_hours=saved.missing_details_hours,
+        digest=saved.digest,
+        digest_minutes=saved.digest_minutes,
+    )
+
+
 Send = Callable[[Reply], Awaitable[None]]
 Clock = Callable[[], datetime]
 
@@ -96,6 +114,7 @@ class OwnerAlerts:
         self.store = store
         self.messages = messages
         self.settings = settings
+        self.configured = settings  # `[alerts]`: what applies until the owner saves otherwise
         self.locale = locale
         self.owner_ids = owner_ids
         self.send = send
@@ -166,6 +185,7 @@ class OwnerAlerts:
                 await asyncio.wait_for(self._wake.wait(), self.tick)
             self._wake.clear()
             try:
+                await self.refresh()
                 now = self.clock()
                 if self._last_check is None or now - self._last_check >= self.check_every:
                     self._last_check = now
@@ -173,6 +193,12 @@ class OwnerAlerts:
                 await self.dispatch()
             except Exception:
                 log.exception("owner alerts: a round failed; trying again shortly")
+
+    async def refresh(self) -> None:
+        """Pick up what the owner saved in the panel (any process may have saved it)."""
+        saved = await asyncio.to_thread(self.store.alert_preferences)
+        if saved is not None:
+            self.settings = effective(self.configured, saved)
 
     def wake(self) -> None:
         self._wake.set()

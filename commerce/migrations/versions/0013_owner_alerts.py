@@ -1,4 +1,5 @@
-"""Owner alerts: what the owner is told of, and its delivery to their private chats.
+"""Owner alerts: what the owner is told of, its delivery to their private chats, and the
+owner's choices made in the panel.
 
 Revision ID: 0013_owner_alerts
 Revises: 0003_panel
@@ -49,9 +50,19 @@ def upgrade() -> None:
     )
     op.create_index('ix_owner_alert_deliveries_alert_id', 'owner_alert_deliveries', ['alert_id'], unique=False)
     op.create_index('ix_owner_alert_deliveries_due', 'owner_alert_deliveries', ['sent_at', 'next_try_at'], unique=False)
+    op.create_table('alert_preferences',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('routes', sa.JSON(), nullable=False),
+    sa.Column('digest', sa.Boolean(), nullable=False),
+    sa.Column('digest_minutes', sa.Integer(), nullable=False),
+    sa.Column('missing_details_hours', sa.Integer(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('alert_preferences')
     op.drop_index('ix_owner_alert_deliveries_due', table_name='owner_alert_deliveries')
     op.drop_index('ix_owner_alert_deliveries_alert_id', table_name='owner_alert_deliveries')
     op.drop_table('owner_alert_deliveries')

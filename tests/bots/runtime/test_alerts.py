@@ -219,3 +219,19 @@ async def test_a_slow_outbox_is_not_handed_the_same_alert_twice(store: Any) -> N
     queued["telegram"] = False  # the queue emptied and no receipt came: the send failed
     assert await alerts.dispatch() == 1
     assert len(owner.sent) == 2
+
+
+async def test_what_the_owner_saved_in_the_panel_wins_over_config_after_a_restart(
+    store: Any,
+) -> None:
+    from commerce.alerts import Preferences
+
+    store.save_alert_preferences(Preferences({"paid": ()}, True, 30, 12))
+    owner = Owner()
+    alerts = alerts_on(store, owner)  # a fresh start, config says every event everywhere
+    assert alerts.destinations(AlertKind.PAID) != []
+    await alerts.refresh()
+    assert alerts.destinations(AlertKind.PAID) == []
+    assert alerts.settings.digest and alerts.settings.digest_minutes == 30
+    assert alerts.settings.missing_details_hours == 12
+    assert alerts.settings.routes["tip"] == ("telegram", "discord")  # not saved: config's

@@ -110,3 +110,40 @@ async def test_the_alert_routes_need_a_session(served: Served, store: Any) -> No
         assert store.unread_alerts() == 3
     finally:
         await visitor.close()
+
+
+async def test_the_owner_chooses_where_alerts_go_and_it_is_kept(
+    served: Served, owner: Browser, store: Any
+) -> None:
+    html = await (await owner.get("/panel/ajustes")).text()
+    assert 'name="route.paid.telegram" aria-label="Pedido pagado · Telegram" checked' in html
+    assert "config.toml" in html and store.alert_preferences() is None
+
+    bad = await owner.post("/panel/ajustes/avisos", {"digest_minutes": "0"})
+    assert bad.status == 400
+    assert "número entero de 1 a 1440" in await bad.text()
+    assert store.alert_preferences() is None
+
+    form = {
+        "route.paid.discord": "on",
+        "route.refund_needed.telegram": "on",
+        "route.refund_needed.discord": "on",
+        "digest": "on",
+        "digest_minutes": "30",
+        "missing_details_hours": "12",
+    }
+    saved = await owner.post("/panel/ajustes/avisos", form)
+    assert saved.status == 303 and "ok=alerts_saved" in saved.headers["Location"]
+    chosen = store.alert_preferences()
+    assert chosen is not None
+    assert chosen.routes == {
+        "paid": ("discord",),
+        "tip": (),
+        "refund_needed": ("telegram", "discord"),
+        "missing_details": (),
+    }
+    assert (chosen.digest, chosen.digest_minutes, chosen.missing_details_hours) == (True, 30, 12)
+    html = await (await owner.get("/panel/ajustes?ok=alerts_saved")).text()
+    assert "Avisos guardados." in html
+    assert 'name="route.paid.telegram" aria-label="Pedido pagado · Telegram">' in html
+    assert 'name="digest_minutes" min="1" max="1440" value="30"' in html
