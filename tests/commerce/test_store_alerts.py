@@ -90,3 +90,15 @@ def test_a_delivery_that_never_works_stops_being_tried(store: Store) -> None:
     assert store.due_alert_deliveries(["telegram"], now=at, max_attempts=3) == []
     [shown] = store.list_alerts()  # the panel still has it
     assert shown.waiting_for == ("telegram",)
+
+
+def test_the_owners_alert_preferences_are_kept_and_replaced(store: Store) -> None:
+    from commerce.alerts import Preferences
+
+    assert store.alert_preferences() is None
+    first = Preferences({"paid": ("telegram",), "tip": ()}, False, 15, 6)
+    store.save_alert_preferences(first, now=T0)
+    assert store.alert_preferences() == first
+    second = Preferences({"paid": ("discord", "telegram")}, True, 45, 24)
+    store.save_alert_preferences(second, now=T0 + timedelta(minutes=1))
+    assert store.alert_preferences() == second
