@@ -92,7 +92,9 @@ class Reply:
 
     `mention` is the user the reply is addressed to (adapters render it their way and the
     outbox may coalesce several mentions into one line). `private` asks the adapter to
-    deliver it only to `mention` where the platform can (DM, ephemeral, private chat).
+    deliver it only to `mention` where the platform can (DM, ephemeral, private chat); a
+    private reply whose `channel` is the mention's own user id has no public fallback (an
+    owner alert): the adapter raises rather than say it anywhere else.
     `reply_to` is the message being answered, when there is one. `buttons` are offered
     where the platform has them (Telegram inline keyboards, Discord components) and
     ignored elsewhere, so the text must make sense without them. `receipt` is handed back

@@ -509,6 +509,8 @@ class DiscordAdapter:
             else:
                 await user.send(text, view=view, allowed_mentions=mentions)
         except discord.Forbidden:
+            if reply.channel == reply.mention.id:
+                raise  # meant for this user only (an owner alert): no channel to say it in
             # DMs closed: a mention in the channel, so the buyer sees it is for them.
             await self._to_channel(replace(reply, reply_to=None), self.dm_closed_text)
 

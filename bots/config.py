@@ -47,8 +47,18 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
         "delivery",
         "webhooks",
         "plugins",
+        "alerts",
     ),
     "delivery": ("shipping", "pickup", "keep_personal_data_days", "combine_minutes"),
+    "alerts": (
+        "paid",
+        "tip",
+        "refund_needed",
+        "missing_details",
+        "missing_details_hours",
+        "digest",
+        "digest_minutes",
+    ),
     "panel": ("link_minutes", "session_days", "low_stock", "stream_gap_minutes", "timezone"),
     "store": ("name", "currency", "locale", "reservation_minutes", "database_url"),
     "bot": ("prefix", "cooldown_seconds", "tip_min", "tip_max", "owners"),
@@ -200,6 +210,35 @@ class PanelSettings:
         return timedelta(minutes=self.stream_gap_minutes)
 
 
+#: Where an owner alert can go besides the panel, which always has it.
+ALERT_DESTINATIONS = ("telegram", "discord")
+ALERT_EVENTS = ("paid", "tip", "refund_needed", "missing_details")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSettings:
+    """`[alerts]`: which owner alerts go to which private chat (docs/delivery.md).
+
+    `routes` maps each event to the platforms whose owner private chat gets it; the panel's
+    notification list gets every alert whatever this says. `digest` batches the chat alerts
+    into one message per owner every `digest_minutes`."""
+
+    routes: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: {event: ALERT_DESTINATIONS for event in ALERT_EVENTS}
+    )
+    missing_details_hours: int = 6
+    digest: bool = False
+    digest_minutes: int = 15
+
+    @property
+    def missing_details_after(self) -> timedelta:
+        return timedelta(hours=self.missing_details_hours)
+
+    @property
+    def digest_every(self) -> timedelta:
+        return timedelta(minutes=self.digest_minutes)
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookConfig:
     """One `[[webhooks]]` entry (docs/webhooks.md): where to send which events, signed how."""
@@ -234,6 +273,7 @@ class Config:
     plugins: tuple[Loaded, ...] = ()  # enabled, with their settings read
     listener_timeout: float = LISTENER_TIMEOUT  # seconds a plugin's listener may take
     payment_provider: str = "mercadopago"  # [payments] provider: ours or a plugin's
+    alerts: AlertSettings = field(default_factory=lambda: AlertSettings())
 
     def enabled_platforms(self) -> list[str]:
         return [name for name, section in self.platforms.items() if section.get("enabled")]
@@ -490,7 +530,16 @@ def _parse(
     plugins, listener_timeout = _plugins(r)
     extra_platforms = [n for p in plugins for n in p.registry.adapters if n not in PLATFORMS]
     extra_providers = [n for p in plugins for n in p.registry.providers]
-    for sect in ("store", "bot", "web", "payments", "payments.mercadopago", "panel", "delivery"):
+    for sect in (
+        "store",
+        "bot",
+        "web",
+        "payments",
+        "payments.mercadopago",
+        "panel",
+        "delivery",
+        "alerts",
+    ):
         r.unknown_keys(r.section(sect), sect, SECTION_KEYS[sect])
     r.unknown_keys(r.section("platforms"), "platforms", (*PLATFORMS, *extra_platforms))
 
@@ -581,6 +630,7 @@ def _parse(
     panel = _panel(r)
     delivery = _delivery(r, panel)
     webhooks = _webhooks(r, raw.get("webhooks", []))
+    alerts = _alerts(r)
     config = Config(
         settings=settings,
         database_url=database_url,
@@ -596,6 +646,7 @@ def _parse(
         plugins=tuple(plugins),
         listener_timeout=listener_timeout,
         payment_provider=r.string("payments", "provider", "mercadopago") or "mercadopago",
+        alerts=alerts,
     )
     return config, r.problems
 
@@ -848,6 +899,44 @@ def _plugin_platform(r: _Reader, name: str) -> dict[str, Any]:
         if key != "enabled":
             section[key] = r.resolve(f"{prefix}.{key}", value) if enabled else value
     return section
+
+
+def _alerts(r: _Reader) -> AlertSettings:
+    """`[alerts]`, every key optional: each event names its destinations."""
+    section = r.section("alerts")
+    default = AlertSettings()
+    routes: dict[str, tuple[str, ...]] = {}
+    example = '["telegram", "discord"]'
+    for event in ALERT_EVENTS:
+        key = f"alerts.{event}"
+        value = section.get(event)
+        if value is None:
+            routes[event] = default.routes[event]
+            continue
+        chosen: list[str] = []
+        for word in r.words(key, value, example):
+            name = word.strip().lower()
+            if name == "panel":  # always there; saying so is harmless
+                continue
+            if name not in ALERT_DESTINATIONS:
+                close = difflib.get_close_matches(name, ALERT_DESTINATIONS, n=1)
+                hint = f"did you mean {close[0]}?" if close else "use telegram and/or discord"
+                r.problem(
+                    key,
+                    f"{word!r} is not a place for alerts (the panel always gets them)",
+                    hint,
+                )
+            elif name not in chosen:
+                chosen.append(name)
+        routes[event] = tuple(chosen)
+    return AlertSettings(
+        routes=routes,
+        missing_details_hours=r.integer(
+            "alerts", "missing_details_hours", 6, minimum=1, maximum=24 * 30
+        ),
+        digest=r.boolean("alerts.digest", section.get("digest"), False),
+        digest_minutes=r.integer("alerts", "digest_minutes", 15, minimum=1, maximum=24 * 60),
+    )
 
 
 def _panel(r: _Reader) -> PanelSettings:

@@ -587,3 +587,72 @@ EVENTS_OUTBOX: Table = OutboxEvent.__table__  # type: ignore[attr-defined]
 EVENT_CURSORS: Table = EventCursor.__table__  # type: ignore[attr-defined]
 TABLES = (*TABLES, EVENTS_OUTBOX, EVENT_CURSORS)
 Index("ix_events_outbox_created", EVENTS_OUTBOX.c.created_at)
+# --- owner alerts: what the owner is told of, kept so nothing is lost across restarts ---
+
+
+class OwnerAlert(SQLModel, table=True):
+    """One thing the owner should know (a paid order, a tip, a refund to make, an order still
+    without delivery details). `dedupe_key` makes recording it idempotent: a repeated webhook,
+    or two processes hearing the same event, records it once. Holds no personal data beyond
+    the buyer's display name."""
+
+    __tablename__ = "owner_alerts"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_owner_alerts_dedupe"),
+        Index("ix_owner_alerts_created", "created_at", "id"),
+        Index("ix_owner_alerts_unread", "read_at", "kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    dedupe_key: str = Field(sa_column=Column(String(160), nullable=False))
+    code: str = Field(sa_column=Column(String(16), nullable=False))
+    platform: str = Field(default="", sa_column=Column(String(32), nullable=False))
+    buyer: str = Field(default="", sa_column=Column(String(200), nullable=False))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    amount_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    currency: str | None = Field(default=None, sa_column=Column(String(3), nullable=True))
+    reason: str = Field(default="", sa_column=Column(String(32), nullable=False))
+    created_at: datetime = _when()
+    read_at: datetime | None = _when(nullable=True)
+
+
+class OwnerAlertDelivery(SQLModel, table=True):
+    """One alert on its way to one owner's private chat (Telegram) or DM (Discord).
+
+    Unsent rows are retried from `next_try_at` on; a row is taken for an attempt by one
+    conditional UPDATE, so two processes never send it at once."""
+
+    __tablename__ = "owner_alert_deliveries"
+    __table_args__ = (
+        UniqueConstraint("alert_id", "platform", "user_id", name="uq_owner_alert_deliveries"),
+        Index("ix_owner_alert_deliveries_due", "sent_at", "next_try_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="owner_alerts.id", index=True)
+    platform: str = Field(sa_column=Column(String(32), nullable=False))
+    user_id: str = Field(sa_column=Column(String(255), nullable=False))
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    next_try_at: datetime = _when()
+    sent_at: datetime | None = _when(nullable=True)
+
+
+class AlertPreferences(SQLModel, table=True):
+    """What the owner chose for alerts in the panel (one row): once saved it wins over
+    `[alerts]` in config, so a restart never changes it."""
+
+    __tablename__ = "alert_preferences"
+
+    id: int = Field(default=1, primary_key=True)
+    routes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    digest: bool = False
+    digest_minutes: int = 15
+    missing_details_hours: int = 6
+    updated_at: datetime = _when()
+
+
+OWNER_ALERTS: Table = OwnerAlert.__table__  # type: ignore[attr-defined]
+OWNER_ALERT_DELIVERIES: Table = OwnerAlertDelivery.__table__  # type: ignore[attr-defined]
+ALERT_PREFERENCES: Table = AlertPreferences.__table__  # type: ignore[attr-defined]
+TABLES = (*TABLES, OWNER_ALERTS, OWNER_ALERT_DELIVERIES, ALERT_PREFERENCES)

@@ -27,6 +27,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce import (
+    alerts,
     buyers,
     catalog,
     delivery,
@@ -893,6 +894,81 @@ class Store:
             return [(d, tries[d.id]) for d in found]
 
         return self._tx(work)
+
+    # --- owner alerts (commerce.alerts) --------------------------------------------------
+
+    def record_alert(
+        self,
+        spec: alerts.AlertSpec,
+        destinations: Iterable[alerts.Destination],
+        now: datetime | None = None,
+    ) -> alerts.AlertView | None:
+        """Keep an alert for the panel and queue it for each private destination; None (and
+        nothing new) when the same fact, by `dedupe_key`, was recorded before."""
+        at = _utc(now)
+        chosen = list(destinations)
+        return self._tx(lambda s: alerts.record(s, spec, chosen, at))
+
+    def list_alerts(
+        self,
+        kinds: Iterable[alerts.AlertKind] | None = None,
+        limit: int = 100,
+        *,
+        unread_only: bool = False,
+    ) -> list[alerts.AlertView]:
+        shown = None if kinds is None else list(kinds)
+        return self._tx(lambda s: alerts.list_alerts(s, shown, limit, unread_only))
+
+    def unread_alerts(self, kinds: Iterable[alerts.AlertKind] | None = None) -> int:
+        shown = None if kinds is None else list(kinds)
+        return self._tx(lambda s: alerts.count_unread(s, shown))
+
+    def mark_alerts_read(
+        self,
+        ids: Iterable[int] | None = None,
+        kinds: Iterable[alerts.AlertKind] | None = None,
+        now: datetime | None = None,
+    ) -> int:
+        """Mark the given alerts (or every unread one of `kinds`) read; how many changed."""
+        at = _utc(now)
+        chosen = None if ids is None else list(ids)
+        shown = None if kinds is None else list(kinds)
+        return self._tx(lambda s: alerts.mark_read(s, chosen, shown, at))
+
+    def due_alert_deliveries(
+        self,
+        platforms: Iterable[str],
+        now: datetime | None = None,
+        *,
+        max_attempts: int = 10,
+        limit: int = 200,
+    ) -> list[alerts.DeliveryView]:
+        at = _utc(now)
+        chosen = list(platforms)
+        return self._tx(lambda s: alerts.due_deliveries(s, chosen, at, max_attempts, limit))
+
+    def take_alert_deliveries(
+        self, ids: Iterable[int], retry_at: datetime, now: datetime | None = None
+    ) -> list[int]:
+        """Take due deliveries for one attempt (next try `retry_at` unless marked sent)."""
+        at, again = _utc(now), _utc(retry_at)
+        chosen = list(ids)
+        return self._tx(lambda s: alerts.take(s, chosen, at, again))
+
+    def mark_alerts_sent(self, ids: Iterable[int], now: datetime | None = None) -> int:
+        at = _utc(now)
+        chosen = list(ids)
+        return self._tx(lambda s: alerts.mark_sent(s, chosen, at))
+
+    def alert_preferences(self) -> alerts.Preferences | None:
+        """The owner's alert choices saved in the panel; None until saved (config rules)."""
+        return self._tx(alerts.preferences)
+
+    def save_alert_preferences(
+        self, chosen: alerts.Preferences, now: datetime | None = None
+    ) -> None:
+        at = _utc(now)
+        self._tx(lambda s: alerts.save_preferences(s, chosen, at))
 
 
 __all__ = [

@@ -38,6 +38,7 @@ from bots.chat.i18n import Messages, Verbatim
 from bots.chat.router import Router
 from bots.config import Config
 from bots.moderation.service import Moderation
+from bots.runtime.alerts import RECEIPT, OwnerAlerts, missing_details_source
 from bots.runtime.events import (
     Event,
     EventBus,
@@ -173,6 +174,18 @@ class Bot:
                 wants=_about(platform),
             )
         self.moderation = Moderation(store, config.settings.currency)
+        self.alerts = OwnerAlerts(
+            store,
+            self.messages,
+            config.alerts,
+            locale=config.settings.locale,
+            owner_ids=config.settings.owner_ids,
+            send=self._send,
+            ready=lambda: self.connected,
+            busy=lambda platform: not self.outboxes[platform].idle,
+            missing_details=missing_details_source(store),
+        )
+        self.bus.subscribe(self.alerts.on_event)
         self.overlay = Overlay(
             store,
             self.messages,
@@ -242,6 +255,7 @@ class Bot:
                 shown_link=self.links.shown,
                 moderation=self.moderation,
                 webhooks=self.webhooks,
+                alerts=config.alerts,
             )
         )
 
@@ -340,7 +354,9 @@ class Bot:
     async def start_adapters(self) -> None:
         """Connect every platform; one that fails is retried in the background."""
         if self.adapters:
-            self._tasks.append(asyncio.get_running_loop().create_task(self.notices.run_forever()))
+            loop = asyncio.get_running_loop()
+            self._tasks.append(loop.create_task(self.notices.run_forever()))
+            self._tasks.append(loop.create_task(self.alerts.run()))
         for adapter in self.adapters.values():
             if not await self._connect(adapter, self.connect_retry[0]):
                 task = asyncio.get_running_loop().create_task(self._connect_later(adapter))
@@ -389,7 +405,11 @@ class Bot:
             log.info("%s: delivering payment links for %d pending order(s)", platform, len(orders))
 
     async def _handed_over(self, reply: Reply) -> None:
-        if reply.receipt is not None:
+        if reply.receipt is None:
+            return
+        if reply.receipt.startswith(RECEIPT):
+            await self.alerts.handed_over(reply.receipt)
+        else:
             await asyncio.to_thread(self.store.mark_link_sent, reply.receipt)
 
     async def inbox(self, event: ChatMessage | PlatformTip) -> None:

@@ -387,3 +387,52 @@ def test_secrets_lists_every_resolved_credential() -> None:
     raw["platforms"]["telegram"]["enabled"] = True
     config = parse_config(raw, {**ENV, "TELEGRAM_TOKEN": "7000000001:AAH-secret"})
     assert set(config.secrets()) == {"TEST-token", "s3cret", "7000000001:AAH-secret"}
+
+
+def test_alerts_default_to_every_private_chat_and_no_digest() -> None:
+    alerts = parse_config(example(), ENV).alerts
+    assert dict(alerts.routes) == {
+        "paid": ("telegram", "discord"),
+        "tip": ("telegram", "discord"),
+        "refund_needed": ("telegram", "discord"),
+        "missing_details": ("telegram", "discord"),
+    }
+    assert (alerts.missing_details_hours, alerts.digest, alerts.digest_minutes) == (6, False, 15)
+
+
+def test_alerts_choose_destinations_per_event() -> None:
+    raw = example()
+    raw["alerts"] = {
+        "paid": ["Telegram"],
+        "tip": [],
+        "refund_needed": ["discord", "panel"],
+        "missing_details_hours": 24,
+        "digest": True,
+        "digest_minutes": 30,
+    }
+    alerts = parse_config(raw, ENV).alerts
+    assert alerts.routes["paid"] == ("telegram",)
+    assert alerts.routes["tip"] == ()
+    assert alerts.routes["refund_needed"] == ("discord",)
+    assert alerts.routes["missing_details"] == ("telegram", "discord")
+    assert alerts.missing_details_after.total_seconds() == 24 * 3600
+    assert alerts.digest and alerts.digest_every.total_seconds() == 30 * 60
+
+
+def test_bad_alerts_name_the_key_and_the_fix() -> None:
+    raw = example()
+    raw["alerts"] = {
+        "paid": ["telegran"],
+        "tip": "telegram",
+        "missing_details_hours": 0,
+        "digest": "yes",
+        "digest_minutes": 0,
+        "refunds": ["discord"],
+    }
+    found = problems(raw)
+    assert "did you mean telegram?" in found["alerts.paid"]
+    assert "list of words" in found["alerts.tip"]
+    assert "from 1 to 720" in found["alerts.missing_details_hours"]
+    assert "digest = true" in found["alerts.digest"]
+    assert "digest_minutes" in found["alerts.digest_minutes"]
+    assert "did you mean refund_needed?" in found["alerts.refunds"]

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from bots.chat.i18n import Messages
-from bots.config import PanelSettings
+from bots.config import AlertSettings, PanelSettings
 from bots.moderation.service import Moderation
 from bots.runtime.events import Event, EventBus
 from bots.runtime.services import Settings
@@ -90,6 +90,7 @@ class PanelContext:
     moderation: Moderation | None = None
     # The bot's outgoing webhooks (the Webhooks page lists them and sends test events).
     webhooks: WebhookSender | None = None
+    alerts: AlertSettings = field(default_factory=AlertSettings)  # [alerts], for the wording
 
     def link_for(self, code: str, url: str | None) -> str | None:
         if self.shown_link is not None:

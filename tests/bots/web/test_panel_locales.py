@@ -32,6 +32,7 @@ FAMILIES = {
     "conn_": ["live", "running", "waiting", "stopped"],
     "feed_": ["paid", "expired", "refunded", "refund_needed", "tip"],
     "signin_": ["bad_link", "too_many"],
+    "alerts_event_": ["paid", "tip", "refund_needed", "missing_details"],
     "platform_": ["twitch", "youtube", "discord", "telegram", "console", "web"],
     "setting_": [
         "store_name",
