@@ -61,7 +61,7 @@ class BuyerNotices:
     async def on_event(self, event: object) -> None:
         from bots.runtime.events import FULFILMENT_EVENTS, OrderPaid
 
-        if isinstance(event, OrderPaid | tuple(FULFILMENT_EVENTS.values())):
+        if isinstance(event, (OrderPaid, *FULFILMENT_EVENTS.values())):
             self.wake()
 
     async def run_forever(self) -> None:
