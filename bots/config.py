@@ -31,7 +31,20 @@ PLATFORMS = ("console", "twitch", "youtube", "discord", "telegram")
 
 #: The keys each table may hold; anything else is a typo or a key from another table.
 SECTION_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("store", "bot", "web", "payments", "platforms", "products", "messages", "panel"),
+    "": (
+        "store",
+        "bot",
+        "web",
+        "payments",
+        "platforms",
+        "products",
+        "messages",
+        "panel",
+        "metrics",
+        "logging",
+    ),
+    "metrics": ("token",),
+    "logging": ("format",),
     "panel": ("link_minutes", "session_days", "low_stock", "stream_gap_minutes", "timezone"),
     "store": ("name", "currency", "locale", "reservation_minutes", "database_url"),
     "bot": ("prefix", "cooldown_seconds", "tip_min", "tip_max", "owners"),
@@ -103,6 +116,7 @@ SECRET_KEYS: dict[str, str] = {
     "platforms.discord.token": "DISCORD_TOKEN",
     "platforms.telegram.token": "TELEGRAM_TOKEN",
     "platforms.telegram.webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
+    "metrics.token": "VIVO_METRICS_TOKEN",
 }
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _YES = ("true", "yes", "si", "sí", "on", "1")
@@ -176,6 +190,23 @@ class PanelSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    """`[metrics]`: who besides this machine may read `/metrics` (docs/metrics.md)."""
+
+    token: str | None = None  # `Authorization: Bearer <token>` opens it to other machines
+
+
+LOG_FORMATS = ("text", "json")
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingSettings:
+    """`[logging]`: `format = "json"` writes one JSON object a line (docs/metrics.md)."""
+
+    format: str = "text"
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     settings: Settings
     database_url: str
@@ -186,6 +217,8 @@ class Config:
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     path: Path | None = None
     panel: PanelSettings = field(default_factory=lambda: PanelSettings())
+    metrics: MetricsSettings = field(default_factory=lambda: MetricsSettings())
+    logging: LoggingSettings = field(default_factory=lambda: LoggingSettings())
 
     def enabled_platforms(self) -> list[str]:
         return [name for name, section in self.platforms.items() if section.get("enabled")]
@@ -195,6 +228,7 @@ class Config:
         found: list[str] = []
         if self.mercadopago is not None:
             found += [self.mercadopago.access_token, self.mercadopago.webhook_secret or ""]
+        found.append(self.metrics.token or "")
         for key in SECRET_KEYS:
             parts = key.split(".")
             if parts[0] == "platforms":
@@ -438,7 +472,17 @@ def _parse(
 ) -> tuple[Config, list[Problem]]:
     r = _Reader(raw, env)
     r.unknown_keys(raw, "", SECTION_KEYS[""])
-    for sect in ("store", "bot", "web", "payments", "payments.mercadopago", "platforms", "panel"):
+    for sect in (
+        "store",
+        "bot",
+        "web",
+        "payments",
+        "payments.mercadopago",
+        "platforms",
+        "panel",
+        "metrics",
+        "logging",
+    ):
         r.unknown_keys(r.section(sect), sect, SECTION_KEYS[sect])
 
     currency = (r.string("store", "currency", "ARS") or "ARS").upper()
@@ -534,8 +578,36 @@ def _parse(
         messages=messages,
         path=path,
         panel=panel,
+        metrics=_metrics(r),
+        logging=_logging(r),
     )
     return config, r.problems
+
+
+#: Shorter tokens can be guessed by anyone who can reach the port.
+MIN_METRICS_TOKEN = 16
+
+
+def _metrics(r: _Reader) -> MetricsSettings:
+    """`[metrics]`: an optional token, long enough not to be guessed."""
+    token = r.string("metrics", "token", "") or None
+    if token is not None and len(token.strip()) < MIN_METRICS_TOKEN:
+        r.problem(
+            "metrics.token",
+            f"is shorter than {MIN_METRICS_TOKEN} characters",
+            'write token = "env:VIVO_METRICS_TOKEN" with e.g. `openssl rand -hex 24`',
+        )
+        token = None
+    return MetricsSettings(token=token.strip() if token else None)
+
+
+def _logging(r: _Reader) -> LoggingSettings:
+    """`[logging]`: the format of log lines."""
+    chosen = (r.string("logging", "format", "text") or "text").strip().lower()
+    if chosen not in LOG_FORMATS:
+        r.problem("logging.format", f"{chosen!r} is not a log format", 'write format = "json"')
+        chosen = "text"
+    return LoggingSettings(format=chosen)
 
 
 def _panel(r: _Reader) -> PanelSettings:

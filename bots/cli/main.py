@@ -234,7 +234,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from bots.runtime.launch import run_bot, stored_secrets
-    from bots.runtime.logs import install_redactor, route_to_file
+    from bots.runtime.logs import install_redactor, route_to_file, use_json
 
     config = _load(args, everything=True)
     log_file = None
@@ -243,6 +243,8 @@ def _run(args: argparse.Namespace) -> int:
         base = config.path.parent if config.path else Path.cwd()
         log_file = (base / ".vivo" / "vivo.log").resolve()
         route_to_file(log_file)
+    if config.logging.format == "json":
+        use_json()
     install_redactor([*config.secrets(), *stored_secrets(config)])
     return asyncio.run(run_bot(config, log_file=log_file))
 
