@@ -3,6 +3,7 @@ and who may read them (a scraper on this machine, or one holding the token)."""
 
 from __future__ import annotations
 
+import itertools
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,8 +13,12 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
+from adapters.base import Reply, SendLimits
 from bots.runtime.demo import EXAMPLE
+from bots.runtime.metrics import Metrics
+from bots.runtime.outbox import Outbox, RateWindow
 from bots.testing import RecordingAdapter, open_stage, until
+from bots.web.metrics import is_loopback
 from commerce.views import OrderStatus
 
 TOKEN = "scrape-token-0123456789abcdef"
@@ -150,3 +155,28 @@ async def test_two_bots_in_one_process_count_apart(tmp_path: Path) -> None:
         _, text_b, _ = await scrape(f"{b.web_url}/metrics")
         assert value(text_a, "vivo_commands_total", outcome="ok") == 1
         assert value(text_b, "vivo_commands_total", outcome="ok") == 0
+
+
+def test_loopback_is_this_machine_in_every_spelling() -> None:
+    assert all(is_loopback(a) for a in ("127.0.0.1", "127.3.4.5", "::1", "::ffff:127.0.0.1"))
+    assert not any(is_loopback(a) for a in ("192.0.2.2", "::ffff:192.0.2.2", "fd00::2", "?", None))
+
+
+async def test_send_limit_waits_are_counted_per_platform() -> None:
+    metrics = Metrics()
+    chat = RecordingAdapter(platform="slow")
+    limits = SendLimits(max_length=500, messages=1, per_seconds=0.2)
+    outbox = Outbox(chat, limits, on_wait=metrics.send_wait("slow"))
+    ticks = itertools.count(1)
+    # each look at the clock is 0.1 s later: every reply after the first waits once
+    outbox.window = RateWindow(1, 0.2, clock=lambda: next(ticks) / 10)
+    outbox.start()
+    try:
+        for text in ("uno", "dos", "tres"):
+            await outbox.put(Reply(channel="chan", text=text))
+        await until(lambda: len(chat.sent) == 3)
+    finally:
+        await outbox.stop()
+    text = metrics.exposition().decode()
+    assert value(text, "vivo_send_limit_waits_total", platform="slow") == 2
+    assert value(text, "vivo_send_limit_wait_seconds_total", platform="slow") > 0
