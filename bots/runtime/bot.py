@@ -267,7 +267,7 @@ class Bot:
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, ceiling)
             if await self._connect(adapter, delay):
-                self.metrics.reconnects.labels(adapter.platform).inc()
+                self.metrics.retried[adapter.platform] += 1
                 log.warning("%s: connected", adapter.platform)
                 return
 
@@ -284,9 +284,17 @@ class Bot:
         def lag() -> float | None:
             return self.reconciler.lag() if self.poll_payments else None
 
+        def reconnects() -> dict[str, int]:
+            # the bot's retries after a failed start, plus what each SDK reconnected itself
+            return {
+                name: self.metrics.retried[name] + int(getattr(adapter, "reconnects", 0))
+                for name, adapter in self.adapters.items()
+            }
+
         return Readings(
             depths=lambda: {name: o.depth for name, o in self.outboxes.items()},
             connected=lambda: {name: name in self.connected for name in self.adapters},
+            reconnects=reconnects,
             orders=self.store.order_counts,
             youtube=quota if planner is not None else None,
             reconciler_lag=lag,

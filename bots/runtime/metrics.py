@@ -13,13 +13,14 @@ children are made once per (command, platform, outcome) and kept.
 
 from __future__ import annotations
 
+import collections
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
@@ -78,12 +79,9 @@ class Metrics:
             ("platform",),
             registry=r,
         )
-        self.reconnects = Counter(
-            "vivo_reconnects",
-            "Connections to a chat platform made after a failed attempt.",
-            ("platform",),
-            registry=r,
-        )
+        #: Connections made by the bot's own retry loop after a failed attempt, per
+        #: platform; `Readings.reconnects` adds the SDKs' own.
+        self.retried: collections.Counter[str] = collections.Counter()
         self._command_children: dict[tuple[str, str, str], Any] = {}
         self._latency_children: dict[str, Any] = {}
 
@@ -135,6 +133,8 @@ class Readings(Collector):
     depths: Callable[[], Mapping[str, int]] = dict
     #: Whether each configured platform is connected.
     connected: Callable[[], Mapping[str, bool]] = dict
+    #: Times each platform's connection was lost and made again.
+    reconnects: Callable[[], Mapping[str, int]] = dict
     #: Orders per status, from one grouped query.
     orders: Callable[[], Mapping[str, int]] | None = None
     #: YouTube's quota: (units spent today, units left today).
@@ -155,6 +155,19 @@ class Readings(Collector):
             "platform",
             lambda: ((name, int(up)) for name, up in self.connected().items()),
         )
+        try:
+            reconnects = list(self.reconnects().items())
+        except Exception:
+            log.warning("metrics: could not read vivo_reconnects", exc_info=True)
+        else:
+            family = CounterMetricFamily(
+                "vivo_reconnects",
+                "Times the connection to a chat platform was lost and made again.",
+                labels=("platform",),
+            )
+            for platform, count in reconnects:
+                family.add_metric((platform,), count)
+            yield family
         if self.orders is not None:
             orders = self.orders
             yield from self._gauge(
