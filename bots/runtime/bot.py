@@ -250,6 +250,7 @@ class Bot:
                 f" to {endpoint}" if endpoint else "",
                 _why(exc),
                 retry_in,
+                extra={"platform": adapter.platform},
             )
             log.debug("%s start-up failure", adapter.platform, exc_info=True)
             with contextlib.suppress(Exception):
