@@ -163,8 +163,13 @@ class _Client(discord.Client):
         self.synced = asyncio.Event()
 
     async def on_ready(self) -> None:
+        if self.synced.is_set():  # a new session after the connection was lost
+            self.adapter.reconnects += 1
         await self.adapter.register_commands(self.guilds)
         self.synced.set()
+
+    async def on_resumed(self) -> None:
+        self.adapter.reconnects += 1
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
         await self.adapter.register_commands([guild])
@@ -207,6 +212,7 @@ class DiscordAdapter:
         self._task: asyncio.Task[None] | None = None
         self._inbox: Inbox | None = None
         self._seen = _Seen()
+        self.reconnects = 0  # the gateway lost and got back, resumed or anew (`/metrics`)
         self._synced: set[int] = set()
         self._recent: dict[int, tuple[discord.Interaction, float]] = {}
         self._button_commands: OrderedDict[str, str] = OrderedDict()

@@ -346,6 +346,7 @@ class _EventSubSocket(twitchio.eventsub.websockets.Websocket):
         if not url or self._handing_off:
             return
         self._handing_off = True
+        _count_reconnect(self._client)
         task = asyncio.get_running_loop().create_task(self._hand_off(url))
         self._connection_tasks.add(task)
         task.add_done_callback(self._connection_tasks.discard)
@@ -353,6 +354,8 @@ class _EventSubSocket(twitchio.eventsub.websockets.Websocket):
     async def _create_connection_task(self) -> None:
         if self._handing_off:
             return  # this socket is being replaced; its end is not a failure to recover from
+        if not (getattr(self, "_closing", False) or getattr(self, "_closed", False)):
+            _count_reconnect(self._client)
         await super()._create_connection_task()
 
     async def _hand_off(self, url: str) -> None:
@@ -398,8 +401,17 @@ class _EventSubSocket(twitchio.eventsub.websockets.Websocket):
         await super().close(cleanup, reassociate=reassociate)
 
 
+def _count_reconnect(client: object) -> None:
+    if isinstance(client, _Client):
+        client.reconnects += 1
+
+
 class _Client(twitchio.Client):
-    """A twitchio Client whose EventSub websockets are `_EventSubSocket`s."""
+    """A twitchio Client whose EventSub websockets are `_EventSubSocket`s.
+
+    `reconnects` counts EventSub sockets replaced, at Twitch's request or after a drop."""
+
+    reconnects = 0
 
     async def subscribe_websocket(
         self, payload: Any, *, token_for: str | twitchio.PartialUser | None = None, **options: Any
@@ -469,6 +481,7 @@ class TwitchAdapter:
         self.on_tokens = on_tokens
         self.moderator_check_every = moderator_check_every
         self.pacer = ChatPacer()
+        self._reconnects_before = 0  # by clients of earlier starts
         self.bot_id = ""
         self.bot_login = ""
         self.broadcaster_id = ""
@@ -514,6 +527,12 @@ class TwitchAdapter:
     def elevated(self) -> bool:
         """True when the bot may send 100 messages per 30 s (moderator or broadcaster)."""
         return self.pacer.elevated
+
+    @property
+    def reconnects(self) -> int:
+        """EventSub sockets replaced so far (`/metrics`)."""
+        current = self._client.reconnects if self._client is not None else 0
+        return self._reconnects_before + current
 
     @property
     def idle(self) -> bool:
@@ -581,6 +600,7 @@ class TwitchAdapter:
                 await task
         self._tasks.clear()
         if self._client is not None:
+            self._reconnects_before += self._client.reconnects
             await self._client.close(save_tokens=False)
             self._client = None
 

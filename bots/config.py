@@ -48,7 +48,11 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
         "webhooks",
         "plugins",
         "alerts",
+        "metrics",
+        "logging",
     ),
+    "metrics": ("token",),
+    "logging": ("format",),
     "delivery": ("shipping", "pickup", "keep_personal_data_days", "combine_minutes"),
     "alerts": (
         "paid",
@@ -135,6 +139,7 @@ SECRET_KEYS: dict[str, str] = {
     "platforms.discord.token": "DISCORD_TOKEN",
     "platforms.telegram.token": "TELEGRAM_TOKEN",
     "platforms.telegram.webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
+    "metrics.token": "VIVO_METRICS_TOKEN",
 }
 WEBHOOK_KEYS = ("name", "url", "events", "secret")
 WEBHOOK_SECRET_MIN = 16
@@ -250,6 +255,23 @@ class WebhookConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    """`[metrics]`: who besides this machine may read `/metrics` (docs/metrics.md)."""
+
+    token: str | None = None  # `Authorization: Bearer <token>` opens it to other machines
+
+
+LOG_FORMATS = ("text", "json")
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingSettings:
+    """`[logging]`: `format = "json"` writes one JSON object a line (docs/metrics.md)."""
+
+    format: str = "text"
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     settings: Settings
     database_url: str
@@ -274,6 +296,8 @@ class Config:
     listener_timeout: float = LISTENER_TIMEOUT  # seconds a plugin's listener may take
     payment_provider: str = "mercadopago"  # [payments] provider: ours or a plugin's
     alerts: AlertSettings = field(default_factory=lambda: AlertSettings())
+    metrics: MetricsSettings = field(default_factory=lambda: MetricsSettings())
+    logging: LoggingSettings = field(default_factory=lambda: LoggingSettings())
 
     def enabled_platforms(self) -> list[str]:
         return [name for name, section in self.platforms.items() if section.get("enabled")]
@@ -283,6 +307,7 @@ class Config:
         found: list[str] = []
         if self.mercadopago is not None:
             found += [self.mercadopago.access_token, self.mercadopago.webhook_secret or ""]
+        found.append(self.metrics.token or "")
         for key in SECRET_KEYS:
             parts = key.split(".")
             if parts[0] == "platforms":
@@ -539,6 +564,8 @@ def _parse(
         "panel",
         "delivery",
         "alerts",
+        "metrics",
+        "logging",
     ):
         r.unknown_keys(r.section(sect), sect, SECTION_KEYS[sect])
     r.unknown_keys(r.section("platforms"), "platforms", (*PLATFORMS, *extra_platforms))
@@ -647,6 +674,8 @@ def _parse(
         listener_timeout=listener_timeout,
         payment_provider=r.string("payments", "provider", "mercadopago") or "mercadopago",
         alerts=alerts,
+        metrics=_metrics(r),
+        logging=_logging(r),
     )
     return config, r.problems
 
@@ -937,6 +966,32 @@ def _alerts(r: _Reader) -> AlertSettings:
         digest=r.boolean("alerts.digest", section.get("digest"), False),
         digest_minutes=r.integer("alerts", "digest_minutes", 15, minimum=1, maximum=24 * 60),
     )
+
+
+#: Shorter tokens can be guessed by anyone who can reach the port.
+MIN_METRICS_TOKEN = 16
+
+
+def _metrics(r: _Reader) -> MetricsSettings:
+    """`[metrics]`: an optional token, long enough not to be guessed."""
+    token = r.string("metrics", "token", "") or None
+    if token is not None and len(token.strip()) < MIN_METRICS_TOKEN:
+        r.problem(
+            "metrics.token",
+            f"is shorter than {MIN_METRICS_TOKEN} characters",
+            'write token = "env:VIVO_METRICS_TOKEN" with e.g. `openssl rand -hex 24`',
+        )
+        token = None
+    return MetricsSettings(token=token.strip() if token else None)
+
+
+def _logging(r: _Reader) -> LoggingSettings:
+    """`[logging]`: the format of log lines."""
+    chosen = (r.string("logging", "format", "text") or "text").strip().lower()
+    if chosen not in LOG_FORMATS:
+        r.problem("logging.format", f"{chosen!r} is not a log format", 'write format = "json"')
+        chosen = "text"
+    return LoggingSettings(format=chosen)
 
 
 def _panel(r: _Reader) -> PanelSettings:

@@ -694,6 +694,10 @@ class Store:
     def panel_export(self, after_id: int, limit: int = 500) -> list[reports.ExportLine]:
         return self._tx(lambda s: reports.export_lines(s, after_id, limit))
 
+    def order_counts(self) -> dict[str, int]:
+        """Orders per status (`/metrics`)."""
+        return self._tx(reports.order_counts)
+
     def panel_catalog(self, include_inactive: bool = True) -> list[reports.ProductCounts]:
         return self._tx(lambda s: reports.catalog_counts(s, include_inactive))
 

@@ -452,25 +452,41 @@ class Router:
             router=self,
             _send=send,
         )
+        started = time.perf_counter()
+        outcome = "ok"
         try:
             self._check(ctx)
             if too_long:
                 raise InputTooLong(limit=MAX_INPUT)
             await command.handler(ctx)
         except _Silenced:
-            pass
+            outcome = "cooldown"
         except (OnCooldown, NotAllowed) as error:
+            outcome = _outcome(error)
             await ctx.respond(error.key, error.params)
         except CommandError as error:
+            outcome = _outcome(error)
             self._forgive(ctx)
             await ctx.respond(error.key, error.params, buttons=error.buttons)
         except CommerceError as error:
+            outcome = error.code
             self._forgive(ctx)
             key, params = describe_commerce_error(error, ctx)
             await ctx.reply(key, **params)
         except Exception:
-            log.exception("command %s crashed on %r", command.name, message.text[:200])
+            outcome = "crashed"
+            log.exception(
+                "command %s crashed on %r",
+                command.name,
+                message.text[:200],
+                extra={"platform": message.platform, "message_id": message.id},
+            )
             await ctx.reply("unexpected_error")
+        finally:
+            metrics = services.metrics
+            if metrics is not None:
+                elapsed = time.perf_counter() - started
+                metrics.command(command.name, message.platform, outcome, elapsed)
         return True
 
     def _cooldown_key(self, ctx: Context) -> tuple[str, str, str]:
@@ -491,6 +507,13 @@ class Router:
                 raise OnCooldown(seconds=max(1, math.ceil(retry_after)))
         if ctx.role < ctx.command.role or not all(check(ctx) for check in ctx.command.checks):
             raise NotAllowed(command=ctx.command.name)
+
+
+def _outcome(error: CommandError) -> str:
+    """The kind of refusal, for `/metrics`: the error's class, not its template (a
+    `BadArgument` may use any of a dozen templates)."""
+    kind = type(error).key
+    return "cooldown" if kind == "on_cooldown" else kind
 
 
 class _Silenced(Exception):

@@ -266,7 +266,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from bots.runtime.launch import Scope, run_bot, stored_secrets
-    from bots.runtime.logs import install_redactor, route_to_file
+    from bots.runtime.logs import install_redactor, route_to_file, use_json
 
     if args.web_only and args.no_web:
         print("--web-only and --no-web leave this process nothing to do", file=sys.stderr)
@@ -284,6 +284,8 @@ def _run(args: argparse.Namespace) -> int:
         base = config.path.parent if config.path else Path.cwd()
         log_file = (base / ".vivo" / "vivo.log").resolve()
         route_to_file(log_file)
+    if config.logging.format == "json":
+        use_json()
     install_redactor([*config.secrets(), *stored_secrets(config)])
     return asyncio.run(run_bot(config, log_file=log_file, scope=scope))
 

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 
 from adapters.base import Adapter, ChatMessage, ChatUser, PlatformTip, Priority, Reply
+from adapters.youtube_quota import QuotaPlanner
 from bots.chat.claims import OwnerClaims
 from bots.chat.i18n import Messages, Verbatim
 from bots.chat.router import Router
@@ -51,6 +52,7 @@ from bots.runtime.events import (
 )
 from bots.runtime.leases import DUTIES, Leases
 from bots.runtime.links import LinkService
+from bots.runtime.metrics import Metrics, Readings
 from bots.runtime.notices import BuyerNotices
 from bots.runtime.notifications import NotificationInbox
 from bots.runtime.outbox import Outbox
@@ -62,6 +64,7 @@ from bots.runtime.shared_events import SharedEvents
 from bots.runtime.webhooks import DeliveryPolicy, WebhookSender
 from bots.web.app import build_app
 from bots.web.buy import BuyPage
+from bots.web.metrics import MetricsPage
 from bots.web.overlay import Overlay
 from bots.web.panel import Panel, PanelContext
 from bots.web.panel.core import LiveSources
@@ -115,6 +118,7 @@ class Bot:
         self.provider = provider
         self.adapters = {a.platform: a for a in adapters}
         self.bus = EventBus()
+        self.metrics = Metrics()
         self.messages = Messages(config.messages)
         self.messages.extend(plugin_templates(config.plugins))
         public = config.web.public_url
@@ -136,6 +140,7 @@ class Bot:
             messages=self.messages,
             bus=self.bus,
             claims=self.claims,
+            metrics=self.metrics,
         )
         self.router = Router(self.services)
         self.plugin_listeners: list[IsolatedListener] = []
@@ -143,20 +148,25 @@ class Bot:
             for command in loaded.registry.commands:
                 self.router.add(command)
         self.recorder = PaymentRecorder(store, provider, self.bus)
-        self.notifications = NotificationInbox(store, provider, self.recorder)
+        self.notifications = NotificationInbox(store, provider, self.recorder, metrics=self.metrics)
         # Polling finds payments without a public URL; with one it is a slower safety net
         # for missed webhooks. poll_payments=False turns it off (tests that want only hooks).
         self.poll_payments = poll_payments is not False
         slowdown = WEBHOOK_SLOWDOWN if (poll_payments is None and public) else 1.0
         self.reconciler = Reconciler(
-            store, provider, self.recorder, policy=PollPolicy(slowdown=slowdown)
+            store,
+            provider,
+            self.recorder,
+            policy=PollPolicy(slowdown=slowdown),
+            metrics=self.metrics,
         )
         self.expiry_interval = expiry_interval
         self.web_port = config.web.port if web_port is None else web_port
         self.outboxes = {
-            name: Outbox(adapter, on_sent=self._handed_over)
+            name: Outbox(adapter, on_sent=self._handed_over, on_wait=self.metrics.send_wait(name))
             for name, adapter in self.adapters.items()
         }
+        self.metrics.watch(self._readings())
         self.connected: set[str] = set()
         self.connect_retry = connect_retry  # seconds: first wait, longest wait
         self._last_prune = float("-inf")
@@ -290,8 +300,16 @@ class Bot:
             secret=_buy_secret(self.config),
             bus=self.bus,
         )
-        pages = (self.overlay, self.widgets, buy, self.panel)
-        app = build_app(self.store, self.provider, self.recorder, pages, inbox=self.notifications)
+        scrape = MetricsPage(self.metrics, self.config.metrics.token)
+        pages = (self.overlay, self.widgets, buy, self.panel, scrape)
+        app = build_app(
+            self.store,
+            self.provider,
+            self.recorder,
+            pages,
+            inbox=self.notifications,
+            metrics=self.metrics,
+        )
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.web.host, self.web_port)
@@ -373,10 +391,12 @@ class Bot:
                 f" to {endpoint}" if endpoint else "",
                 _why(exc),
                 retry_in,
+                extra={"platform": adapter.platform},
             )
             log.debug("%s start-up failure", adapter.platform, exc_info=True)
             with contextlib.suppress(Exception):
                 await adapter.stop()
+            self.metrics.connect_failures.labels(adapter.platform).inc()
             return False
         self.connected.add(adapter.platform)
         self.outboxes[adapter.platform].start()
@@ -389,8 +409,38 @@ class Bot:
             await asyncio.sleep(delay * random.uniform(0.8, 1.2))
             delay = min(delay * 2, ceiling)
             if await self._connect(adapter, delay):
+                self.metrics.retried[adapter.platform] += 1
                 log.warning("%s: connected", adapter.platform)
                 return
+
+    def _readings(self) -> Readings:
+        """What `/metrics` reads at each scrape (docs/metrics.md)."""
+        youtube = self.adapters.get("youtube")
+        planner = getattr(youtube, "planner", None)
+
+        def quota() -> tuple[int, int] | None:
+            if not isinstance(planner, QuotaPlanner):
+                return None
+            return planner.spent, planner.remaining
+
+        def lag() -> float | None:
+            return self.reconciler.lag() if self.poll_payments else None
+
+        def reconnects() -> dict[str, int]:
+            # the bot's retries after a failed start, plus what each SDK reconnected itself
+            return {
+                name: self.metrics.retried[name] + int(getattr(adapter, "reconnects", 0))
+                for name, adapter in self.adapters.items()
+            }
+
+        return Readings(
+            depths=lambda: {name: o.depth for name, o in self.outboxes.items()},
+            connected=lambda: {name: name in self.connected for name in self.adapters},
+            reconnects=reconnects,
+            orders=self.store.order_counts,
+            youtube=quota if planner is not None else None,
+            reconciler_lag=lag,
+        )
 
     async def _redeliver_links(self, platform: str) -> None:
         """Links of pending orders on `platform` that were never handed over (a kill, a
@@ -430,7 +480,12 @@ class Bot:
                 await self.router.handle(event, self._send)
                 await self.notices.after_command(event)
         except Exception:
-            log.exception("handling %s message %s failed", event.platform, event.id)
+            log.exception(
+                "handling %s message %s failed",
+                event.platform,
+                event.id,
+                extra={"platform": event.platform, "message_id": event.id},
+            )
         finally:
             self._handling -= 1
 

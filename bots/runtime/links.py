@@ -172,11 +172,17 @@ class LinkService:
         try:
             return await asyncio.wait_for(asyncio.shield(attempt), self.policy.wait_seconds)
         except (ProviderUnavailable, TimeoutError) as exc:
-            log.warning("payment link for %s delayed: %s", code, exc or "timeout")
+            log.warning(
+                "payment link for %s delayed: %s", code, exc or "timeout", extra={"order": code}
+            )
             self._retry_later(kind, code, request, attempt)
             return None
         except ProviderRejected:
-            log.exception("MercadoPago refused the link for %s; check the credentials", code)
+            log.exception(
+                "MercadoPago refused the link for %s; check the credentials",
+                code,
+                extra={"order": code},
+            )
             self._retry_later(kind, code, request, None)
             return None
 
@@ -245,12 +251,23 @@ class LinkService:
                 delay = self.policy.first_retry  # the order grew: link it as it is now, soon
             except (ProviderUnavailable, ProviderRejected) as exc:
                 log.warning(
-                    "payment link for %s still delayed (attempt %d): %s", code, attempts, exc
+                    "payment link for %s still delayed (attempt %d): %s",
+                    code,
+                    attempts,
+                    exc,
+                    extra={"order": code},
                 )
             except Exception:
-                log.exception("payment link for %s failed unexpectedly", code)
+                log.exception(
+                    "payment link for %s failed unexpectedly", code, extra={"order": code}
+                )
         if url is None:
-            log.error("gave up on a payment link for %s after %d attempts", code, attempts)
+            log.error(
+                "gave up on a payment link for %s after %d attempts",
+                code,
+                attempts,
+                extra={"order": code},
+            )
             return
         order, tip = await self._lookup(kind, code)
         await self.bus.publish(LinkReady(order=order, tip=tip, url=self.shown(code, url) or url))

@@ -11,15 +11,22 @@ too (httpx prints every request URL, and Telegram's URLs carry the bot token):
 - `route_to_file` keeps the console chat readable: with the console adapter in the
   terminal, log lines go to a file and the terminal gets at most one short notice per
   source every few minutes (a MercadoPago outage is one notice, not a flood).
+
+With `[logging] format = "json"`, `use_json` makes every line one JSON object, for log
+collectors: `time`, `level`, `logger`, `message`, and what the line is about when the call
+says so (`log.warning(..., extra={"order": code})`: see `CONTEXT`). Redaction happens
+before formatting, so JSON lines are masked exactly as text lines are.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 import time
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote
@@ -35,6 +42,10 @@ PERSONAL = (
     (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "<email>"),
     (re.compile(r"\+\d[\d\s().-]{7,18}\d"), "<phone>"),
 )
+
+#: What a log line may be about, passed as `extra=`: an order or tip code, a platform
+#: message id, its platform, a provider's payment id. Never names or contacts.
+CONTEXT = ("order", "message_id", "platform", "payment")
 
 
 class Redactor(logging.Filter):
@@ -65,6 +76,10 @@ class Redactor(logging.Filter):
             record.exc_text = self.redact(record.exc_text)
         if record.stack_info:
             record.stack_info = self.redact(record.stack_info)
+        for name in CONTEXT:
+            value = record.__dict__.get(name)
+            if isinstance(value, str):
+                setattr(record, name, self.redact(value))
         return True
 
 
@@ -82,6 +97,39 @@ def install_redactor(secrets: Iterable[str]) -> Redactor:
                 handler.removeFilter(old)
             handler.addFilter(redactor)
     return redactor
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: `time` (UTC, ISO 8601), `level`, `logger`, `message`, the
+    `CONTEXT` fields the call gave, and `error` with the traceback when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in CONTEXT:
+            value = record.__dict__.get(name)
+            if value is not None:
+                line[name] = str(value)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["error"] = record.exc_text
+        if record.stack_info:
+            line["stack"] = record.stack_info
+        return json.dumps(line, ensure_ascii=False)
+
+
+def use_json() -> None:
+    """Format every log line as JSON, but the terminal's short notices (those are for a
+    person reading the chat)."""
+    formatter = JsonFormatter()
+    for handler in logging.getLogger().handlers:
+        if not isinstance(handler, TerminalNotice):
+            handler.setFormatter(formatter)
 
 
 class TerminalNotice(logging.Handler):

@@ -24,6 +24,7 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from bots.runtime.metrics import Metrics
 from bots.runtime.payments import PaymentRecorder
 from bots.runtime.retry import Backoff, retry_async
 from commerce.payments.base import (
@@ -61,6 +62,7 @@ class NotificationInbox:
         idle_backoff: Backoff = IDLE_BACKOFF,
         concurrency: int = 4,
         batch: int = 200,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.provider = provider
@@ -71,6 +73,7 @@ class NotificationInbox:
         self.idle_backoff = idle_backoff
         self.concurrency = concurrency
         self.batch = batch
+        self.metrics = metrics
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._working = False
@@ -129,7 +132,11 @@ class NotificationInbox:
                 try:
                     finished = await self._process(payment_id, group)
                 except Exception as exc:  # a bug or a broken database: count it on the row
-                    log.exception("processing the notification for payment %s failed", payment_id)
+                    log.exception(
+                        "processing the notification for payment %s failed",
+                        payment_id,
+                        extra={"payment": payment_id},
+                    )
                     finished = await self._failed(payment_id, group, repr(exc))
                 counts[0 if finished else 1] += len(group)
 
@@ -148,14 +155,25 @@ class NotificationInbox:
             )
         except ProviderRejected as exc:
             # Unknown to the API, or not a payment at all: nothing to record, ever.
-            log.warning("notification for payment %s dropped: %s", payment_id, exc)
+            log.warning(
+                "notification for payment %s dropped: %s",
+                payment_id,
+                exc,
+                extra={"payment": payment_id},
+            )
             await asyncio.to_thread(self.store.finish_notifications, ids, REJECTED, error=str(exc))
+            self._count(REJECTED)
             return True
         except ProviderUnavailable as exc:
             return await self._failed(payment_id, rows, str(exc))
         outcome = await self.recorder.record(report)
         await asyncio.to_thread(self.store.finish_notifications, ids, outcome.kind.value)
+        self._count(outcome.kind.value)
         return True
+
+    def _count(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.payment("webhook", outcome)
 
     async def _failed(self, payment_id: str, rows: Sequence[NotificationView], error: str) -> bool:
         """Count the failure on each row: it waits its own backoff, or is given up on."""
@@ -164,13 +182,24 @@ class NotificationInbox:
         error = f"provider unavailable: {error}"
         if failures >= self.give_up_after:
             log.error(
-                "gave up on payment %s after %d failed attempts: %s", payment_id, failures, error
+                "gave up on payment %s after %d failed attempts: %s",
+                payment_id,
+                failures,
+                error,
+                extra={"payment": payment_id},
             )
             await asyncio.to_thread(self.store.notifications_failed, ids, error)
             await asyncio.to_thread(self.store.finish_notifications, ids, GAVE_UP)
+            self._count(GAVE_UP)
             return True
         retry_at = datetime.now(UTC) + timedelta(seconds=self.row_backoff.delay(failures))
-        log.warning("payment %s not fetched yet (%s); will retry", payment_id, error)
+        log.warning(
+            "payment %s not fetched yet (%s); will retry",
+            payment_id,
+            error,
+            extra={"payment": payment_id},
+        )
+        self._count("retry")
         await asyncio.to_thread(self.store.notifications_failed, ids, error, retry_at)
         return False
 

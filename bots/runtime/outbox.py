@@ -47,13 +47,20 @@ Sent = Callable[[Reply], Awaitable[None]]
 
 class Outbox:
     """One adapter's queue. `on_sent` hears of every reply with a receipt once the adapter
-    has taken its last piece."""
+    has taken its last piece; `on_wait` of every time the send limit holds a reply back
+    (and for how many seconds), for `/metrics`."""
 
     def __init__(
-        self, adapter: Adapter, limits: SendLimits | None = None, *, on_sent: Sent | None = None
+        self,
+        adapter: Adapter,
+        limits: SendLimits | None = None,
+        *,
+        on_sent: Sent | None = None,
+        on_wait: Callable[[float], None] | None = None,
     ) -> None:
         self.adapter = adapter
         self.on_sent = on_sent
+        self.on_wait = on_wait
         self.limits = limits or adapter.limits
         self.window = RateWindow(self.limits.messages, self.limits.per_seconds)
         self._queue: asyncio.PriorityQueue[tuple[int, int, Reply]] = asyncio.PriorityQueue()
@@ -99,9 +106,13 @@ class Outbox:
             self._sending = True
             try:
                 delay = self.window.wait_time()
-                while delay > 0:
-                    await asyncio.sleep(delay)
-                    delay = self.window.wait_time()
+                if delay > 0:
+                    held = time.monotonic()
+                    while delay > 0:
+                        await asyncio.sleep(delay)
+                        delay = self.window.wait_time()
+                    if self.on_wait is not None:
+                        self.on_wait(time.monotonic() - held)
                 self.window.record()
                 await self.adapter.send(reply)
                 self.sent_count += 1

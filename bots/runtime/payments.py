@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bots.runtime.events import (
     Event,
@@ -27,6 +28,9 @@ from commerce.money import Money
 from commerce.payments.base import PaymentError, PaymentProvider
 from commerce.store import Store
 from commerce.views import AwaitingPayment, OutcomeKind, PaymentOutcome, PaymentReport
+
+if TYPE_CHECKING:
+    from bots.runtime.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +66,14 @@ class PaymentRecorder:
                 report.provider_payment_id,
                 report.external_reference,
                 outcome.detail,
+                extra={"order": report.external_reference, "payment": report.provider_payment_id},
             )
         elif outcome.kind is OutcomeKind.UNKNOWN_REFERENCE:
             log.info(
                 "payment %s has a reference this store does not know: %r",
                 report.provider_payment_id,
                 report.external_reference,
+                extra={"payment": report.provider_payment_id},
             )
         elif outcome.kind is OutcomeKind.REFUND_NEEDED and outcome.order is not None:
             order = outcome.order
@@ -78,6 +84,7 @@ class PaymentRecorder:
                     order.code,
                     report.provider_payment_id,
                     order.code,
+                    extra={"order": order.code, "payment": report.provider_payment_id},
                 )
             else:
                 log.error(
@@ -85,6 +92,7 @@ class PaymentRecorder:
                     "with `vivo orders refund %s`",
                     order.code,
                     order.code,
+                    extra={"order": order.code, "payment": report.provider_payment_id},
                 )
         return outcome
 
@@ -156,8 +164,11 @@ class Reconciler:
         max_interval: float = 60.0,
         concurrency: int = 4,
         clock: Callable[[], float] = time.monotonic,
+        metrics: Metrics | None = None,
     ) -> None:
         self.concurrency = concurrency
+        self.metrics = metrics
+        self._asked: float | None = None  # clock() of the last good tick (or of the start)
         self.store = store
         self.provider = provider
         self.recorder = recorder
@@ -211,6 +222,8 @@ class Reconciler:
                 continue
             for report in result:
                 outcome = await self.recorder.record(report)
+                if self.metrics is not None:
+                    self.metrics.payment("poll", outcome.kind.value)
                 if outcome.kind not in _UNCHANGED:
                     outcomes.append(outcome)
         if failure is not None:
@@ -224,11 +237,19 @@ class Reconciler:
             what=f"searching payments for {reference}",
         )
 
+    def lag(self) -> float | None:
+        """Seconds since the provider last answered every question of a tick (since the
+        start, before the first): how late a payment nobody notified us of may be found.
+        None when the loop is not running."""
+        return None if self._asked is None else max(0.0, self.clock() - self._asked)
+
     async def run(self) -> None:
         delay = self.policy.tick
+        self._asked = self.clock()
         while True:
             try:
                 await self.tick()
+                self._asked = self.clock()
                 delay = self.policy.tick
             except PaymentError as exc:
                 delay = min(delay * 2, self.max_interval)

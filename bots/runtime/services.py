@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bots.chat.claims import OwnerClaims
     from bots.chat.i18n import Messages
     from bots.runtime.events import EventBus
+    from bots.runtime.metrics import Metrics
     from commerce.store import Store
 
 
@@ -61,3 +62,4 @@ class Services:
     messages: Messages
     bus: EventBus | None = None  # for commands that announce to the overlay (`!destacar`)
     claims: OwnerClaims | None = None  # the owner's one-time codes (`!soy-dueño`)
+    metrics: Metrics | None = None  # the router counts commands here (`/metrics`)

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from aiohttp import web
 
+from bots.runtime.metrics import Metrics
 from bots.runtime.notifications import NotificationInbox
 from bots.runtime.payments import PaymentRecorder
 from bots.web import security
@@ -27,6 +28,7 @@ STORE = web.AppKey("store", Store)
 PROVIDER = web.AppKey("provider", PaymentProvider)
 RECORDER = web.AppKey("recorder", PaymentRecorder)
 INBOX = web.AppKey("inbox", NotificationInbox)
+METRICS = web.AppKey("metrics", Metrics)
 
 
 class Page(Protocol):
@@ -42,12 +44,15 @@ def build_app(
     pages: Sequence[Page] = (),
     *,
     inbox: NotificationInbox | None = None,
+    metrics: Metrics | None = None,
 ) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
     security.install(app)
     app[STORE] = store
     app[PROVIDER] = provider
     app[RECORDER] = recorder
+    if metrics is not None:
+        app[METRICS] = metrics
     _own_inbox(app, inbox or NotificationInbox(store, provider, recorder))
     app.router.add_post("/webhooks/mercadopago", mercadopago_webhook)
     app.router.add_get("/p/{code}", short_link)
@@ -82,25 +87,38 @@ async def mercadopago_webhook(request: web.Request) -> web.Response:
     storing it is safe. Topics other than `payment` are answered 200 and dropped, so
     MercadoPago does not retry them. Only a store that cannot write answers 5xx.
     """
+    outcome, response = await _webhook(request)
+    metrics = request.app.get(METRICS)
+    if metrics is not None:
+        metrics.webhook(outcome)
+    return response
+
+
+async def _webhook(request: web.Request) -> tuple[str, web.Response]:
+    """The webhook's answer, and its outcome for `/metrics`."""
     body = await request.read()
     provider = request.app[PROVIDER]
     try:
         notification = provider.verify_notification(request.headers, request.query, body)
     except MalformedNotification as exc:
         log.warning("refused a malformed MercadoPago notification: %s", exc)
-        return web.json_response({"error": "malformed notification"}, status=400)
+        return "malformed", web.json_response({"error": "malformed notification"}, status=400)
     except InvalidSignature as exc:
         log.warning("rejected a MercadoPago notification: %s", exc)
-        return web.json_response({"error": "invalid signature"}, status=401)
+        return "invalid_signature", web.json_response({"error": "invalid signature"}, status=401)
     inbox = request.app[INBOX]
     if not inbox.wants(notification):
-        return web.json_response({"ignored": notification.topic})
+        return "ignored", web.json_response({"ignored": notification.topic})
     try:
         row_id = await inbox.accept(notification)
     except Exception:
-        log.exception("could not store notification for %s", notification.resource_id)
-        return web.json_response({"error": "retry later"}, status=503)
-    return web.json_response({"received": row_id})
+        log.exception(
+            "could not store notification for %s",
+            notification.resource_id,
+            extra={"payment": notification.resource_id},
+        )
+        return "store_error", web.json_response({"error": "retry later"}, status=503)
+    return "accepted", web.json_response({"received": row_id})
 
 
 async def short_link(request: web.Request) -> web.StreamResponse:

@@ -439,6 +439,7 @@ async def test_a_dropped_connection_resumes_without_repeating_a_purchase(
     )
 
     assert gateway["identify"] == 1
+    assert shop.adapter is not None and shop.adapter.reconnects == 1  # resumed, for /metrics
     purchases = [m.id for m in shop.heard if m.text.split()[0][1:] == "comprar"]
     assert sorted(purchases) == sorted([first["id"], slash["id"], away["id"]])
     sent = await sandbox.sent()

@@ -170,7 +170,8 @@ async def test_chat_in_the_documentation_examples_shape_is_delivered(
 async def test_session_reconnect_loses_and_repeats_nothing() -> None:
     async with running(TwitchStandIn()) as rig:
         heard = Heard()
-        async with started(await rig.adapter(), heard):
+        adapter = await rig.adapter()
+        async with started(adapter, heard):
             before = {s["transport"]["session_id"] for s in await rig.subscriptions()}
 
             async def talk() -> None:
@@ -189,6 +190,7 @@ async def test_session_reconnect_loses_and_repeats_nothing() -> None:
             assert after.isdisjoint(before) and len(after) == 2
             await rig.control("POST", "say", {"user": "ana", "text": "sigo acá"})
             await until(lambda: len(heard.messages) == 41)
+            assert adapter.reconnects == 2  # one hand-off per session, for /metrics
 
 
 async def test_events_on_the_old_connection_during_a_reconnect_are_kept() -> None:
@@ -217,7 +219,9 @@ async def test_events_on_the_old_connection_during_a_reconnect_are_kept() -> Non
 async def test_a_dropped_socket_reconnects_and_resubscribes() -> None:
     async with running(TwitchStandIn()) as rig:
         heard = Heard()
-        async with started(await rig.adapter(), heard):
+        adapter = await rig.adapter()
+        assert adapter.reconnects == 0
+        async with started(adapter, heard):
             await rig.control("POST", "say", {"user": "ana", "text": "uno"})
             await until(lambda: heard.messages)
             assert (await rig.control("POST", "drop"))["sessions"] == 2
@@ -238,6 +242,7 @@ async def test_a_dropped_socket_reconnects_and_resubscribes() -> None:
             assert texts[:2] == ["uno", "dos"]
             assert len(set(m.id for m in heard.messages)) == len(heard.messages)
             assert [t.message for t in heard.tips] == ["tres"]
+            assert adapter.reconnects == 2  # both sockets dropped and made again
 
 
 async def test_moderator_status_is_detected_not_assumed() -> None:

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from sandbox.app import Sandbox, SandboxConfig
 from tests.bots.runtime.test_payments_restart import BotProcess, eventually
@@ -40,6 +42,18 @@ enabled = true
 token = "{DISCORD_TOKEN}"
 endpoint = "{urls["discord"]}/discord"
 """
+
+
+async def scrape(web_url: str) -> dict[tuple[str, str], float]:
+    """`/metrics` of the running process, by (sample name, platform)."""
+    async with aiohttp.ClientSession() as http, http.get(f"{web_url}/metrics") as response:
+        assert response.status == 200
+        text = await response.text()
+    return {
+        (sample.name, sample.labels.get("platform", "")): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
 async def shop_reply(sandbox: Sandbox, platform: str) -> Callable[[], bool]:
@@ -81,7 +95,7 @@ stock = 3
             + platform_sections(down, serving.url, f"http://127.0.0.1:{port}", telegram_token)
         )
         bot = BotProcess(toml, tmp_path / "bot.log")
-        await bot.start()
+        web_url = await bot.start()
         try:
             log = bot.log
 
@@ -103,6 +117,11 @@ stock = 3
             answered = await shop_reply(later, down)
             await eventually(answered, f"{down} answers !tienda once it is up")
             assert "Traceback" not in log.read_text()
+            metrics = await scrape(web_url)
+            assert metrics[("vivo_connect_failures_total", down)] >= 1
+            assert metrics[("vivo_reconnects_total", down)] == 1
+            assert metrics[("vivo_reconnects_total", up)] == 0
+            assert metrics[("vivo_platform_connected", down)] == 1
         finally:
             await bot.kill()
     finally:
