@@ -29,6 +29,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from aiohttp import web
 
@@ -51,6 +52,7 @@ from bots.runtime.notifications import NotificationInbox
 from bots.runtime.outbox import Outbox
 from bots.runtime.payments import WEBHOOK_SLOWDOWN, PaymentRecorder, PollPolicy, Reconciler
 from bots.runtime.services import Services
+from bots.web.alert_media import MediaStore
 from bots.web.app import build_app
 from bots.web.buy import BuyPage
 from bots.web.overlay import Overlay
@@ -142,8 +144,10 @@ class Bot:
         self._runner: web.AppRunner | None = None
         self.endpoints: Endpoints | None = None
         self.bus.subscribe(self._announce)
+        # The owner's alert images and sounds: `media/` next to config.toml.
+        media = MediaStore((config.path.parent if config.path else Path.cwd()) / "media")
         self.overlay = Overlay(
-            store, self.messages, locale=config.settings.locale, public_url=public
+            store, self.messages, locale=config.settings.locale, public_url=public, media=media
         )
         self.bus.subscribe(self.overlay.on_event)
         self.panel = Panel(
@@ -158,6 +162,7 @@ class Bot:
                 public_url=public,
                 trusted_proxies=config.web.trusted_proxies,
                 shown_link=self.links.shown,
+                media=media,
             )
         )
 

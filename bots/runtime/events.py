@@ -83,6 +83,25 @@ class StockChanged:
     product: ProductView
 
 
+@dataclass(frozen=True, slots=True)
+class AlertTest:
+    """The owner asked for a test alert from the panel (Alertas): the overlay shows it marked
+    as a test with made-up names; nothing counts it (goals, reports, the live feed)."""
+
+    kind: str  # "sale" | "tip" | "bits" | "superchat"
+    variation: int | None = None  # which of the type's variations, or the type's own look
+    currency: str = "ARS"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertReplay:
+    """Show a past sale's or tip's alert again (the panel's "replay"): on the overlay only,
+    marked as a replay, counted nowhere a second time."""
+
+    order: OrderView | None = None
+    tip: TipView | None = None
+
+
 Event = (
     OrderPaid
     | OrderExpired
@@ -93,6 +112,8 @@ Event = (
     | SpotlightChanged
     | GoalChanged
     | StockChanged
+    | AlertTest
+    | AlertReplay
 )
 Listener = Callable[[Event], Awaitable[None]]
 

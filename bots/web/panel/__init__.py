@@ -10,7 +10,7 @@ from importlib import resources
 from aiohttp import web
 
 from bots.config import PanelSettings
-from bots.web.panel import auth, live, orders, products, summary
+from bots.web.panel import alerts, auth, live, orders, products, summary
 from bots.web.panel import settings as settings_page
 from bots.web.panel.core import PANEL, PanelContext, Routes, url
 
@@ -41,6 +41,7 @@ class Panel:
         products.setup(routes)
         summary.setup(routes)
         settings_page.setup(routes)
+        alerts.setup(routes)
 
     def setup(self, app: web.Application) -> None:
         app.add_subapp("/panel", self.app)

@@ -22,6 +22,7 @@ from bots.config import PanelSettings
 from bots.runtime.events import Event, EventBus
 from bots.runtime.services import Settings
 from bots.web import client, security
+from bots.web.alert_media import MediaStore
 from bots.web.panel.templating import Formatter, TemplateResponse, render
 from commerce.payments.base import PaymentProvider
 from commerce.sessions import PanelRole, PanelSessionView
@@ -82,6 +83,8 @@ class PanelContext:
     # The address chat shows for an order's link (the bot's LinkService.shown): the panel
     # resends exactly what the purchase sent.
     shown_link: Callable[[str, str | None], str | None] | None = None
+    # Where the owner's alert images and sounds are kept (None: uploads are off).
+    media: MediaStore | None = None
 
     def link_for(self, code: str, url: str | None) -> str | None:
         if self.shown_link is not None:
