@@ -339,3 +339,14 @@ async def test_read_aloud_speaks_an_allowed_message_and_not_a_filtered_one(
     )
     spoken = await page.evaluate("window.__spoken")
     assert spoken == ["¡Hola a todos desde Montevideo!"]
+
+
+async def test_the_server_voice_plays_in_the_overlay(browser: BrowserContext, site: Site) -> None:
+    save(site, AlertSettings(read_aloud=ReadAloud(True, Decimal(0), 100, "server")))
+    page = await overlay_page(browser, site, "&duration=30")
+    await site.bus.publish(TipReceived(tip(site, 5000, "¡Gracias por el stream!")))
+    await page.wait_for_function(
+        "() => { const a = document.querySelector('.alert audio.alert-speech');"
+        " return a && a.currentTime > 0 && (!a.paused || a.ended); }"
+    )
+    assert await page.evaluate("window.__spoken") == []  # one voice, not two

@@ -225,3 +225,26 @@ async def test_shipped_sounds_and_uploads_are_served_with_their_types(
         ):
             async with http.get(url + missing) as response:
                 assert response.status == 404, missing
+
+
+async def test_the_server_voice_makes_a_clip_the_overlay_serves(store: Any, tmp_path: Path) -> None:
+    """espeak-ng (scripts/speech.sh installs it) reads the screened message into a WAV."""
+    overlay = Overlay(store, Messages(), locale="es")
+    save(store, AlertSettings(read_aloud=ReadAloud(True, Decimal(0), 100, "server")))
+    await overlay.on_event(TipReceived(tip(store, 500, "¡Hola a todos!")))
+    alert = overlay.alerts[-1]
+    assert alert["speak"] is None
+    assert alert["speech_url"] == f"overlay/speech/{alert['id']}.wav"
+    app = web.Application()
+    overlay.setup(app)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        base = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+        async with aiohttp.ClientSession() as http, http.get(base + alert["speech_url"]) as got:
+            body = await got.read()
+            assert got.status == 200 and got.content_type == "audio/wav"
+            assert body[:4] == b"RIFF" and len(body) > 5000  # a few tenths of a second of voice
+    finally:
+        await runner.cleanup()
