@@ -91,6 +91,8 @@ class AlertTest:
     kind: str  # "sale" | "tip" | "bits" | "superchat"
     variation: int | None = None  # which of the type's variations, or the type's own look
     currency: str = "ARS"
+    # A look not saved yet (a bots.web.alert_config.AlertStyle): the panel's preview.
+    style: object | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -243,7 +243,10 @@ class Overlay:
     async def _show_test(self, event: AlertTest) -> None:
         if event.kind not in alert_config.KINDS:
             return
-        style = (await self.settings()).style(event.kind)
+        settings = await self.settings()
+        if isinstance(event.style, alert_config.AlertStyle):
+            settings = settings.with_style(event.kind, event.style)
+        style = settings.style(event.kind)
         index = event.variation
         if index is not None and not 0 <= index < len(style.variations):
             index = None
@@ -256,15 +259,23 @@ class Overlay:
             "" if event.kind == "sale" else self._t("overlay_sample_message"),
             {"bits": "twitch", "superchat": "youtube"}.get(event.kind, "twitch"),
         )
-        await self._show(facts, test=True)
+        await self._show(facts, test=True, settings=settings)
 
     def default_template(self, kind: str) -> str:
         return default_template(self.messages, self.locale, kind)
 
-    async def _show(self, facts: Facts, *, test: bool = False, replay: bool = False) -> None:
+    async def _show(
+        self,
+        facts: Facts,
+        *,
+        test: bool = False,
+        replay: bool = False,
+        settings: AlertSettings | None = None,
+    ) -> None:
         """Apply the owner's look for this type (and the variation the amount reaches),
         screen what the viewer wrote, and send the alert — or hold it if screening says so."""
-        settings = await self.settings()
+        if settings is None:
+            settings = await self.settings()
         style = settings.style(facts.kind)
         index, variation = style.pick(facts.amount.amount)
         name = await self.screen("name", facts.buyer, facts.amount)

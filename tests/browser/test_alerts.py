@@ -312,6 +312,14 @@ async def test_a_test_alert_from_the_panel_plays_and_the_goal_does_not_move(
     await expect(card).to_be_visible()
     await expect(card.locator(".alert-badge")).to_have_text("Prueba")
     assert site.overlay.state(site.url)["goal"]["percent"] == 20.0
+    sale_editor = page.locator("section#sale")
+    await sale_editor.locator('input[name="template"]').fill("¡{buyer} se llevó {product}!")
+    await sale_editor.locator('button[data-preview="sale"]').click()  # not saved: a preview
+    await expect(frame.locator('.alert.type-sale[data-test="true"] .alert-headline')).to_have_text(
+        "¡Prueba se llevó Remera de prueba!"
+    )
+    assert site.store.owner_setting(alert_config.SETTING_KEY) is None
+    assert site.overlay.state(site.url)["goal"]["percent"] == 20.0
     await page.screenshot(path=str(shots(tmp_path) / "alerts-panel-desktop.png"), full_page=True)
     await page.set_viewport_size(PHONE)  # type: ignore[arg-type]
     width = await page.evaluate("document.documentElement.scrollWidth")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import BodyPartReader, web
+from multidict import MultiDictProxy
 
 from bots.runtime.events import AlertReplay, AlertTest
 from bots.web import alert_config, alert_media
@@ -119,49 +120,54 @@ def _minimum(ctx: PanelContext, text: str, *, allow_zero: bool = False) -> Any:
     return alert_config.amount(str(value), allow_zero=allow_zero)
 
 
-async def save_type(request: web.Request) -> web.StreamResponse:
-    ctx = panel(request)
-    kind = _kind(request)
-    form = await request.post()
+def _style(ctx: PanelContext, form: MultiDictProxy[Any]) -> AlertStyle:
+    """A type's form as an AlertStyle; AlertConfigError names the first bad value."""
 
     def field(name: str) -> str:
         return str(form.get(name, ""))
 
-    try:
-        variations = []
-        rows = zip(
-            form.getall("var_minimum", []),
-            form.getall("var_template", []),
-            form.getall("var_image", []),
-            form.getall("var_sound", []),
-            strict=False,
-        )
-        for minimum, template, image, sound in rows:
-            value = _minimum(ctx, str(minimum))
-            if value is None:
-                continue  # an empty row: the one left for adding, or one cleared to delete
-            variations.append(
-                Variation(
-                    value,
-                    alert_config.template(str(template)),
-                    alert_config.image(str(image)),
-                    alert_config.sound(str(sound)),
-                )
+    variations = []
+    rows = zip(
+        form.getall("var_minimum", []),
+        form.getall("var_template", []),
+        form.getall("var_image", []),
+        form.getall("var_sound", []),
+        strict=False,
+    )
+    for minimum, template, image, sound in rows:
+        value = _minimum(ctx, str(minimum))
+        if value is None:
+            continue  # an empty row: the one left for adding, or one cleared to delete
+        variations.append(
+            Variation(
+                value,
+                alert_config.template(str(template)),
+                alert_config.image(str(image)),
+                alert_config.sound(str(sound)),
             )
-        if len(variations) > alert_config.MAX_VARIATIONS:
-            raise AlertConfigError("alert_variations", limit=alert_config.MAX_VARIATIONS)
-        style = AlertStyle(
-            template=alert_config.template(field("template")),
-            image=alert_config.image(field("image")),
-            sound=alert_config.sound(field("sound")),
-            volume=alert_config.volume(field("volume") or "70"),
-            enter=alert_config.choice(field("enter"), alert_config.ENTRANCES, "enter"),
-            exit=alert_config.choice(field("exit"), alert_config.EXITS, "exit"),
-            duration=alert_config.duration(field("duration") or "7"),
-            layout=alert_config.choice(field("layout"), alert_config.LAYOUTS, "layout"),
-            css=alert_config.css(field("css")),
-            variations=tuple(sorted(variations, key=lambda v: v.minimum)),
         )
+    if len(variations) > alert_config.MAX_VARIATIONS:
+        raise AlertConfigError("alert_variations", limit=alert_config.MAX_VARIATIONS)
+    return AlertStyle(
+        template=alert_config.template(field("template")),
+        image=alert_config.image(field("image")),
+        sound=alert_config.sound(field("sound")),
+        volume=alert_config.volume(field("volume") or "70"),
+        enter=alert_config.choice(field("enter"), alert_config.ENTRANCES, "enter"),
+        exit=alert_config.choice(field("exit"), alert_config.EXITS, "exit"),
+        duration=alert_config.duration(field("duration") or "7"),
+        layout=alert_config.choice(field("layout"), alert_config.LAYOUTS, "layout"),
+        css=alert_config.css(field("css")),
+        variations=tuple(sorted(variations, key=lambda v: v.minimum)),
+    )
+
+
+async def save_type(request: web.Request) -> web.StreamResponse:
+    ctx = panel(request)
+    kind = _kind(request)
+    form = await request.post()
+    try:
+        style = _style(ctx, form)
     except AlertConfigError as problem:
         return await _problem(request, problem.key, **problem.params)
     settings = await _settings(ctx)
@@ -194,7 +200,13 @@ async def send_test(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     chosen = str(form.get("variation", ""))
     variation = int(chosen) if chosen.isdigit() else None
-    await ctx.publish(AlertTest(kind, variation, ctx.settings.currency))
+    style = None
+    if form.get("preview") == "1":  # the editor's values as they are now, not saved
+        try:
+            style = _style(ctx, form)
+        except AlertConfigError as problem:
+            return await _problem(request, problem.key, **problem.params)
+    await ctx.publish(AlertTest(kind, variation, ctx.settings.currency, style))
     raise _back(request, "alerts_test", kind)
 
 

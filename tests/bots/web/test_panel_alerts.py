@@ -217,3 +217,19 @@ async def test_staff_cannot_open_or_change_alerts(served: Served, store: Any) ->
         await staff.close()
     assert not any(isinstance(e, AlertTest) for e in served.events)
     assert store.owner_setting(alert_config.SETTING_KEY) is None
+
+
+async def test_a_preview_shows_the_editors_values_without_saving_them(
+    served: Served, owner: Browser, store: Any
+) -> None:
+    overlay = Overlay(store, Messages(), locale="es")
+    served.bus.subscribe(overlay.on_event)
+    form = {**TIP_FORM, "template": "¡{buyer} en vista previa!", "preview": "1"}
+    response = await owner.post("/panel/alertas/tipo/tip/probar", form)
+    assert response.status == 303
+    [alert] = overlay.alerts
+    assert alert["test"] and alert["headline"] == "¡Prueba en vista previa!"
+    assert (alert["enter"], alert["layout"]) == ("bounce", "image-top")
+    assert store.owner_setting(alert_config.SETTING_KEY) is None  # nothing was saved
+    refused = await owner.post("/panel/alertas/tipo/tip/probar", {**form, "volume": "300"})
+    assert refused.status == 400 and len(overlay.alerts) == 1
