@@ -202,12 +202,13 @@ async def overlay_page(browser: BrowserContext, site: Site, query: str = "") -> 
     return page
 
 
-async def sound_playing(page: Page, card: str) -> None:
-    """The card's sound started: playing now, or (a short one) played to its end."""
+async def sound_playing(page: Page, kind: str) -> None:
+    """The sound of an alert of this type started: playing now, or (a short one) played to
+    its end."""
     await page.wait_for_function(
-        """sel => { const a = document.querySelector(sel + ' audio.alert-sound');
-                    return a && a.currentTime > 0 && (!a.paused || a.ended); }""",
-        arg=card,
+        """kind => { const a = document.querySelector(`audio.alert-sound[data-type="${kind}"]`);
+                     return a && a.currentTime > 0 && (!a.paused || a.ended); }""",
+        arg=kind,
     )
 
 
@@ -237,8 +238,8 @@ async def test_a_sale_alert_shows_amount_image_animation_and_plays_its_sound(
     )
     animation = await card.evaluate("e => getComputedStyle(e).animationName")
     assert animation == "vivo-enter-bounce"
-    await sound_playing(page, ".alert.type-sale")
-    volume = await card.locator("audio").evaluate("a => a.volume")
+    await sound_playing(page, "sale")
+    volume = await page.locator('audio[data-type="sale"]').evaluate("a => a.volume")
     assert volume == pytest.approx(0.6)
     await page.wait_for_function(
         "() => document.getAnimations().every(a => a.playState === 'finished')"
@@ -268,7 +269,7 @@ async def test_each_tip_type_and_the_variation_a_big_tip_reaches(
         f"Lu dejó {Messages().money(Money(5000, 'ARS'), 'es')}"
     )
     assert await first.get_attribute("data-variation") is None
-    await sound_playing(page, ".alert.type-tip")
+    await sound_playing(page, "tip")
     await shoot(page, tmp_path, "alert-tip.png")
     varied = page.locator('.alert.type-tip.in[data-variation="0"]')
     await expect(varied.locator(".alert-headline")).to_have_text("¡LLUVIA de Martina!")
@@ -284,7 +285,7 @@ async def test_each_tip_type_and_the_variation_a_big_tip_reaches(
         await site.bus.publish(TipReceived(tip(site, 3000, "¡Vamos!", source, "Juli")))
         card = page.locator(f".alert.type-{name}.in")
         await expect(card).to_be_visible()
-        await sound_playing(page, f".alert.type-{name}")
+        await sound_playing(page, name)
         await page.wait_for_function(
             "() => document.getAnimations().every(a => a.playState === 'finished')"
         )
@@ -341,9 +342,11 @@ async def test_read_aloud_speaks_an_allowed_message_and_not_a_filtered_one(
     second = page.locator(".alert.type-tip.in", has_text="Beto")
     await expect(second).to_be_visible()
     await expect(second.locator(".alert-message")).to_have_count(0)  # hidden on screen too
+    beto = await second.get_attribute("data-id")
     await page.wait_for_function(
-        "() => { const a = [...document.querySelectorAll('.alert audio.alert-sound')].pop();"
-        " return a && a.ended; }"
+        "id => { const a = document.querySelector(`audio.alert-sound[data-id='${id}']`);"
+        " return a && a.dataset.done === 'true'; }",  # ended, and its voice (if any) asked
+        arg=beto,
     )
     spoken = await page.evaluate("window.__spoken")
     assert spoken == ["¡Hola a todos desde Montevideo!"]
@@ -354,7 +357,7 @@ async def test_the_server_voice_plays_in_the_overlay(browser: BrowserContext, si
     page = await overlay_page(browser, site, "&duration=30")
     await site.bus.publish(TipReceived(tip(site, 5000, "¡Gracias por el stream!")))
     await page.wait_for_function(
-        "() => { const a = document.querySelector('.alert audio.alert-speech');"
+        "() => { const a = document.querySelector('audio.alert-speech');"
         " return a && a.currentTime > 0 && (!a.paused || a.ended); }"
     )
     assert await page.evaluate("window.__spoken") == []  # one voice, not two

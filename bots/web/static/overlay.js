@@ -112,23 +112,39 @@
     return image;
   }
 
-  function play(card, url, volume) {
+  // Sounds live outside the card: taking a card off the page would pause its sound, and a
+  // voice waiting for the sound to end would never start.
+  function play(alert, url, volume, onDone) {
     if (!url) return null;
     const audio = document.createElement("audio");
     audio.className = "alert-sound";
+    audio.dataset.id = alert.id;
+    audio.dataset.type = alert.type || alert.kind;
     audio.src = local(url);
     audio.volume = Math.min(1, Math.max(0, volume));
-    card.append(audio);
+    const kept = $("sounds");
+    kept.append(audio);
+    while (kept.children.length > 6) kept.firstElementChild.remove(); // the last few only
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      if (onDone) onDone();
+      audio.dataset.done = "true";
+    };
+    audio.addEventListener("ended", finish);
+    audio.addEventListener("error", finish);
     audio.play().catch(() => {
-      card.dataset.sound = "blocked"; // autoplay refused: the alert shows anyway
+      audio.dataset.blocked = "true"; // autoplay refused: the alert shows anyway
+      finish();
     });
     return audio;
   }
 
   // Read-aloud: the bot decided what may be read (after screening) and how long it is.
-  function readAloud(card, alert) {
+  function readAloud(alert) {
     if (alert.speech_url) {
-      const voice = play(card, alert.speech_url, 1);
+      const voice = play(alert, alert.speech_url, 1, null);
       if (voice) voice.classList.add("alert-speech");
       return;
     }
@@ -181,13 +197,8 @@
     }
     $("alerts").append(card);
     requestAnimationFrame(() => card.classList.add("in"));
-    const sound = play(card, alert.sound, alert.volume ?? 0.7);
-    if (sound && (alert.speak || alert.speech_url)) {
-      sound.addEventListener("ended", () => readAloud(card, alert), { once: true });
-      sound.addEventListener("error", () => readAloud(card, alert), { once: true });
-    } else {
-      readAloud(card, alert);
-    }
+    // The voice waits for the alert's sound to finish (or to fail), then reads.
+    if (!play(alert, alert.sound, alert.volume ?? 0.7, () => readAloud(alert))) readAloud(alert);
     const seconds = params.has("duration") ? duration / 1000 : alert.duration || 6;
     await sleep(seconds * 1000);
     card.classList.remove("in");
