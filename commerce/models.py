@@ -420,3 +420,56 @@ class OwnerSetting(SQLModel, table=True):
 
 OWNER_SETTINGS: Table = OwnerSetting.__table__  # type: ignore[attr-defined]
 TABLES = (*TABLES, OWNER_SETTINGS)
+
+# --- moderation: the owner's filter settings and words, and alerts held for approval ---
+
+
+class ModerationSettings(SQLModel, table=True):
+    """One row (id 1) once the owner saves; until then the defaults in bots.moderation."""
+
+    __tablename__ = "moderation_settings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    action: str = Field(sa_column=Column(String(16), nullable=False))
+    hold: str = Field(sa_column=Column(String(16), nullable=False))
+    # A decimal in the store's currency, as text: exact on every database.
+    hold_above: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    updated_at: datetime = _when()
+
+
+class ModerationWord(SQLModel, table=True):
+    """A word the owner blocks on top of Vivo's lists, or allows out of them."""
+
+    __tablename__ = "moderation_words"
+    __table_args__ = (UniqueConstraint("word", name="uq_moderation_words_word"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    word: str = Field(sa_column=Column(String(64), nullable=False))
+    kind: str = Field(sa_column=Column(String(8), nullable=False))  # "block" | "allow"
+    created_at: datetime = _when()
+
+
+class HeldAlert(SQLModel, table=True):
+    """An alert waiting for the owner's or a moderator's decision; kept across restarts."""
+
+    __tablename__ = "held_alerts"
+    __table_args__ = (
+        UniqueConstraint("kind", "code", name="uq_held_alerts_kind_code"),
+        Index("ix_held_alerts_status_created", "status", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_column=Column(String(16), nullable=False))  # "order" | "tip"
+    code: str = Field(sa_column=Column(String(32), nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # the alert, as JSON
+    reason: str = Field(sa_column=Column(String(16), nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    created_at: datetime = _when()
+    decided_at: datetime | None = _when(nullable=True)
+    decided_by: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+
+
+MODERATION_SETTINGS: Table = ModerationSettings.__table__  # type: ignore[attr-defined]
+MODERATION_WORDS: Table = ModerationWord.__table__  # type: ignore[attr-defined]
+HELD_ALERTS: Table = HeldAlert.__table__  # type: ignore[attr-defined]
+TABLES = (*TABLES, MODERATION_SETTINGS, MODERATION_WORDS, HELD_ALERTS)

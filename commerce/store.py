@@ -28,7 +28,9 @@ from commerce import (
     catalog,
     errors,
     imports,
+    leaderboards,
     ledger,
+    moderation,
     notifications,
     orders,
     owner_settings,
@@ -573,6 +575,73 @@ class Store:
             if not catalog.seed_catalog(s, [spec]):
                 return None
             return product_view(s, rows.product_id(s, spec.sku))
+
+        return self._tx(work)
+
+    # --- moderation and the stream widgets -------------------------------------------------
+
+    def moderation_settings(self) -> moderation.ModerationView | None:
+        """The owner's filter settings; None until first saved (the defaults apply)."""
+        return self._tx(moderation.settings)
+
+    def save_moderation_settings(
+        self, action: str, hold: str, hold_above: Decimal | None, now: datetime | None = None
+    ) -> moderation.ModerationView:
+        at = _utc(now)
+        return self._tx(lambda s: moderation.save_settings(s, action, hold, hold_above, at))
+
+    def moderation_words(self) -> list[moderation.WordView]:
+        return self._tx(moderation.words)
+
+    def add_moderation_word(
+        self, word: str, kind: str, now: datetime | None = None
+    ) -> moderation.WordView:
+        at = _utc(now)
+        return self._tx(lambda s: moderation.add_word(s, word, kind, at))
+
+    def remove_moderation_word(self, word: str) -> bool:
+        return self._tx(lambda s: moderation.remove_word(s, word))
+
+    def hold_alert(
+        self, kind: str, code: str, payload: str, reason: str, now: datetime | None = None
+    ) -> tuple[moderation.HeldView, bool]:
+        at = _utc(now)
+        return self._tx(lambda s: moderation.hold(s, kind, code, payload, reason, at))
+
+    def held_alerts(
+        self, status: str = moderation.HELD, limit: int = 100
+    ) -> list[moderation.HeldView]:
+        return self._tx(lambda s: moderation.held_alerts(s, status, limit))
+
+    def decide_held_alert(
+        self, held_id: int, approve: bool, actor: str, now: datetime | None = None
+    ) -> moderation.HeldView | None:
+        at = _utc(now)
+        return self._tx(lambda s: moderation.decide(s, held_id, approve, actor, at))
+
+    def held_statuses(self, kind: str, codes: Iterable[str]) -> dict[str, str]:
+        wanted = list(codes)
+        return self._tx(lambda s: moderation.held_statuses(s, kind, wanted))
+
+    def recent_events(self, limit: int = 10) -> list[leaderboards.RecentEvent]:
+        return self._tx(lambda s: leaderboards.recent_events(s, limit))
+
+    def top_supporters(
+        self,
+        by: str,
+        currency: str,
+        *,
+        stream: bool,
+        gap: timedelta = reports.STREAM_GAP,
+        limit: int = 5,
+        now: datetime | None = None,
+    ) -> list[leaderboards.Supporter]:
+        """By "tips" or "purchases", in this stream (see commerce.reports) or of all time."""
+        at = _utc(now)
+
+        def work(s: Session) -> list[leaderboards.Supporter]:
+            since = reports.stream_start(s, at, gap) if stream else None
+            return leaderboards.top_supporters(s, by, currency, since, limit)
 
         return self._tx(work)
 

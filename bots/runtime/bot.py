@@ -38,6 +38,7 @@ from bots.chat.claims import OwnerClaims
 from bots.chat.i18n import Messages, Verbatim
 from bots.chat.router import Router
 from bots.config import Config
+from bots.moderation.service import Moderation
 from bots.runtime.events import (
     Event,
     EventBus,
@@ -58,6 +59,7 @@ from bots.web.buy import BuyPage
 from bots.web.overlay import Overlay
 from bots.web.panel import Panel, PanelContext
 from bots.web.panel.core import LiveSources
+from bots.web.widgets import Widgets
 from commerce.money import Money
 from commerce.payments.base import PaymentProvider
 from commerce.store import Store
@@ -146,10 +148,26 @@ class Bot:
         self.bus.subscribe(self._announce)
         # The owner's alert images and sounds: `media/` next to config.toml.
         media = MediaStore((config.path.parent if config.path else Path.cwd()) / "media")
+        self.moderation = Moderation(store, config.settings.currency)
         self.overlay = Overlay(
-            store, self.messages, locale=config.settings.locale, public_url=public, media=media
+            store,
+            self.messages,
+            locale=config.settings.locale,
+            public_url=public,
+            media=media,
+            moderation=self.moderation,
         )
         self.bus.subscribe(self.overlay.on_event)
+        self.widgets = Widgets(
+            store,
+            self.messages,
+            self.overlay,
+            self.moderation,
+            locale=config.settings.locale,
+            currency=config.settings.currency,
+            gap=config.panel.stream_gap,
+        )
+        self.bus.subscribe(self.widgets.on_event)  # after the overlay: its goal is the same
         self.panel = Panel(
             PanelContext(
                 store,
@@ -163,6 +181,7 @@ class Bot:
                 trusted_proxies=config.web.trusted_proxies,
                 shown_link=self.links.shown,
                 media=media,
+                moderation=self.moderation,
             )
         )
 
@@ -182,7 +201,7 @@ class Bot:
             public_url=self.config.web.public_url,
             secret=_buy_secret(self.config),
         )
-        pages = (self.overlay, buy, self.panel)
+        pages = (self.overlay, self.widgets, buy, self.panel)
         app = build_app(self.store, self.provider, self.recorder, pages, inbox=self.notifications)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -302,11 +321,17 @@ class Bot:
         await self.bus.publish(TipReceived(view))
 
     async def _announce(self, event: Event) -> None:
-        reply = self._render(event)
+        said = ""
+        if isinstance(event, TipReceived) and event.tip.message:
+            # The chat hears a tip's message only as the stream may show it: never one
+            # held for approval (the thanks cannot wait for it), never a hidden one.
+            screened = await self.moderation.screen("message", event.tip.message)
+            said = "" if screened.held else screened.text
+        reply = self._render(event, said)
         if reply is not None:
             await self._send(reply)
 
-    def _render(self, event: Event) -> Reply | None:
+    def _render(self, event: Event, tip_message: str = "") -> Reply | None:
         t = self.messages.t
         if isinstance(event, OrderPaid):
             order = event.order
@@ -326,7 +351,7 @@ class Bot:
                 "tip_thanks",
                 name=tip.viewer.display_name,
                 amount=self.messages.money(tip.amount, tip.locale),
-                message=tip.message,
+                message=tip_message,
             )
             return Reply(tip.channel_id, text, mention=_tip_user(tip), priority=Priority.ANNOUNCE)
         if isinstance(event, OrderExpired):

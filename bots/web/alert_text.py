@@ -1,14 +1,16 @@
 """The one door viewer-written text goes through before an alert shows it or a voice reads it.
 
 Every display name and every tip or purchase message the overlay puts on stream, and every
-message read aloud, is the `text` of a `Screened` that came out of a `Screen`. `screen`
-below is the default and lets everything through unchanged; moderation (word lists, links,
-"hold for approval") replaces it by handing another `Screen` to `Overlay(screen=...)`.
+message read aloud, is the `text` of a `Screened`. In the bot, the owner's filter decides
+(`Overlay(moderation=...)`, bots.moderation: word lists, links, the approval queue) and the
+overlay turns its review into `Screened` values. Without one, a `Screen` does: `screen`
+below is the default and lets everything through; another can be given as
+`Overlay(screen=...)` (a script's own filter, a test's stand-in).
 
 What the overlay does with the answer:
 - `text` is what is shown and read (a filter may have replaced words in it);
 - `hidden`: the text is not shown and not read (a name falls back to a neutral one);
-- `hold`: the whole alert waits in `Overlay.held` until `Overlay.release(id)` plays it
+- `hold`: the whole alert waits in `Overlay.held` until `Overlay.release_held(id)` plays it
   (or `Overlay.drop(id)` discards it); it counts towards goals at once, since the money
   was paid whatever the message said.
 """

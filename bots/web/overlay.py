@@ -27,6 +27,7 @@ import segno
 from aiohttp import web
 
 from bots.chat.i18n import Messages
+from bots.moderation.service import Moderation
 from bots.runtime.events import (
     AlertReplay,
     AlertTest,
@@ -78,6 +79,7 @@ class Facts:
     amount: Money
     message: str
     platform: str
+    code: str = ""  # the order's or tip's, for the approval queue; "" for a test
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +101,12 @@ class Overlay:
         history: int = HISTORY,
         media: MediaStore | None = None,
         screen: Screen = alert_text.screen,
+        moderation: Moderation | None = None,
     ) -> None:
         self.store = store
+        self.moderation = moderation
+        if moderation is not None:
+            moderation.on_release(self.release)
         self.messages = messages
         self.locale = locale
         self.public_url = public_url.rstrip("/") if public_url else None
@@ -238,7 +244,9 @@ class Overlay:
 
     def _tip_facts(self, tip: TipView) -> Facts:
         kind = alert_config.tip_kind(tip.source.value)
-        return Facts(kind, tip.viewer.display_name, "", tip.amount, tip.message, tip.platform)
+        return Facts(
+            kind, tip.viewer.display_name, "", tip.amount, tip.message, tip.platform, tip.code
+        )
 
     async def _show_test(self, event: AlertTest) -> None:
         if event.kind not in alert_config.KINDS:
@@ -278,12 +286,20 @@ class Overlay:
             settings = await self.settings()
         style = settings.style(facts.kind)
         index, variation = style.pick(facts.amount.amount)
-        name = await self.screen("name", facts.buyer, facts.amount)
-        message = (
-            await self.screen("message", facts.message, facts.amount)
-            if facts.message
-            else Screened("")
-        )
+        verdict = None
+        if self.moderation is not None:
+            # The owner's filter (bots.moderation): the whole alert at once, since holding
+            # may depend on the amount or on the message being there at all.
+            verdict = await self.moderation.review(facts.buyer, facts.message, facts.amount)
+            name = Screened(verdict.name.text, hidden=verdict.name.hidden)
+            message = Screened(verdict.message.text, hidden=verdict.message.hidden)
+        else:
+            name = await self.screen("name", facts.buyer, facts.amount)
+            message = (
+                await self.screen("message", facts.message, facts.amount)
+                if facts.message
+                else Screened("")
+            )
         buyer = self._t("overlay_someone") if name.hidden else name.text
         text = "" if message.hidden else message.text
         amount = self._money(facts.amount)
@@ -328,10 +344,14 @@ class Overlay:
             "speech_url": None,
         }
         await self._read_aloud(alert, settings, facts, text)
-        if name.hold or message.hold:
+        if test or replay:
+            self._send(alert)  # the owner asked to see it now: never queued for approval
+        elif verdict is not None and verdict.held and self.moderation is not None:
+            await self.moderation.hold("order" if sale else "tip", facts.code, alert, verdict)
+        elif name.hold or message.hold:
             self.held[alert["id"]] = alert
-            return
-        self._send(alert)
+        else:
+            self._send(alert)
 
     async def _read_aloud(
         self, alert: dict[str, Any], settings: AlertSettings, facts: Facts, text: str
@@ -358,8 +378,12 @@ class Overlay:
         key = f"panel_platform_{name}"
         return self.messages.t(self.locale, key) if self.messages.has(key) else name
 
-    def release(self, alert_id: int) -> bool:
-        """Play an alert the screen held (moderation approved it); False if none."""
+    async def release(self, alert: dict[str, Any]) -> None:
+        """An alert the panel's approval queue let through plays now, as a new one."""
+        self._send({**alert, "id": self._take_id()})
+
+    def release_held(self, alert_id: int) -> bool:
+        """Play an alert a `Screen` held; False if none."""
         alert = self.held.pop(alert_id, None)
         if alert is None:
             return False

@@ -10,7 +10,7 @@ from importlib import resources
 from aiohttp import web
 
 from bots.config import PanelSettings
-from bots.web.panel import alerts, auth, live, orders, products, summary
+from bots.web.panel import alerts, auth, live, moderation, orders, products, summary
 from bots.web.panel import settings as settings_page
 from bots.web.panel.core import PANEL, PanelContext, Routes, url
 
@@ -40,6 +40,7 @@ class Panel:
         orders.setup(routes)
         products.setup(routes)
         summary.setup(routes)
+        moderation.setup(routes)
         settings_page.setup(routes)
         alerts.setup(routes)
 

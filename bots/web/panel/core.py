@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bots.chat.i18n import Messages
 from bots.config import PanelSettings
+from bots.moderation.service import Moderation
 from bots.runtime.events import Event, EventBus
 from bots.runtime.services import Settings
 from bots.web import client, security
@@ -86,6 +87,9 @@ class PanelContext:
     # Where the owner's alert images and sounds are kept (None: uploads are off).
     media: MediaStore | None = None
 
+    # The bot's filter and approval queue, shared with the overlay (made here when absent).
+    moderation: Moderation | None = None
+
     def link_for(self, code: str, url: str | None) -> str | None:
         if self.shown_link is not None:
             return self.shown_link(code, url)
@@ -93,6 +97,8 @@ class PanelContext:
         return f"{base}/p/{code}" if base and url else url
 
     def __post_init__(self) -> None:
+        if self.moderation is None:
+            self.moderation = Moderation(self.store, self.settings.currency)
         self.fmt = Formatter(self.messages, self.settings.locale, zone_of(self.panel))
         self.trusted = client.networks(self.trusted_proxies)
 

@@ -26,6 +26,7 @@
     });
 
     startFeed();
+    startQueue();
     drawChart();
     fitPreviews();
     window.addEventListener("resize", fitPreviews);
@@ -136,6 +137,17 @@
       list.insertBefore(li, list.firstChild);
       while (list.children.length > 50) list.removeChild(list.lastChild);
       refresh();
+    });
+  }
+
+  // Moderación: the queue's fragment is fetched again whenever its stream says it changed.
+  function startQueue() {
+    var box = document.getElementById("held");
+    if (!box || !window.EventSource || !box.dataset.events) return;
+    var source = new EventSource(box.dataset.events);
+    source.addEventListener("ready", function () { document.body.dataset.queue = "live"; });
+    source.addEventListener("changed", function () {
+      if (window.htmx) window.htmx.trigger(box, "panel:held");
     });
   }
 

@@ -188,7 +188,7 @@ async def test_a_held_alert_plays_only_when_released(store: Any) -> None:
     assert list(overlay.alerts) == [] and len(overlay.held) == 1
     assert overlay.state("http://x")["goal"]["percent"] == 50.0  # the money is in anyway
     [held] = overlay.held
-    assert overlay.release(held) is True and overlay.release(held) is False
+    assert overlay.release_held(held) is True and overlay.release_held(held) is False
     assert [a["message"] for a in overlay.alerts] == ["dudoso"]
 
 
@@ -248,3 +248,30 @@ async def test_the_server_voice_makes_a_clip_the_overlay_serves(store: Any, tmp_
             assert body[:4] == b"RIFF" and len(body) > 5000  # a few tenths of a second of voice
     finally:
         await runner.cleanup()
+
+
+async def test_with_the_owners_filter_read_aloud_reads_only_what_the_stream_may_show(
+    store: Any,
+) -> None:
+    """The bot's real moderation (bots.moderation), as bots/runtime/bot.py wires it."""
+    from bots.moderation.service import Moderation
+
+    moderation = Moderation(store, "ARS")
+    overlay = Overlay(store, Messages(), locale="es", moderation=moderation)
+    save(store, AlertSettings(read_aloud=ReadAloud(True)))
+    await overlay.on_event(TipReceived(tip(store, 500, "sos una mierda")))
+    assert overlay.alerts[-1]["speak"] == "sos una ***"  # replaced words are read replaced
+    store.save_moderation_settings("hide", "off", None)
+    moderation.invalidate()
+    await overlay.on_event(TipReceived(tip(store, 500, "sos una mierda")))
+    assert overlay.alerts[-1]["message"] == "" and overlay.alerts[-1]["speak"] is None
+    store.save_moderation_settings("replace", "messages", None)  # every message waits
+    moderation.invalidate()
+    shown = len(overlay.alerts)
+    await overlay.on_event(TipReceived(tip(store, 500, "¡hola!")))
+    assert len(overlay.alerts) == shown  # held: nothing new played
+    await overlay.on_event(AlertTest("tip", None, "ARS"))
+    assert overlay.alerts[-1]["test"] is True  # a test is never held
+    [held] = store.held_alerts()
+    await moderation.decide(held.id, True, "owner")
+    assert overlay.alerts[-1]["message"] == "¡hola!" and overlay.alerts[-1]["speak"] == "¡hola!"

@@ -81,7 +81,15 @@ FAMILIES = {
         "saved",
         "added",
         "stock",
+        "approved",
+        "rejected",
+        "taken",
     ],
+    "mod_action_": ["hide", "replace", "hold"],
+    "mod_hold_": ["off", "messages", "above"],
+    "mod_reason_": ["words", "messages", "amount"],
+    "mod_status_": ["approved", "rejected"],
+    "mod_word_": ["block", "allow"],
 }
 
 
