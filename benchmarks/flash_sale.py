@@ -2,9 +2,12 @@
 
 Prints a few human lines, then one JSON object as the last line:
 commands_per_s, p50_ms, p99_ms, oversold, lost, ratio_vs_raw_sqlite (and the same for
-PostgreSQL when it is reachable). `ratio_vs_raw_sqlite` is the Store's reservation
-throughput divided by a plain `sqlite3` loop doing the same minimal transactions (viewer
-upsert, conditional stock update, order and line inserts) with the same pragmas, in the
+PostgreSQL when it is reachable), commands_vs_store (the router's commands/s divided by the
+Store's own reservations/s, same run: what the command layer costs next to the database)
+and serial_p99_ms (one `!comprar` at a time, each with units left).
+`ratio_vs_raw_sqlite` is the Store's reservation throughput divided by a plain `sqlite3`
+loop doing the same minimal transactions (viewer upsert, conditional stock update, order and
+line inserts) with the same pragmas, in the
 same run on the same disk (best of `--rounds` alternating rounds for each).
 
     python benchmarks/flash_sale.py [--viewers 2000] [--units 500]
@@ -227,6 +230,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--reservations", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--serial", type=int, default=1000)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="vivo-bench-") as tmp:
@@ -243,6 +247,12 @@ def main() -> None:
             raw_rate = max(
                 raw_rate, raw_sqlite_reservations(tmpdir / f"raw{round_}.db", args.reservations)
             )
+        serial = run_race(
+            f"sqlite:///{tmpdir / 'serial.db'}", args.serial, args.serial, concurrency=1
+        )
+    result["serial_p50_ms"] = serial["p50_ms"]
+    result["serial_p99_ms"] = serial["p99_ms"]
+    result["commands_vs_store"] = round(result["commands_per_s"] / store_rate, 3)
     result["store_reservations_per_s"] = round(store_rate, 1)
     result["raw_sqlite_reservations_per_s"] = round(raw_rate, 1)
     result["ratio_vs_raw_sqlite"] = round(store_rate / raw_rate, 3)
@@ -253,8 +263,9 @@ def main() -> None:
     )
     print(
         f"Store reservations {store_rate:.0f}/s vs raw sqlite3 {raw_rate:.0f}/s "
-        f"(ratio {result['ratio_vs_raw_sqlite']})"
+        f"(ratio {result['ratio_vs_raw_sqlite']}); router vs Store {result['commands_vs_store']}"
     )
+    print(f"One at a time: p50 {result['serial_p50_ms']} ms, p99 {result['serial_p99_ms']} ms")
 
     if postgres_reachable():
         url, name = fresh_pg_database()

@@ -23,6 +23,8 @@ from typing import Any
 
 from bots.chat.i18n import flatten, load_catalog, plural_keys
 from bots.runtime.services import Settings
+from commerce.delivery import METHODS as DELIVERY_METHODS
+from commerce.delivery import DeliveryRules, PickupPoint, ShippingOption
 from commerce.money import EXPONENTS
 from commerce.views import ProductSpec, VariantSpec
 
@@ -31,7 +33,18 @@ PLATFORMS = ("console", "twitch", "youtube", "discord", "telegram")
 
 #: The keys each table may hold; anything else is a typo or a key from another table.
 SECTION_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("store", "bot", "web", "payments", "platforms", "products", "messages", "panel"),
+    "": (
+        "store",
+        "bot",
+        "web",
+        "payments",
+        "platforms",
+        "products",
+        "messages",
+        "panel",
+        "delivery",
+    ),
+    "delivery": ("shipping", "pickup", "keep_personal_data_days", "combine_minutes"),
     "panel": ("link_minutes", "session_days", "low_stock", "stream_gap_minutes", "timezone"),
     "store": ("name", "currency", "locale", "reservation_minutes", "database_url"),
     "bot": ("prefix", "cooldown_seconds", "tip_min", "tip_max", "owners"),
@@ -93,7 +106,12 @@ PRODUCT_KEYS = (
     "active",
     "image_url",
     "digital",
+    "delivery",
+    "queue",
+    "deliver_text",
 )
+SHIPPING_KEYS = ("id", "name", "price", "provinces", "free_above")
+PICKUP_KEYS = ("id", "name", "address", "hours")
 #: Keys whose values are credentials, with the variable the example reads them from:
 #: never printed by `vivo check`, redacted from every log line.
 SECRET_KEYS: dict[str, str] = {
@@ -186,6 +204,7 @@ class Config:
     messages: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     path: Path | None = None
     panel: PanelSettings = field(default_factory=lambda: PanelSettings())
+    delivery: DeliveryRules = field(default_factory=lambda: DeliveryRules())
 
     def enabled_platforms(self) -> list[str]:
         return [name for name, section in self.platforms.items() if section.get("enabled")]
@@ -438,7 +457,16 @@ def _parse(
 ) -> tuple[Config, list[Problem]]:
     r = _Reader(raw, env)
     r.unknown_keys(raw, "", SECTION_KEYS[""])
-    for sect in ("store", "bot", "web", "payments", "payments.mercadopago", "platforms", "panel"):
+    for sect in (
+        "store",
+        "bot",
+        "web",
+        "payments",
+        "payments.mercadopago",
+        "platforms",
+        "panel",
+        "delivery",
+    ):
         r.unknown_keys(r.section(sect), sect, SECTION_KEYS[sect])
 
     currency = (r.string("store", "currency", "ARS") or "ARS").upper()
@@ -524,6 +552,7 @@ def _parse(
             r.problem(f"messages.{lang}", "must be a table", f"write it as [messages.{lang}]")
 
     panel = _panel(r)
+    delivery = _delivery(r, panel)
     config = Config(
         settings=settings,
         database_url=database_url,
@@ -534,8 +563,85 @@ def _parse(
         messages=messages,
         path=path,
         panel=panel,
+        delivery=delivery,
     )
     return config, r.problems
+
+
+def _delivery(r: _Reader, panel: PanelSettings) -> DeliveryRules:
+    """`[delivery]`: shipping options, pickup points, how long personal data is kept."""
+    sect = r.section("delivery")
+    shipping: list[ShippingOption] = []
+    seen: set[str] = set()
+    for i, item in enumerate(_tables(r, "delivery.shipping", sect.get("shipping", []))):
+        where = f"delivery.shipping[{i}]"
+        r.unknown_keys(item, where, SHIPPING_KEYS)
+        option_id = _choice_id(r, where, item, seen)
+        name = r.text(f"{where}.name", item.get("name"), option_id) or option_id
+        price = _amount(r, f"{where}.price", item.get("price"))
+        free_above = _amount(r, f"{where}.free_above", item.get("free_above"))
+        provinces: dict[str, Decimal] = {}
+        table = item.get("provinces", {})
+        if not isinstance(table, Mapping):
+            r.problem(
+                f"{where}.provinces", "must be a table", 'write provinces = { CABA = "1500" }'
+            )
+            table = {}
+        for province, value in table.items():
+            amount = _amount(r, f"{where}.provinces.{province}", value)
+            if amount is not None:
+                provinces[str(province)] = amount
+        if price is None and not provinces:
+            r.problem(
+                f"{where}.price",
+                "is missing (and no provinces are priced)",
+                'write price = "3500", or provinces = { CABA = "1500" }',
+            )
+            continue
+        shipping.append(ShippingOption(option_id, name, price, provinces, free_above))
+    pickup: list[PickupPoint] = []
+    for i, item in enumerate(_tables(r, "delivery.pickup", sect.get("pickup", []))):
+        where = f"delivery.pickup[{i}]"
+        r.unknown_keys(item, where, PICKUP_KEYS)
+        point_id = _choice_id(r, where, item, seen)
+        name = r.text(f"{where}.name", item.get("name"), point_id) or point_id
+        address = r.text(f"{where}.address", item.get("address"), "") or ""
+        if not address:
+            r.problem(f"{where}.address", "is missing", 'write address = "Honduras 4000, CABA"')
+        hours = r.text(f"{where}.hours", item.get("hours"), "") or ""
+        pickup.append(PickupPoint(point_id, name, address, hours))
+    combine = r.integer("delivery", "combine_minutes", panel.stream_gap_minutes, minimum=1)
+    return DeliveryRules(
+        shipping=tuple(shipping),
+        pickup=tuple(pickup),
+        keep_personal_data_days=r.integer("delivery", "keep_personal_data_days", 90, minimum=1),
+        combine_gap=timedelta(minutes=combine),
+    )
+
+
+def _tables(r: _Reader, key: str, value: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        r.problem(key, "must be a list of tables", f"write each one as [[{key}]]")
+        return []
+    return list(value)
+
+
+def _choice_id(r: _Reader, where: str, item: Mapping[str, Any], seen: set[str]) -> str:
+    option_id = r.text(f"{where}.id", item.get("id"), "") or ""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", option_id):
+        r.problem(f"{where}.id", f"{option_id!r} is not a short id", 'write id = "correo"')
+    elif option_id in seen:
+        r.problem(f"{where}.id", f"{option_id!r} is used twice", "give each option its own id")
+    seen.add(option_id)
+    return option_id
+
+
+def _amount(r: _Reader, key: str, value: Any) -> Decimal | None:
+    amount = r.decimal(key, value)
+    if amount is not None and amount < 0:
+        r.problem(key, f"{amount} is negative", 'write "0" for free')
+        return None
+    return amount
 
 
 def _panel(r: _Reader) -> PanelSettings:
@@ -828,6 +934,24 @@ def _products(r: _Reader, items: Any, currency: str) -> list[ProductSpec]:
             stock = sum(v.stock for v in variants)
         description = r.text(f"{where}.description", item.get("description", ""), "") or ""
         image_url = r.text(f"{where}.image_url", item.get("image_url")) or None
+        digital = r.boolean(f"{where}.digital", item.get("digital"), False)
+        method = r.text(f"{where}.delivery", item.get("delivery")) or None
+        if method is not None and method not in DELIVERY_METHODS:
+            r.problem(
+                f"{where}.delivery", f"{method!r} is not a method", "use ship, pickup or digital"
+            )
+            method = None
+        if digital and method not in (None, "digital"):
+            r.problem(f"{where}.delivery", f"{method} contradicts digital = true", "remove one")
+        if method == "digital":
+            digital = True
+        is_digital = (method or ("digital" if digital else "ship")) == "digital"
+        if not is_digital and (item.get("queue") or item.get("deliver_text")):
+            r.problem(
+                f"{where}.queue",
+                "only digital products have a queue or a deliver_text",
+                'write delivery = "digital"',
+            )
         specs.append(
             ProductSpec(
                 sku=sku,
@@ -840,8 +964,11 @@ def _products(r: _Reader, items: Any, currency: str) -> list[ProductSpec]:
                 active=r.boolean(f"{where}.active", item.get("active"), True),
                 max_per_viewer=max_per,
                 image_url=image_url,
-                digital=r.boolean(f"{where}.digital", item.get("digital"), False),
+                digital=digital,
                 variants=tuple(variants),
+                delivery=method,
+                queue=r.boolean(f"{where}.queue", item.get("queue"), False),
+                deliver_text=r.text(f"{where}.deliver_text", item.get("deliver_text")) or None,
             )
         )
     return specs

@@ -18,7 +18,7 @@ from commerce import errors, rows
 from commerce.codes import canonical_variant_key, match_variant
 from commerce.models import PRODUCTS, STORE_STATE, VARIANTS
 from commerce.money import Money, quantize
-from commerce.view_builders import product_view
+from commerce.view_builders import product_view, product_views
 from commerce.views import ProductSpec, ProductView, VariantSpec
 
 
@@ -72,7 +72,10 @@ def _fields(spec: ProductSpec, price_minor: int) -> dict[str, object]:
         "active": spec.active,
         "max_per_viewer": spec.max_per_viewer,
         "image_url": spec.image_url,
-        "digital": spec.digital,
+        "digital": spec.delivery_method == "digital",
+        "delivery": spec.delivery_method,
+        "queue": spec.queue,
+        "deliver_text": spec.deliver_text,
     }
 
 
@@ -181,10 +184,7 @@ def refresh_variant_total(s: Session, product_id: int, sku: str) -> None:
 
 
 def list_products(s: Session, include_inactive: bool) -> list[ProductView]:
-    query = select(PRODUCTS.c.id).order_by(PRODUCTS.c.id)
-    if not include_inactive:
-        query = query.where(PRODUCTS.c.active.is_(True))
-    return [product_view(s, int(i)) for i in s.execute(query).scalars()]
+    return product_views(s, include_inactive)
 
 
 def set_stock(s: Session, sku: str, stock: int, variant_key: str | None) -> ProductView:

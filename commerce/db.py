@@ -45,6 +45,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         # back on close, the fast path commits or aborts), so the pool's extra ROLLBACK on
         # each check-in is pure cost on the reservation hot path.
         pool_reset_on_return=None,
+        # Every transaction here begins IMMEDIATE, so SQLite admits one at a time anyway; one
+        # pooled connection makes the others wait on the pool's queue, woken the moment it is
+        # free, instead of in SQLite's busy handler, which sleeps in growing steps (up to
+        # 100 ms) and made a flash sale's slowest replies many times its median.
+        pool_size=1,
+        max_overflow=0,
     )
 
     @event.listens_for(engine, "connect")

@@ -125,3 +125,17 @@ class TipNotFound(OrderNotFound):
     """No tip has that code (an OrderNotFound, so one handler can answer both)."""
 
     code = "tip_not_found"
+
+
+class InvalidDeliveryDetails(CommerceError):
+    """A delivery detail is missing or malformed, or the chosen option is not offered.
+
+    `field` is one of method, name, contact, street, city, province, postal_code;
+    `reason` is "missing" or "invalid"."""
+
+    code = "invalid_delivery"
+
+    def __init__(self, field: str, reason: str = "missing") -> None:
+        super().__init__(f"delivery {field}: {reason}")
+        self.field = field
+        self.reason = reason

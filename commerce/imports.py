@@ -126,7 +126,9 @@ def _field_changes(current: ProductView, spec: ProductSpec) -> Iterable[FieldCha
         ("description", current.description, spec.description),
         ("max_per_viewer", current.max_per_viewer, spec.max_per_viewer),
         ("image_url", current.image_url, spec.image_url),
-        ("digital", current.digital, spec.digital),
+        ("delivery", current.delivery, spec.delivery_method),
+        ("queue", current.queue, spec.queue),
+        ("deliver_text", current.deliver_text, spec.deliver_text),
     ]
     if current.price.currency != spec.currency:
         pairs.append(("currency", current.price.currency, spec.currency))

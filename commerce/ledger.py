@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.orm import Session
 
-from commerce import errors, rows
+from commerce import buyers, delivery, errors, rows
 from commerce.models import ORDERS, PAYMENTS, SUPERSEDED_LINKS, TIPS, Order, Payment, Tip
 from commerce.money import Money
 from commerce.view_builders import order_view, payment_view, tip_view
@@ -99,10 +99,12 @@ def record_payment(s: Session, report: PaymentReport, at: datetime) -> PaymentOu
     # A status seen only with a wrong amount never counts toward precedence.
     if payment.mismatch or _rank(report.status) >= _rank(payment.status):
         payment.status = report.status
-        payment.raw = dict(report.raw)
+        payment.raw = buyers.scrub_payment_raw(report.raw)
         payment.mismatch = False
     payment.updated_at = at
     if order is not None:
+        if report.payer_name or report.payer_email:
+            delivery.record_payer(s, order, report.payer_name or "", report.payer_email or "", at)
         return _apply_to_order(s, payment, order, at, superseded=superseded)
     assert tip is not None
     tip = rows.lock_tip(s, tip.code)
@@ -142,7 +144,7 @@ def _payment_row(
             "amount": str(report.amount),
             "currency": report.currency,
             "reference": report.external_reference,
-            "raw": dict(report.raw),
+            "raw": buyers.scrub_payment_raw(report.raw),
             "order_id": order.id if order is not None else None,
             "tip_id": tip.id if tip is not None else None,
             "effect": _NO_EFFECT,

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -87,6 +89,15 @@ class Product(SQLModel, table=True):
     max_per_viewer: int | None = None
     image_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     digital: bool = False
+    # How it reaches the buyer: "ship", "pickup" (pickup only) or "digital" (commerce.delivery).
+    delivery: str = Field(
+        default="ship", sa_column=Column(String(16), nullable=False, server_default="ship")
+    )
+    # Digital extras: a paid order joins the shout-out queue; a text delivered privately.
+    queue: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    deliver_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Variant(SQLModel, table=True):
@@ -154,6 +165,45 @@ class Order(SQLModel, table=True):
     # How many times a later `!comprar` added lines to this order (its cart): each addition
     # changes the total, so each revision gets its own payment link.
     revision: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    # The buyer's delivery choice (commerce.delivery): "ship" or "pickup", the option or
+    # pickup point id, and what shipping adds to the total (already inside total_minor).
+    delivery_method: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    delivery_option: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    shipping_minor: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0")
+    )
+    # Shipped in the same parcel as this earlier order of the buyer (no shipping charged).
+    ship_with_order_id: int | None = None
+    # After paid (commerce.fulfilment): ready_to_ship, shipped, delivered, ready_for_pickup,
+    # picked_up; NULL reads as the method's first state. `status` still says paid/fulfilled.
+    fulfilment: str | None = Field(default=None, sa_column=Column(String(24), nullable=True))
+    carrier: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    tracking: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    shipped_at: datetime | None = _when(nullable=True)
+    ready_at: datetime | None = _when(nullable=True)
+
+
+class DeliveryDetails(SQLModel, table=True):
+    """The buyer's personal data for one order, kept apart so erasing it is one DELETE.
+
+    `source` is "buyer" (they typed it) or "payer" (read from the provider's payment).
+    """
+
+    __tablename__ = "delivery_details"
+    __table_args__ = (UniqueConstraint("order_id", name="uq_delivery_details_order"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id")
+    viewer_id: int = Field(foreign_key="viewers.id", index=True)
+    source: str = Field(sa_column=Column(String(16), nullable=False))
+    name: str = Field(default="", sa_column=Column(String(200), nullable=False))
+    contact: str = Field(default="", sa_column=Column(String(200), nullable=False))
+    street: str = Field(default="", sa_column=Column(String(200), nullable=False))
+    city: str = Field(default="", sa_column=Column(String(100), nullable=False))
+    province: str = Field(default="", sa_column=Column(String(100), nullable=False))
+    postal_code: str = Field(default="", sa_column=Column(String(20), nullable=False))
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False))
+    updated_at: datetime = _when()
 
 
 class SupersededLink(SQLModel, table=True):
@@ -325,6 +375,7 @@ PROCESSED_MESSAGES: Table = ProcessedMessage.__table__  # type: ignore[attr-defi
 NOTIFICATIONS: Table = WebhookNotification.__table__  # type: ignore[attr-defined]
 STORE_STATE: Table = StoreState.__table__  # type: ignore[attr-defined]
 OWNERS: Table = ClaimedOwner.__table__  # type: ignore[attr-defined]
+DELIVERY_DETAILS: Table = DeliveryDetails.__table__  # type: ignore[attr-defined]
 
 TABLES: tuple[Table, ...] = (
     PRODUCTS,
@@ -339,6 +390,7 @@ TABLES: tuple[Table, ...] = (
     STORE_STATE,
     NOTIFICATIONS,
     OWNERS,
+    DELIVERY_DETAILS,
 )
 
 

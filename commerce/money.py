@@ -6,6 +6,7 @@ cents), so totals computed here match what MercadoPago charges to the last unit.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -270,15 +271,20 @@ def _babel_locale(locale: str, currency: str) -> Locale:
 
 
 def format_money(money: Money, locale: str) -> str:
+    return _formatted(money.amount, money.currency, locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted(amount: Decimal, currency: str, locale: str) -> str:
     """Format for chat: es -> `$ 1.500,00` (the store's country), en -> en_US, pt -> pt_BR.
 
     Short locales pick a territory (Spanish follows the currency: CLP shows as es_CL would,
     without decimals). Babel's non-breaking spaces become plain spaces, since chat
     platforms and templates treat them inconsistently.
     """
-    loc = _babel_locale(locale, money.currency)
+    loc = _babel_locale(locale, currency)
     pattern: str | None = None
-    if loc.language == "es" or (loc.language == "en" and money.currency != "USD"):
+    if loc.language == "es" or (loc.language == "en" and currency != "USD"):
         pattern = "¤ #,##0.00"
-    text = format_currency(money.amount, money.currency, format=pattern, locale=loc)
+    text = format_currency(amount, currency, format=pattern, locale=loc)
     return text.replace("\xa0", " ").replace("\u202f", " ")

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from commerce import errors, rows
+from commerce import errors, fulfilment, rows
 from commerce.models import (
     ORDER_LINES,
     ORDERS,
@@ -158,6 +158,7 @@ def fulfill_order(s: Session, code: str, at: datetime) -> OrderView:
     if order.status == OrderStatus.PAID:
         order.status = OrderStatus.FULFILLED.value
         order.fulfilled_at = at
+        order.fulfilment = fulfilment.final_state(s, order)
         s.flush()
     elif order.status != OrderStatus.FULFILLED:
         raise errors.InvalidTransition("order", order.status, OrderStatus.FULFILLED)

@@ -14,6 +14,7 @@ by id) so concurrent calls cannot deadlock. Callers get frozen views, never ORM 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -25,8 +26,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce import (
+    buyers,
     catalog,
+    delivery,
     errors,
+    fulfilment,
     imports,
     leaderboards,
     ledger,
@@ -35,6 +39,7 @@ from commerce import (
     orders,
     owner_settings,
     owners,
+    packing,
     reports,
     rows,
     sessions,
@@ -58,6 +63,7 @@ from commerce.sessions import PanelRole, PanelSessionView
 from commerce.view_builders import order_view, product_view, tip_view
 from commerce.views import (
     AwaitingPayment,
+    DeliveryDetails,
     LineRequest,
     NotificationView,
     OrderStatus,
@@ -93,6 +99,10 @@ def _retryable(exc: OperationalError) -> bool:
     return "database is locked" in str(exc.orig)
 
 
+# How stale a catalog read `!comprar` may parse against (see Store.recent_products).
+CATALOG_MAX_AGE = 2.0
+
+
 class Store:
     """The store on one database (SQLite file or PostgreSQL). Thread-safe; sync by design."""
 
@@ -100,6 +110,8 @@ class Store:
         self.url = normalize_url(url)
         self._engine = make_engine(self.url, echo=echo)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._catalog: tuple[float, list[ProductView]] | None = None
+        self._catalog_generation = 0
 
     def migrate(self) -> None:
         upgrade(self.url)
@@ -121,37 +133,60 @@ class Store:
                     raise
         raise AssertionError("unreachable")
 
+    def _catalog_tx(self, work: Callable[[Session], T]) -> T:
+        """`_tx` for a change to the catalog: the next purchase parses against it."""
+        try:
+            return self._tx(work)
+        finally:
+            self._catalog_generation += 1
+            self._catalog = None
+
     # --- catalog / owner -----------------------------------------------------------------
 
     def seed_catalog(self, specs: list[ProductSpec]) -> list[str]:
         """Add the products whose SKU the store has never seen; returns their SKUs. What the
         store already holds (stock, price, active) is the owner's and is left alone."""
-        return self._tx(lambda s: catalog.seed_catalog(s, specs))
+        return self._catalog_tx(lambda s: catalog.seed_catalog(s, specs))
 
     def import_catalog(self, specs: list[ProductSpec], *, apply: bool = True) -> ImportPlan:
         """Compare `specs` with the store and, when `apply` and nothing is impossible, make
         the store match them (one transaction: every product or none)."""
-        return self._tx(lambda s: imports.import_catalog(s, specs, apply=apply))
+        return self._catalog_tx(lambda s: imports.import_catalog(s, specs, apply=apply))
 
     def sync_catalog(self, specs: list[ProductSpec]) -> list[ProductView]:
         """Upsert products by SKU and variants by key. Never deletes: variants missing from a
         spec are deactivated; products missing from `specs` are left as they are."""
-        return self._tx(lambda s: catalog.sync_catalog(s, specs))
+        return self._catalog_tx(lambda s: catalog.sync_catalog(s, specs))
 
     def list_products(self, include_inactive: bool = False) -> list[ProductView]:
-        return self._tx(lambda s: catalog.list_products(s, include_inactive))
+        generation, read_at = self._catalog_generation, time.monotonic()
+        products = self._tx(lambda s: catalog.list_products(s, True))
+        if generation == self._catalog_generation:
+            self._catalog = (read_at, products)
+        return products if include_inactive else [p for p in products if p.active]
+
+    def recent_products(self, max_age: float = CATALOG_MAX_AGE) -> list[ProductView] | None:
+        """Every product (inactive too) as read at most `max_age` seconds ago, without the
+        database; None when there is no such reading. For matching what a viewer typed to a
+        product, not for stock: the reservation itself checks stock, price and active in its
+        own transaction. A change made through this Store is seen at once; one made by
+        another process within `max_age`."""
+        cached = self._catalog
+        if cached is None or time.monotonic() - cached[0] > max_age:
+            return None
+        return cached[1]
 
     def get_product(self, sku: str) -> ProductView:
         return self._tx(lambda s: product_view(s, rows.product_id(s, sku)))
 
     def set_stock(self, sku: str, stock: int, variant_key: str | None = None) -> ProductView:
-        return self._tx(lambda s: catalog.set_stock(s, sku, stock, variant_key))
+        return self._catalog_tx(lambda s: catalog.set_stock(s, sku, stock, variant_key))
 
     def set_price(self, sku: str, price: Decimal, variant_key: str | None = None) -> ProductView:
-        return self._tx(lambda s: catalog.set_price(s, sku, price, variant_key))
+        return self._catalog_tx(lambda s: catalog.set_price(s, sku, price, variant_key))
 
     def set_active(self, sku: str, active: bool) -> ProductView:
-        return self._tx(lambda s: catalog.set_active(s, sku, active))
+        return self._catalog_tx(lambda s: catalog.set_active(s, sku, active))
 
     def set_open(self, open: bool) -> None:
         self._tx(lambda s: catalog.set_open(s, open))
@@ -297,6 +332,113 @@ class Store:
         """paid|fulfilled -> refunded; a paid order's units return to stock, a delivered
         order's do not. Repeating it changes nothing."""
         return self._tx(lambda s: orders.refund_order(s, code))
+
+    # --- delivery (commerce.delivery) ----------------------------------------------------
+
+    def delivery_options(
+        self, code: str, rules: delivery.DeliveryRules, province: str | None = None
+    ) -> delivery.DeliveryOptions:
+        """What the buyer of `code` may choose, each with its cost for this order (free
+        above, per province when `province` is known, "ship with" an earlier order)."""
+        return self._tx(lambda s: delivery.options(s, rows.find_order(s, code), rules, province))
+
+    def set_delivery_details(
+        self,
+        code: str,
+        rules: delivery.DeliveryRules,
+        choice: str,
+        details: DeliveryDetails,
+        now: datetime | None = None,
+    ) -> OrderView:
+        """Record the buyer's choice (an id from `delivery_options`) and details, and put
+        the shipping cost into the total. Pending orders only; when the total changes the
+        revision goes up, so the caller makes a new payment link (as after a cart addition).
+        Raises InvalidDeliveryDetails naming the field, InvalidTransition when not pending."""
+        at = _utc(now)
+        return self._tx(
+            lambda s: order_view(s, delivery.set_details(s, code, rules, choice, details, at))
+        )
+
+    def delivery_details(self, code: str) -> DeliveryDetails | None:
+        """The order's delivery details (personal data: for the owner's eyes only)."""
+        return self._tx(lambda s: delivery.details_for(s, code))
+
+    def last_details_for(self, platform: str, user_id: str) -> DeliveryDetails | None:
+        """What this buyer typed last time, to prefill their next order."""
+        return self._tx(lambda s: delivery.last_details_for(s, platform, user_id))
+
+    def orders_missing_details(
+        self, older_than: timedelta, now: datetime | None = None, limit: int = 200
+    ) -> list[OrderView]:
+        """Paid orders that need delivery, paid more than `older_than` ago, still lacking
+        complete details (for the owner's alert and the panel), oldest first."""
+        before = _utc(now) - older_than
+        return self._tx(
+            lambda s: [order_view(s, o) for o in delivery.orders_missing_details(s, before, limit)]
+        )
+
+    def record_payer_details(
+        self, code: str, name: str, email: str, now: datetime | None = None
+    ) -> bool:
+        """Keep the payer's name and email (from the provider) when the order has no
+        details yet; True when recorded. `record_payment` does this by itself when the
+        provider's report names the payer."""
+        at = _utc(now)
+        return self._tx(
+            lambda s: delivery.record_payer(s, rows.find_order(s, code), name, email, at)
+        )
+
+    # --- fulfilment (commerce.fulfilment) ------------------------------------------------
+
+    def mark_shipped(
+        self,
+        codes: Iterable[str],
+        carrier: str | None = None,
+        tracking: str | None = None,
+        actor: str = "owner",
+        now: datetime | None = None,
+    ) -> list[fulfilment.Transition]:
+        """Paid ship orders -> shipped, all or none (one transaction). Repeating it changes
+        nothing; a new carrier or tracking for a shipped order is recorded as a correction."""
+        at, wanted = _utc(now), list(codes)
+        return self._tx(
+            lambda s: [fulfilment.mark_shipped(s, c, carrier, tracking, actor, at) for c in wanted]
+        )
+
+    def mark_delivered(
+        self, code: str, actor: str = "owner", now: datetime | None = None
+    ) -> fulfilment.Transition:
+        """A ship or digital order reached its buyer: paid -> fulfilled (delivered)."""
+        at = _utc(now)
+        return self._tx(lambda s: fulfilment.mark_delivered(s, code, actor, at))
+
+    def mark_ready_for_pickup(
+        self, code: str, actor: str = "owner", now: datetime | None = None
+    ) -> fulfilment.Transition:
+        at = _utc(now)
+        return self._tx(lambda s: fulfilment.mark_ready_for_pickup(s, code, actor, at))
+
+    def mark_picked_up(
+        self, code: str, actor: str = "owner", now: datetime | None = None
+    ) -> fulfilment.Transition:
+        """A pickup order was collected: paid -> fulfilled (picked_up)."""
+        at = _utc(now)
+        return self._tx(lambda s: fulfilment.mark_picked_up(s, code, actor, at))
+
+    def packing_list(self) -> list[packing.PackingGroup]:
+        """Paid orders not yet shipped or ready, grouped by buyer and destination."""
+        return self._tx(packing.packing_list)
+
+    # --- personal data (commerce.buyers) -------------------------------------------------
+
+    def forget_buyer(self, platform: str, user_id: str) -> bool:
+        """Erase one buyer's personal data, keeping the accounting; False when unknown."""
+        return self._tx(lambda s: buyers.forget(s, platform, user_id))
+
+    def erase_personal_data(self, keep: timedelta, now: datetime | None = None) -> int:
+        """Delete delivery details of orders that ended more than `keep` ago; how many."""
+        before = _utc(now) - keep
+        return self._tx(lambda s: buyers.erase_expired(s, before))
 
     # --- payments ------------------------------------------------------------------------
 
@@ -576,7 +718,7 @@ class Store:
                 return None
             return product_view(s, rows.product_id(s, spec.sku))
 
-        return self._tx(work)
+        return self._catalog_tx(work)
 
     # --- moderation and the stream widgets -------------------------------------------------
 

@@ -7,11 +7,12 @@ caller ever holds a live ORM row and every entry point builds a view the same wa
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commerce import rows
+from commerce import delivery, rows
 from commerce.models import (
     ORDER_LINES,
     PRODUCTS,
@@ -40,6 +41,24 @@ from commerce.views import (
 
 def product_view(s: Session, product_id: int) -> ProductView:
     p = s.execute(select(PRODUCTS).where(PRODUCTS.c.id == product_id)).one()
+    return product_view_of(p, rows.active_variants(s, product_id))
+
+
+def product_views(s: Session, include_inactive: bool) -> list[ProductView]:
+    """Every product in two queries, not one per product: `!comprar` reads the catalog to
+    parse its arguments, so this is on every purchase's path."""
+    query = select(PRODUCTS).order_by(PRODUCTS.c.id)
+    if not include_inactive:
+        query = query.where(PRODUCTS.c.active.is_(True))
+    products = s.execute(query).all()
+    variants: dict[int, list[Any]] = {}
+    for v in s.execute(select(VARIANTS).where(VARIANTS.c.active.is_(True)).order_by(VARIANTS.c.id)):
+        variants.setdefault(int(v.product_id), []).append(v)
+    return [product_view_of(p, variants.get(int(p.id), [])) for p in products]
+
+
+def product_view_of(p: Any, variant_rows: list[Any]) -> ProductView:
+    """The view of one product row and its active variant rows."""
     price = Money.from_minor(p.price_minor, p.currency)
     variants = tuple(
         VariantView(
@@ -50,7 +69,7 @@ def product_view(s: Session, product_id: int) -> ProductView:
             stock=int(v.stock),
             available=int(v.stock - v.reserved - v.sold),
         )
-        for v in rows.active_variants(s, product_id)
+        for v in variant_rows
     )
     if variants:
         available = sum(v.available for v in variants)
@@ -70,6 +89,9 @@ def product_view(s: Session, product_id: int) -> ProductView:
         image_url=p.image_url,
         digital=bool(p.digital),
         variants=variants,
+        delivery=p.delivery,
+        queue=bool(p.queue),
+        deliver_text=p.deliver_text,
     )
 
 
@@ -122,6 +144,7 @@ def order_view(s: Session, order: Order) -> OrderView:
         locale=order.locale,
         link_sent_at=order.link_sent_at,
         revision=int(order.revision),
+        **delivery.order_fields(s, order),
     )
 
 

@@ -67,6 +67,9 @@ class ProductView:
     image_url: str | None
     digital: bool
     variants: tuple[VariantView, ...] = ()
+    delivery: str = "ship"  # "ship", "pickup" or "digital" (commerce.delivery)
+    queue: bool = False  # digital: a paid order joins the shout-out queue
+    deliver_text: str | None = None  # digital: sent privately to the buyer once paid
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,43 @@ class OrderView:
     link_sent_at: datetime | None = None  # the link's message reached the platform's adapter
     # 0 for a new order; +1 each time later lines joined it (each revision has its own link).
     revision: int = 0
+    # Delivery (commerce.delivery): what the order needs ("digital" needs nothing), what the
+    # buyer chose ("ship"/"pickup" and the option id), what shipping adds (inside `total`).
+    # The reservation hot path (Store.reserve) leaves these at their defaults, so they are
+    # not compared: read them from get_order or delivery_options.
+    needs: str = field(default="ship", compare=False)
+    delivery_method: str | None = field(default=None, compare=False)
+    delivery_option: str | None = field(default=None, compare=False)
+    shipping: Money | None = field(default=None, compare=False)
+    ship_with: str | None = field(default=None, compare=False)  # the earlier order's code
+    details_complete: bool = field(default=False, compare=False)
+    # After paid (commerce.fulfilment): ready_to_ship, shipped, delivered, preparing,
+    # ready_for_pickup, picked_up, to_deliver (digital); None before paid.
+    fulfilment: str | None = field(default=None, compare=False)
+    carrier: str | None = field(default=None, compare=False)
+    tracking: str | None = field(default=None, compare=False)
+    shipped_at: datetime | None = field(default=None, compare=False)
+    ready_at: datetime | None = field(default=None, compare=False)
+    fulfilled_at: datetime | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class DeliveryDetails:
+    """The buyer's delivery details for one order: personal data, shown only to the owner.
+
+    Its repr hides every field, so a log line or a traceback never carries them."""
+
+    name: str = ""
+    contact: str = ""  # an email or a WhatsApp number in international form (+54911...)
+    street: str = ""
+    city: str = ""
+    province: str = ""
+    postal_code: str = ""
+    notes: str = ""
+    source: str = "buyer"  # "buyer" typed it; "payer" came from the provider's payment
+
+    def __repr__(self) -> str:
+        return "DeliveryDetails(<redacted>)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +192,13 @@ class ProductSpec:
     image_url: str | None = None
     digital: bool = False
     variants: tuple[VariantSpec, ...] = ()
+    delivery: str | None = None  # None: "digital" when `digital`, else "ship"
+    queue: bool = False
+    deliver_text: str | None = None
+
+    @property
+    def delivery_method(self) -> str:
+        return self.delivery or ("digital" if self.digital else "ship")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +212,10 @@ class PaymentReport:
     currency: str
     external_reference: str | None
     raw: dict[str, Any] = field(default_factory=dict)
+    # Who paid, when the provider says: used to reach a buyer no private chat can reach,
+    # and kept only in delivery_details (raw is stored without them, commerce.privacy).
+    payer_name: str | None = None
+    payer_email: str | None = None
 
 
 class OutcomeKind(enum.StrEnum):

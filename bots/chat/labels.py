@@ -112,6 +112,18 @@ def localize_all(
 ) -> dict[str, object]:
     """`params` with every Localized value rendered for `locale`."""
     return {
-        k: v.localize(messages, locale) if isinstance(v, Localized) else v
+        k: v.localize(messages, locale) if _localized(type(v)) else v  # type: ignore[attr-defined]
         for k, v in params.items()
     }
+
+
+_LOCALIZED: dict[type, bool] = {}
+
+
+def _localized(kind: type) -> bool:
+    """isinstance against a runtime-checkable Protocol walks its attributes on every call;
+    reply parameters come in a handful of types, so ask once per type."""
+    known = _LOCALIZED.get(kind)
+    if known is None:
+        known = _LOCALIZED[kind] = issubclass(kind, Localized)
+    return known

@@ -521,6 +521,8 @@ def describe_commerce_error(error: CommerceError, ctx: Context) -> tuple[str, di
             params = {"product": name(error.sku), "committed": error.committed}
         case errors.InvalidTransition():
             params = {"status": ctx.t(f"status_{error.current}")}
+        case errors.InvalidDeliveryDetails():
+            params = {"field": ctx.t(f"delivery_field_{error.field}")}
     return key, params
 
 

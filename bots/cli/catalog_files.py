@@ -37,6 +37,22 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "active": ("active", "activo", "ativo", "a la venta", "publicado"),
     "variant": ("variant", "variante", "variacion", "variacao", "opcion"),
     "digital": ("digital",),
+    "delivery": ("delivery", "entrega", "metodo de entrega", "envio o retiro"),
+    "queue": ("queue", "cola", "fila"),
+    "deliver_text": ("deliver_text", "texto de entrega", "texto entregado", "texto digital"),
+}
+#: What the delivery column may say, folded, for each method.
+DELIVERY_WORDS = {
+    "ship": "ship",
+    "envio": "ship",
+    "enviar": "ship",
+    "correo": "ship",
+    "envio a domicilio": "ship",
+    "pickup": "pickup",
+    "retiro": "pickup",
+    "retirar": "pickup",
+    "retirada": "pickup",
+    "digital": "digital",
 }
 REQUIRED = ("sku", "name", "price")
 _YES = {"si", "yes", "true", "1", "x", "sim", "verdadero"}
@@ -209,6 +225,17 @@ def _spec(
             problems.append(f"{at(n, 'max_per_viewer')}: must be 1 or more (or empty: no limit)")
     active = _flag(v.get("active", ""), True, at(n, "active"), problems)
     digital = _flag(v.get("digital", ""), False, at(n, "digital"), problems)
+    queue = _flag(v.get("queue", ""), False, at(n, "queue"), problems)
+    method: str | None = None
+    if v.get("delivery"):
+        method = DELIVERY_WORDS.get(fold(v["delivery"]))
+        if method is None:
+            problems.append(
+                f"{at(n, 'delivery')}: {v['delivery']!r} should be envio, retiro or digital"
+            )
+    is_digital = (method or ("digital" if digital else "ship")) == "digital"
+    if (queue or v.get("deliver_text")) and not is_digital:
+        problems.append(f"{at(n, 'delivery')}: a cola or texto de entrega needs digital")
     variants: list[VariantSpec] = []
     for line, values in product.variants:
         options = _options(values["variant"], at(line, "variant"), problems)
@@ -232,8 +259,11 @@ def _spec(
         active=bool(active),
         max_per_viewer=max_per,
         image_url=v.get("image_url") or None,
-        digital=bool(digital),
+        digital=is_digital,
         variants=tuple(variants),
+        delivery=method,
+        queue=bool(queue),
+        deliver_text=v.get("deliver_text") or None,
     )
 
 

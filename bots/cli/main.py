@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TextIO
 
+from bots.cli import delivery as cli_delivery
 from bots.cli import owners as cli_owners
 from bots.config import Config, ConfigError, Problem, load_config, load_store_config
 from commerce.errors import CommerceError, InvalidAmount
@@ -135,6 +136,9 @@ def _parser() -> argparse.ArgumentParser:
     orefund.add_argument("code")
     orefund.add_argument("--amount", help="a partial refund; default: all of it")
     orefund.set_defaults(func=_orders_refund)
+    cli_delivery.add_order_actions(orders, _config_arg, _store_of)
+    buyers = _group(sub, "buyers", "buyers' personal data")
+    cli_delivery.add_buyer_actions(buyers, _config_arg, _store_of)
 
     payments = _group(sub, "payments", "MercadoPago payments")
     psync = payments.add_parser("sync", help="ask MercadoPago about every pending order now")
@@ -218,6 +222,10 @@ def _load(args: argparse.Namespace, *, everything: bool = False) -> Config:
     problems in [payments] and [platforms]: an owner editing stock between streams needs
     no MercadoPago token in the environment. `vivo check` still reports them."""
     return load_config(args.config) if everything else load_store_config(args.config)
+
+
+def _store_of(args: argparse.Namespace) -> Store:
+    return _store(_load(args))
 
 
 def _store(config: Config) -> Store:

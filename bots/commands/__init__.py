@@ -20,10 +20,19 @@ def register_all(router: Router) -> None:
         module.register(router)
 
 
-async def catalog(ctx: Context, *, include_inactive: bool = False) -> list[ProductView]:
-    """The store's products; also teaches `ctx` their names for error replies."""
+async def catalog(
+    ctx: Context, *, include_inactive: bool = False, recent: bool = False
+) -> list[ProductView]:
+    """The store's products; also teaches `ctx` their names for error replies.
+
+    `recent` accepts a reading of the last seconds (Store.recent_products), for parsing what
+    a viewer typed: no database round trip on most purchases."""
     store = ctx.services.store
-    products = await ctx.run(store.list_products, include_inactive=include_inactive)
+    products = store.recent_products() if recent else None
+    if products is None:
+        products = await ctx.run(store.list_products, include_inactive=True)
+    if not include_inactive:
+        products = [p for p in products if p.active]
     ctx.product_names.update({p.sku: p.name for p in products})
     return products
 

@@ -5,20 +5,24 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bots.chat.converters import Item, parse_purchase
-from bots.chat.router import Command, Context, Router, variant_label
+from bots.chat.router import Command, CommandError, Context, Router, variant_label
 from bots.chat.text import words
 from bots.commands import catalog, minutes, order_items, send_link
-from commerce.errors import InvalidTransition, OrderNotFound
+from commerce.errors import CommerceError, InvalidTransition, OrderNotFound
 from commerce.views import OrderStatus, OrderView
 
 
 async def buy(ctx: Context) -> None:
     services = ctx.services
     settings = services.settings
-    products = await catalog(ctx, include_inactive=True)
-    items = parse_purchase(
-        ctx.args, products, settings.max_line_items, services.messages.synonyms()
-    )
+    synonyms = services.messages.synonyms()
+    products = await catalog(ctx, include_inactive=True, recent=True)
+    try:
+        items = parse_purchase(ctx.args, products, settings.max_line_items, synonyms)
+    except (CommandError, CommerceError):
+        # The answer may name what is in stock: say it from a fresh reading.
+        products = await catalog(ctx, include_inactive=True)
+        items = parse_purchase(ctx.args, products, settings.max_line_items, synonyms)
     order = await ctx.run(
         services.store.reserve,
         ctx.viewer,

@@ -447,6 +447,20 @@ class Bot:
         else:
             if gone:
                 log.info("forgot %d message claim(s) older than %s", gone, CLAIM_RETENTION)
+        await self.erase_personal_data()
+
+    async def erase_personal_data(self) -> int:
+        """Erase buyers' delivery details `[delivery] keep_personal_data_days` after their
+        order ended (commerce.buyers); runs with the claims' pruning."""
+        keep = timedelta(days=self.config.delivery.keep_personal_data_days)
+        try:
+            gone = await asyncio.to_thread(self.store.erase_personal_data, keep)
+        except Exception:
+            log.exception("erasing old delivery details failed")
+            return 0
+        if gone:
+            log.info("erased the delivery details of %d finished order(s)", gone)
+        return gone
 
     @property
     def idle(self) -> bool:

@@ -104,6 +104,42 @@ class AlertReplay:
     tip: TipView | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class OrderShipped:
+    """The owner shipped a paid order (commerce.fulfilment); the view has carrier and
+    tracking. Published by whoever called `Store.mark_shipped`, once per changed order."""
+
+    order: OrderView
+
+
+@dataclass(frozen=True, slots=True)
+class OrderReadyForPickup:
+    order: OrderView
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDelivered:
+    """A ship or digital order reached its buyer (`Store.mark_delivered`)."""
+
+    order: OrderView
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPickedUp:
+    order: OrderView
+
+
+#: Which event a fulfilment step publishes, by the state it reached.
+FULFILMENT_EVENTS: dict[
+    str, type[OrderShipped | OrderReadyForPickup | OrderDelivered | OrderPickedUp]
+] = {
+    "shipped": OrderShipped,
+    "ready_for_pickup": OrderReadyForPickup,
+    "delivered": OrderDelivered,
+    "picked_up": OrderPickedUp,
+}
+
+
 Event = (
     OrderPaid
     | OrderExpired
@@ -116,6 +152,10 @@ Event = (
     | StockChanged
     | AlertTest
     | AlertReplay
+    | OrderShipped
+    | OrderReadyForPickup
+    | OrderDelivered
+    | OrderPickedUp
 )
 Listener = Callable[[Event], Awaitable[None]]
 

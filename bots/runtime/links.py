@@ -20,6 +20,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Literal
 
 from bots.runtime.events import EventBus, LinkReady
@@ -29,6 +30,7 @@ from commerce.payments.base import (
     PaymentProvider,
     ProviderRejected,
     ProviderUnavailable,
+    shipping_item,
 )
 from commerce.store import Store
 from commerce.views import OrderStatus, OrderView, TipStatus, TipView
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 
 Kind = Literal["order", "tip"]
 
+_SHIPPING_TITLES = {"es": "Envío", "en": "Shipping", "pt": "Frete"}
 _STALE_TRIES = 3  # links made for a cart that kept growing meanwhile, before giving it to retry
 
 
@@ -122,6 +125,10 @@ class LinkService:
             )
             for line in order.lines
         )
+        goods = sum((line.subtotal.amount for line in order.lines), Decimal(0))
+        if order.total.amount > goods:  # the buyer's shipping (commerce.delivery)
+            title = _SHIPPING_TITLES.get(order.locale[:2], _SHIPPING_TITLES["es"])
+            items += (shipping_item(order.total.amount - goods, order.total.currency, title),)
         return LinkRequest(
             reference=order.code,
             title=f"{self.store_name} — {order.code}",

@@ -4,7 +4,10 @@ Two jobs, both installed on the root logger's handlers so they cover third-party
 too (httpx prints every request URL, and Telegram's URLs carry the bot token):
 
 - `Redactor` replaces every configured secret in a formatted line, its arguments and its
-  traceback with `***`, at any verbosity.
+  traceback with `***`, at any verbosity; and any email address or international phone
+  number (a buyer's contact, commerce.delivery) with `<email>` / `<phone>`, since buyers'
+  personal data is never logged. Delivery details themselves print as `<redacted>`
+  (commerce.views.DeliveryDetails), so no log line can carry a name or an address.
 - `route_to_file` keeps the console chat readable: with the console adapter in the
   terminal, log lines go to a file and the terminal gets at most one short notice per
   source every few minutes (a MercadoPago outage is one notice, not a flood).
@@ -13,6 +16,7 @@ too (httpx prints every request URL, and Telegram's URLs carry the bot token):
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from collections.abc import Iterable
@@ -26,6 +30,11 @@ MASK = "***"
 MIN_SECRET = 6
 #: A source that keeps warning gets one terminal notice per this many seconds.
 NOTICE_INTERVAL = 300.0
+#: Buyers' contacts, masked wherever they appear: emails and +country phone numbers.
+PERSONAL = (
+    (re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+"), "<email>"),
+    (re.compile(r"\+\d[\d\s().-]{7,18}\d"), "<phone>"),
+)
 
 
 class Redactor(logging.Filter):
@@ -40,11 +49,11 @@ class Redactor(logging.Filter):
         for secret in self.secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
+        for pattern, mask in PERSONAL:
+            text = pattern.sub(mask, text)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         try:
             message = record.getMessage()
         except Exception:  # a bad format string: keep what was written, masked

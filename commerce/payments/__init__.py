@@ -10,6 +10,7 @@ from commerce.payments.base import (
     PaymentProvider,
     ProviderRejected,
     ProviderUnavailable,
+    shipping_item,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "PaymentProvider",
     "ProviderRejected",
     "ProviderUnavailable",
+    "shipping_item",
 ]

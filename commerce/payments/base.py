@@ -28,6 +28,19 @@ class LinkItem:
     currency: str
 
 
+#: The item id of an order's shipping cost. Shipping goes to the provider as one more item
+#: line, not as MercadoPago's `shipments.cost`, so the items always add up to the order's
+#: total and the payment's `transaction_amount` equals it (docs/delivery.md).
+SHIPPING_ITEM_ID = "shipping"
+
+
+def shipping_item(amount: Decimal, currency: str, title: str) -> LinkItem:
+    """The line that charges shipping (see SHIPPING_ITEM_ID)."""
+    return LinkItem(
+        id=SHIPPING_ITEM_ID, title=title, quantity=1, unit_price=amount, currency=currency
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class LinkRequest:
     """One payment link for one order or tip.

@@ -299,9 +299,22 @@ def _report(payment: dict[str, Any]) -> PaymentReport:
             currency=str(payment["currency_id"]),
             external_reference=payment.get("external_reference") or None,
             raw=payment,
+            payer_name=_payer_name(payment.get("payer")),
+            payer_email=_payer_text(payment.get("payer"), "email"),
         )
     except (KeyError, ArithmeticError) as exc:
         raise ProviderUnavailable(f"payment response lacks or garbles {exc}") from exc
+
+
+def _payer_text(payer: Any, key: str) -> str | None:
+    """One payer field (MercadoPago returns the email only once approved or refunded)."""
+    value = payer.get(key) if isinstance(payer, dict) else None
+    return str(value).strip() or None if value else None
+
+
+def _payer_name(payer: Any) -> str | None:
+    parts = (_payer_text(payer, "first_name"), _payer_text(payer, "last_name"))
+    return " ".join(p for p in parts if p) or None
 
 
 def _parse_body(body: bytes) -> dict[str, Any]:

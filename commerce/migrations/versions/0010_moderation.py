@@ -1,7 +1,7 @@
 """Moderation: the owner's filter settings and words, and alerts held for approval.
 
 Revision ID: 0010_moderation
-Revises: 0003_panel
+Revises: 0008_delivery
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = '0010_moderation'
-down_revision: str | None = '0003_panel'
+down_revision: str | None = '0008_delivery'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

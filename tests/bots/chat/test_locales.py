@@ -154,6 +154,7 @@ def _example(cls: type[errors.CommerceError]) -> errors.CommerceError:
         "text": "abc",
         "reason": "negative",
         "committed": 4,
+        "field": "contact",
     }
     params = list(inspect.signature(cls).parameters)
     return cls(**{name: samples[name] for name in params})

@@ -29,7 +29,11 @@ def shop(tmp_path: Path) -> Path:
     ("group", "actions"),
     [
         ("products", ["list", "add", "set-stock", "import"]),
-        ("orders", ["list", "show", "export", "refund"]),
+        (
+            "orders",
+            ["list", "show", "export", "refund", "ship", "delivered", "ready", "picked-up"],
+        ),
+        ("buyers", ["forget"]),
         ("payments", ["sync"]),
         ("auth", ["twitch", "youtube"]),
         ("db", ["upgrade"]),

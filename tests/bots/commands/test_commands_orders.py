@@ -394,3 +394,22 @@ async def test_an_order_being_paid_is_left_alone_and_a_new_one_opens(
         code=newest.code,
         minutes=15,
     )
+
+
+async def test_buy_finds_a_product_another_process_added_moments_ago(
+    chat: Chat, store: Any
+) -> None:
+    """`!comprar` parses against a catalog read seconds ago; a product it cannot find there
+    is looked up again before the viewer is told there is no such thing."""
+    from commerce.store import Store
+    from commerce.views import ProductSpec
+
+    await chat.send("!comprar taza")
+    assert store.recent_products() is not None
+    other = Store(store.url)
+    try:
+        other.panel_add_product(ProductSpec("PULSERA", "Pulsera", Decimal("3000"), "ARS", 4))
+    finally:
+        other.close()
+    await chat.send("!comprar pulsera", user=OTHER)
+    assert lines(store, OTHER.id) == [("PULSERA", None, 1)]

@@ -197,3 +197,29 @@ async def test_a_delayed_link_is_made_for_what_the_cart_holds_when_it_comes(rig:
     [preference] = rig.preferences_for(first.code)
     assert _total(preference) == Decimal("17000")
     assert event.url == preference["init_point"] == rig.store.get_order(first.code).payment_url
+
+
+async def test_shipping_is_one_more_item_of_the_preference(rig: Rig) -> None:
+    from commerce.delivery import DeliveryRules, ShippingOption
+    from commerce.views import DeliveryDetails
+
+    rules = DeliveryRules(shipping=(ShippingOption("correo", "Correo", Decimal("3500")),))
+    order = reserve(rig)
+    details = DeliveryDetails(
+        name="Ana",
+        contact="ana@mail.com",
+        street="Calle 1",
+        city="X",
+        province="Y",
+        postal_code="1000",
+    )
+    shipped = rig.store.set_delivery_details(order.code, rules, "correo", details)
+    assert await rig.links.for_order(shipped) is not None
+    [preference] = rig.preferences_for(order.code)
+    items = preference["items"]
+    assert isinstance(items, list)
+    assert [(i["id"], i["title"], Decimal(str(i["unit_price"]))) for i in items] == [
+        ("TAZA", "Taza", Decimal("8500")),
+        ("shipping", "Envío", Decimal("3500")),
+    ]
+    assert _total(preference) == Decimal("12000")

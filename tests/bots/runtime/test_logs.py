@@ -67,3 +67,25 @@ def test_one_notice_per_outage_pointing_at_the_file(tmp_path: Path) -> None:
     assert lines[0].startswith("[vivo warning] bots.test_outage: MercadoPago unreachable")
     assert lines[1].startswith("[vivo error]") and str(tmp_path / "vivo.log") in lines[1]
     assert all(len(line) < 200 for line in lines)
+
+
+def test_buyers_contacts_and_details_never_reach_a_log_line(
+    captured: tuple[logging.Logger, io.StringIO],
+) -> None:
+    from commerce.views import DeliveryDetails
+
+    logger, out = captured
+    install_redactor([])
+    details = DeliveryDetails(name="Ana Pérez", contact="+5491155551234", street="Siempreviva 742")
+    logger.info("details for AB12CD: %s", details)
+    logger.info("payer %s wrote from %s", "ana.perez@mail.com", "+54 9 11 5555-1234")
+    try:
+        raise ValueError(f"cannot reach {details!r} at ana.perez@mail.com")
+    except ValueError:
+        logger.exception("failed")
+    logger.info("payment 1234567890 for order AB12CD")
+    text = out.getvalue()
+    for personal in ("Ana Pérez", "5491155551234", "Siempreviva", "ana.perez", "5555-1234"):
+        assert personal not in text, personal
+    assert "<email>" in text and "<phone>" in text and "<redacted>" in text
+    assert "payment 1234567890 for order AB12CD" in text  # ids are not personal

@@ -153,3 +153,25 @@ async def test_stopping_while_a_platform_is_still_down_ends_its_retries(tmp_path
         await until(lambda: down.attempts >= 3)
         retries = list(stage.bot._connecting)
     assert retries and all(task.done() for task in retries)
+
+
+async def test_the_expiry_loop_erases_old_delivery_details(tmp_path: Path) -> None:
+    from commerce.views import DeliveryDetails
+
+    chat = RecordingAdapter()
+    async with open_stage(tmp_path, lambda *_: [chat], expiry_interval=0.05) as stage:
+        long_ago = datetime.now(UTC) - timedelta(days=200)
+        order = stage.store.reserve(
+            ViewerRef("rec", "ana", "ana"),
+            "c",
+            [LineRequest("TAZA-01")],
+            ttl=timedelta(minutes=15),
+            now=long_ago,
+        )
+        details = DeliveryDetails(name="Ana Pérez", contact="ana@mail.com")
+        stage.store.set_delivery_details(
+            order.code, stage.bot.config.delivery, "local", details, now=long_ago
+        )
+        stage.store.cancel_order(order.code)
+        await until(lambda: stage.store.delivery_details(order.code) is None)
+        assert stage.store.get_order(order.code).status is OrderStatus.CANCELLED
