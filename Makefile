@@ -45,6 +45,7 @@ bench: $(STAMP) services
 	$(BIN)/python benchmarks/twitch_rush.py
 	$(BIN)/python benchmarks/youtube_quota.py
 	$(BIN)/python benchmarks/panel.py
+	$(BIN)/python benchmarks/scale_out.py
 
 screenshots: $(STAMP) services
 	VIVO_SCREENSHOTS=docs/images $(BIN)/python -m pytest tests/browser -q

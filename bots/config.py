@@ -43,6 +43,7 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
         "messages",
         "panel",
         "delivery",
+        "webhooks",
     ),
     "delivery": ("shipping", "pickup", "keep_personal_data_days", "combine_minutes"),
     "panel": ("link_minutes", "session_days", "low_stock", "stream_gap_minutes", "timezone"),
@@ -122,6 +123,9 @@ SECRET_KEYS: dict[str, str] = {
     "platforms.telegram.token": "TELEGRAM_TOKEN",
     "platforms.telegram.webhook_secret": "TELEGRAM_WEBHOOK_SECRET",
 }
+WEBHOOK_KEYS = ("name", "url", "events", "secret")
+WEBHOOK_SECRET_MIN = 16
+_WEBHOOK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _YES = ("true", "yes", "si", "sí", "on", "1")
 _NO = ("false", "no", "off", "0")
@@ -194,6 +198,16 @@ class PanelSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WebhookConfig:
+    """One `[[webhooks]]` entry (docs/webhooks.md): where to send which events, signed how."""
+
+    name: str
+    url: str
+    events: frozenset[str]
+    secret: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     settings: Settings
     database_url: str
@@ -205,6 +219,14 @@ class Config:
     path: Path | None = None
     panel: PanelSettings = field(default_factory=lambda: PanelSettings())
     delivery: DeliveryRules = field(default_factory=lambda: DeliveryRules())
+    webhooks: tuple[WebhookConfig, ...] = ()
+
+    def webhook(self, name_or_url: str) -> WebhookConfig | None:
+        """The webhook with this name, or with this URL."""
+        for hook in self.webhooks:
+            if name_or_url in (hook.name, hook.url):
+                return hook
+        return None
 
     def enabled_platforms(self) -> list[str]:
         return [name for name, section in self.platforms.items() if section.get("enabled")]
@@ -220,6 +242,7 @@ class Config:
                 value = self.platforms.get(parts[1], {}).get(parts[2])
                 if isinstance(value, str) and not value.startswith("env:"):
                     found.append(value)
+        found += [hook.secret for hook in self.webhooks]
         return [s for s in found if s]
 
 
@@ -553,6 +576,7 @@ def _parse(
 
     panel = _panel(r)
     delivery = _delivery(r, panel)
+    webhooks = _webhooks(r, raw.get("webhooks", []))
     config = Config(
         settings=settings,
         database_url=database_url,
@@ -564,6 +588,7 @@ def _parse(
         path=path,
         panel=panel,
         delivery=delivery,
+        webhooks=webhooks,
     )
     return config, r.problems
 
@@ -642,6 +667,133 @@ def _amount(r: _Reader, key: str, value: Any) -> Decimal | None:
         r.problem(key, f"{amount} is negative", 'write "0" for free')
         return None
     return amount
+
+
+def _webhooks(r: _Reader, items: Any) -> tuple[WebhookConfig, ...]:
+    """`[[webhooks]]`: each needs a URL, the events it wants and a secret to sign with.
+
+    The secret is never quoted back, only described; a name defaults to the URL's host, so
+    two webhooks on one host must be named."""
+    from urllib.parse import urlsplit
+
+    from bots.runtime.webhook_payloads import EVENT_TYPES
+
+    if not isinstance(items, list):
+        r.problem(
+            "webhooks", "must be a list of [[webhooks]] tables", "write each one as [[webhooks]]"
+        )
+        return ()
+    hooks: list[WebhookConfig] = []
+    names: set[str] = set()
+    known = ", ".join(EVENT_TYPES)
+    for i, item in enumerate(items):
+        where = f"webhooks[{i}]"
+        if not isinstance(item, Mapping):
+            r.problem(where, "must be a table", "write it as [[webhooks]]")
+            continue
+        for key in item:
+            if key not in WEBHOOK_KEYS:
+                r.problem(
+                    f"{where}.{key}", "is not a webhook key", _did_you_mean(key, WEBHOOK_KEYS)
+                )
+        ok = True
+        url = r.text(f"{where}.url", item.get("url"))
+        parts = urlsplit(url) if url else None
+        if url is None:
+            if "url" not in item:
+                r.problem(
+                    f"{where}.url",
+                    "is missing",
+                    'write url = "https://hooks.zapier.com/…" (the address your tool gave you)',
+                )
+            ok = False
+        elif parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            r.problem(
+                f"{where}.url",
+                f"must be an http(s):// address, got {url!r}",
+                'write url = "https://…" (the address your tool gave you)',
+            )
+            ok = False
+        elif parts.username or parts.password:
+            r.problem(
+                f"{where}.url",
+                "must not carry a user name or password",
+                "remove the part before @; the secret proves deliveries are yours",
+            )
+            ok = False
+        name = item.get("name")
+        if name is None:
+            name = parts.hostname if parts is not None and parts.hostname else f"webhook{i + 1}"
+        if not isinstance(name, str) or not _WEBHOOK_NAME.fullmatch(name):
+            r.problem(
+                f"{where}.name",
+                f"must be a short word (letters, digits, . _ -), got {name!r}",
+                'write name = "zapier"',
+            )
+            ok = False
+        elif name in names:
+            r.problem(
+                f"{where}.name",
+                f"{name!r} names two webhooks",
+                'give each its own name = "…" (a webhook is named after its host otherwise)',
+            )
+            ok = False
+        names.add(str(name))
+        events = item.get("events")
+        wanted: set[str] = set()
+        if events is None:
+            r.problem(
+                f"{where}.events", "is missing", f'write events = ["order.paid"]; known: {known}'
+            )
+            ok = False
+        elif (
+            not isinstance(events, list)
+            or not events
+            or not all(isinstance(e, str) for e in events)
+        ):
+            r.problem(
+                f"{where}.events",
+                "must be a list of event names",
+                f'write events = ["order.paid"]; known: {known}',
+            )
+            ok = False
+        else:
+            for event in events:
+                if event == "*":
+                    wanted |= set(EVENT_TYPES)
+                elif event not in EVENT_TYPES:
+                    close = difflib.get_close_matches(event, EVENT_TYPES, n=1, cutoff=0.6)
+                    fix = (
+                        f"did you mean {close[0]}?" if close else f'known: {known}, or "*" for all'
+                    )
+                    r.problem(f"{where}.events", f"{event!r} is not an event", fix)
+                    ok = False
+                else:
+                    wanted.add(event)
+        secret_fix = (
+            'write secret = "env:VIVO_WEBHOOK_SECRET" and export a long random value '
+            "(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+        raw_secret = item.get("secret")
+        secret = r.resolve(f"{where}.secret", raw_secret)
+        if raw_secret is None:
+            r.problem(f"{where}.secret", "is missing", secret_fix)
+            ok = False
+        elif secret is None:
+            ok = False  # an unset env: variable, already reported
+        elif not isinstance(secret, str):
+            r.problem(f"{where}.secret", f"must be text, got {_kind(secret)}", secret_fix)
+            ok = False
+        elif len(secret) < WEBHOOK_SECRET_MIN:
+            r.problem(
+                f"{where}.secret",
+                f"is too short ({len(secret)} characters; at least {WEBHOOK_SECRET_MIN})",
+                secret_fix,
+            )
+            ok = False
+        if ok and url is not None and isinstance(secret, str):
+            hooks.append(WebhookConfig(str(name), url, frozenset(wanted), secret))
+    return tuple(hooks)
 
 
 def _panel(r: _Reader) -> PanelSettings:

@@ -525,3 +525,82 @@ MODERATION_SETTINGS: Table = ModerationSettings.__table__  # type: ignore[attr-d
 MODERATION_WORDS: Table = ModerationWord.__table__  # type: ignore[attr-defined]
 HELD_ALERTS: Table = HeldAlert.__table__  # type: ignore[attr-defined]
 TABLES = (*TABLES, MODERATION_SETTINGS, MODERATION_WORDS, HELD_ALERTS)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event on its way to one of the owner's webhooks (bots/runtime/webhooks.py).
+
+    Written when the event happens, so a restart resumes the retries: the body is fixed then
+    (every retry sends the same bytes, signed anew) and the row is done once `state` leaves
+    `pending`: `delivered`, or `gave_up` a day after it was made. `next_attempt_at` is also
+    a lease: a sender moves it forward before it sends, so two processes never send at once.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "endpoint", name="uq_webhook_deliveries_event_endpoint"),
+        Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(sa_column=Column(String(40), nullable=False))
+    event_type: str = Field(sa_column=Column(String(40), nullable=False))
+    endpoint: str = Field(sa_column=Column(String(64), nullable=False))
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    state: str = Field(default="pending", sa_column=Column(String(16), nullable=False))
+    created_at: datetime = _when()
+    next_attempt_at: datetime = _when()
+    attempts: int = 0
+    finished_at: datetime | None = _when(nullable=True)
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One try at a delivery: what the receiver answered, or why nothing came back."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="webhook_deliveries.id", index=True)
+    at: datetime = _when()
+    status_code: int | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    duration_ms: int = 0
+
+
+WEBHOOK_DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+WEBHOOK_ATTEMPTS: Table = WebhookAttempt.__table__  # type: ignore[attr-defined]
+TABLES = (*TABLES, WEBHOOK_DELIVERIES, WEBHOOK_ATTEMPTS)
+# --- several processes: events written with the change they report, and who read them ---
+
+
+class OutboxEvent(SQLModel, table=True):
+    """One event, written in the transaction of the change it reports. `kind` names the
+    event's class and `body` is its JSON; the store does not read either."""
+
+    __tablename__ = "events_outbox"
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    )
+    kind: str = Field(sa_column=Column(String(200), nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _when()
+
+
+class EventCursor(SQLModel, table=True):
+    """How far one role (say "chat:twitch") has read the outbox; its row is locked while
+    one process delivers, so each event reaches each role once."""
+
+    __tablename__ = "event_cursors"
+
+    consumer: str = Field(sa_column=Column(String(100), primary_key=True))
+    last_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime = _when()
+
+
+EVENTS_OUTBOX: Table = OutboxEvent.__table__  # type: ignore[attr-defined]
+EVENT_CURSORS: Table = EventCursor.__table__  # type: ignore[attr-defined]
+TABLES = (*TABLES, EVENTS_OUTBOX, EVENT_CURSORS)
+Index("ix_events_outbox_created", EVENTS_OUTBOX.c.created_at)

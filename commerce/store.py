@@ -3,9 +3,10 @@
 `Store` is the one entry point: it owns the engine, opens one transaction per public call
 (retrying deadlock victims and lock timeouts) and hands the work to the module that holds
 it: commerce.catalog (products and owner edits), commerce.fastpath (reservations),
-commerce.orders (order transitions), commerce.tips, commerce.ledger (payments) and
-commerce.notifications (the webhook inbox), on top of commerce.rows (lookups, locks, guarded
-stock moves) and commerce.view_builders. Stock moves only through conditional UPDATEs
+commerce.orders (order transitions), commerce.tips, commerce.ledger (payments),
+commerce.notifications (the webhook inbox) and commerce.webhooks (outgoing ones), on top
+of commerce.rows (lookups, locks, guarded stock moves) and commerce.view_builders. Stock
+moves only through conditional UPDATEs
 (`... WHERE stock - reserved - sold >= :q`), so `0 <= reserved + sold <= stock` holds under
 any concurrency without read-then-write races. Order and tip transitions lock their row
 first; rows are always locked in the same order (payment, then order or tip, then products
@@ -15,7 +16,7 @@ by id) so concurrent calls cannot deadlock. Callers get frozen views, never ORM 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -30,6 +31,7 @@ from commerce import (
     catalog,
     delivery,
     errors,
+    eventlog,
     fulfilment,
     imports,
     leaderboards,
@@ -44,6 +46,7 @@ from commerce import (
     rows,
     sessions,
     tips,
+    webhooks,
 )
 from commerce.codes import (
     CODE_ALPHABET,
@@ -78,8 +81,13 @@ from commerce.views import (
     TipView,
     ViewerRef,
 )
+from commerce.webhooks import AttemptView, DeliveryView, NewDelivery
 
 T = TypeVar("T")
+
+EventsOf = Callable[[T], Sequence[tuple[str, str]]]
+"""What a change reports, as (kind, body) pairs written in the change's own transaction
+(commerce.eventlog); the caller decides what they mean. None writes nothing."""
 
 _RETRIES = 5
 
@@ -140,6 +148,20 @@ class Store:
         finally:
             self._catalog_generation += 1
             self._catalog = None
+
+    def _tx_reporting(
+        self, work: Callable[[Session], T], events: EventsOf[T] | None, at: datetime
+    ) -> T:
+        """`_tx` whose result's events (if asked for) commit with it, or not at all."""
+        if events is None:
+            return self._tx(work)
+
+        def reported(s: Session) -> T:
+            result = work(s)
+            eventlog.append(s, events(result), at)
+            return result
+
+        return self._tx(reported)
 
     # --- catalog / owner -----------------------------------------------------------------
 
@@ -318,10 +340,12 @@ class Store:
         """pending -> cancelled (stock released). A viewer may only cancel their own order."""
         return self._tx(lambda s: orders.cancel_order(s, code, viewer))
 
-    def expire_due(self, now: datetime | None = None) -> list[OrderView]:
+    def expire_due(
+        self, now: datetime | None = None, *, events: EventsOf[list[OrderView]] | None = None
+    ) -> list[OrderView]:
         """pending orders past expires_at -> expired, stock released; pending tips likewise."""
         at = _utc(now)
-        return self._tx(lambda s: orders.expire_due(s, at))
+        return self._tx_reporting(lambda s: orders.expire_due(s, at), events, at)
 
     def fulfill_order(self, code: str, now: datetime | None = None) -> OrderView:
         """paid -> fulfilled (the owner delivered). Repeating it changes nothing."""
@@ -462,10 +486,45 @@ class Store:
         """Every provider payment recorded against an order or tip, oldest first."""
         return self._tx(lambda s: ledger.payments_for(s, code))
 
-    def record_payment(self, report: PaymentReport, now: datetime | None = None) -> PaymentOutcome:
+    def record_payment(
+        self,
+        report: PaymentReport,
+        now: datetime | None = None,
+        *,
+        events: EventsOf[PaymentOutcome] | None = None,
+    ) -> PaymentOutcome:
         """Apply what the provider says about one payment; safe to repeat and to reorder."""
         at = _utc(now)
-        return self._tx(lambda s: ledger.record_payment(s, report, at))
+        return self._tx_reporting(lambda s: ledger.record_payment(s, report, at), events, at)
+
+    # --- the events outbox (several processes) -------------------------------------------
+
+    def publish_events(
+        self, events: Sequence[tuple[str, str]], now: datetime | None = None
+    ) -> None:
+        """Write events that belong to no store change (the overlay's spotlight, say)."""
+        at = _utc(now)
+        self._tx(lambda s: eventlog.append(s, events, at))
+
+    def events_after(self, event_id: int, limit: int = 500) -> list[eventlog.EventRow]:
+        return self._tx(lambda s: eventlog.after(s, event_id, limit))
+
+    def last_event_id(self) -> int:
+        return self._tx(eventlog.last_id)
+
+    def event_cursor(self, consumer: str, now: datetime | None = None) -> int:
+        """Where the role `consumer` stopped reading (created at the newest event)."""
+        at = _utc(now)
+        return self._tx(lambda s: eventlog.cursor(s, consumer, at))
+
+    def advance_event_cursor(
+        self, consumer: str, event_id: int, now: datetime | None = None
+    ) -> None:
+        at = _utc(now)
+        self._tx(lambda s: eventlog.advance(s, consumer, event_id, at))
+
+    def prune_events(self, before: datetime) -> int:
+        return self._tx(lambda s: eventlog.prune(s, _utc(before)))
 
     # --- notifications -------------------------------------------------------------------
 
@@ -554,6 +613,7 @@ class Store:
         locale: str = "es",
         external_id: str | None = None,
         now: datetime | None = None,
+        events: EventsOf[TipView] | None = None,
     ) -> TipView:
         """A link tip waits for payment; bits and Super Chats arrive paid. The same
         `external_id` (on the same platform) always yields the same tip."""
@@ -563,7 +623,7 @@ class Store:
                 str(amount.amount), "zero" if amount.amount == 0 else "negative"
             )
         kind = TipSource(source)
-        return self._tx(
+        return self._tx_reporting(
             lambda s: tips.create_tip(
                 s,
                 viewer,
@@ -575,7 +635,9 @@ class Store:
                 locale=locale,
                 external_id=external_id,
                 at=at,
-            )
+            ),
+            events,
+            at,
         )
 
     def set_tip_link(self, code: str, payment_url: str, preference_id: str) -> TipView:
@@ -784,6 +846,52 @@ class Store:
         def work(s: Session) -> list[leaderboards.Supporter]:
             since = reports.stream_start(s, at, gap) if stream else None
             return leaderboards.top_supporters(s, by, currency, since, limit)
+
+        return self._tx(work)
+
+    # --- outgoing webhooks (commerce.webhooks) ----------------------------------------------
+
+    def enqueue_webhooks(
+        self,
+        deliveries: list[NewDelivery],
+        now: datetime | None = None,
+        held: timedelta | None = None,
+    ) -> list[int]:
+        at = _utc(now)
+        return self._tx(lambda s: webhooks.enqueue(s, deliveries, at, held))
+
+    def lease_webhooks(
+        self, lease: timedelta, limit: int = 20, now: datetime | None = None
+    ) -> list[DeliveryView]:
+        at = _utc(now)
+        return self._tx(lambda s: webhooks.lease_due(s, at, lease, limit))
+
+    def record_webhook_attempt(
+        self, delivery_id: int, attempt: AttemptView, *, retry_at: datetime | None
+    ) -> DeliveryView:
+        return self._tx(
+            lambda s: webhooks.record_attempt(s, delivery_id, attempt, retry_at=retry_at)
+        )
+
+    def give_up_webhook(self, delivery_id: int, now: datetime | None = None) -> None:
+        at = _utc(now)
+        self._tx(lambda s: webhooks.give_up(s, delivery_id, at))
+
+    def get_webhook_delivery(self, delivery_id: int) -> DeliveryView:
+        return self._tx(lambda s: webhooks.get_delivery(s, delivery_id))
+
+    def next_webhook_due(self) -> datetime | None:
+        return self._tx(webhooks.next_due)
+
+    def recent_webhooks(
+        self, limit: int = 50, endpoint: str | None = None
+    ) -> list[tuple[DeliveryView, list[AttemptView]]]:
+        """The newest deliveries with their attempts, for `vivo webhooks log` and the panel."""
+
+        def work(s: Session) -> list[tuple[DeliveryView, list[AttemptView]]]:
+            found = webhooks.recent(s, limit, endpoint)
+            tries = webhooks.attempts_of(s, [d.id for d in found])
+            return [(d, tries[d.id]) for d in found]
 
         return self._tx(work)
 

@@ -1,4 +1,4 @@
-"""The `vivo` command: demo, run, init, check, products, orders, panel, db.
+"""The `vivo` command: demo, run, init, check, products, orders, panel, db, webhooks.
 
 Every subcommand that touches the store reads the same config file, so the owner's
 terminal and the running bot always agree on which database they mean.
@@ -20,6 +20,7 @@ from typing import TextIO
 
 from bots.cli import delivery as cli_delivery
 from bots.cli import owners as cli_owners
+from bots.cli import webhooks as cli_webhooks
 from bots.config import Config, ConfigError, Problem, load_config, load_store_config
 from commerce.errors import CommerceError, InvalidAmount
 from commerce.money import Money, format_money, parse_amount
@@ -74,6 +75,19 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the bot with your config")
     _config_arg(run)
+    what = run.add_mutually_exclusive_group()
+    what.add_argument(
+        "--only",
+        metavar="PLATFORMS",
+        help="run only these chat platforms, comma-separated (twitch,discord); "
+        "other processes on the same PostgreSQL store run the rest",
+    )
+    what.add_argument(
+        "--web-only",
+        action="store_true",
+        help="run the web app (webhooks, overlay, panel), no chat",
+    )
+    run.add_argument("--no-web", action="store_true", help="run no web app in this process")
     run.set_defaults(func=_run)
 
     init = sub.add_parser("init", help="write config.toml from the example")
@@ -190,6 +204,7 @@ def _parser() -> argparse.ArgumentParser:
     _config_arg(upgrade)
     upgrade.set_defaults(func=_db_upgrade)
     cli_owners.register(sub)
+    cli_webhooks.register(sub)
     return p
 
 
@@ -241,18 +256,27 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bots.runtime.launch import run_bot, stored_secrets
+    from bots.runtime.launch import Scope, run_bot, stored_secrets
     from bots.runtime.logs import install_redactor, route_to_file
 
+    if args.web_only and args.no_web:
+        print("--web-only and --no-web leave this process nothing to do", file=sys.stderr)
+        return 2
+    only: tuple[str, ...] | None = None
+    if args.web_only:
+        only = ()
+    elif args.only is not None:
+        only = tuple(name.strip() for name in args.only.split(",") if name.strip())
+    scope = Scope(only=only, web=not args.no_web)
     config = _load(args, everything=True)
     log_file = None
-    if "console" in config.enabled_platforms():
+    if "console" in scope.platforms(config):
         # the chat is in this terminal: log lines would bury it
         base = config.path.parent if config.path else Path.cwd()
         log_file = (base / ".vivo" / "vivo.log").resolve()
         route_to_file(log_file)
     install_redactor([*config.secrets(), *stored_secrets(config)])
-    return asyncio.run(run_bot(config, log_file=log_file))
+    return asyncio.run(run_bot(config, log_file=log_file, scope=scope))
 
 
 def _init(args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from bots.chat.converters import Item, parse_purchase
 from bots.chat.router import Command, CommandError, Context, Router, variant_label
 from bots.chat.text import words
 from bots.commands import catalog, minutes, order_items, send_link
+from bots.runtime.events import OrderReserved
 from commerce.errors import CommerceError, InvalidTransition, OrderNotFound
 from commerce.views import OrderStatus, OrderView
 
@@ -54,6 +55,7 @@ async def buy(ctx: Context) -> None:
         )
     url = await services.links.for_order(order)
     await send_link(ctx, url, order.code, ttl)
+    await ctx.publish(OrderReserved(order))
 
 
 def _items_text(items: list[Item]) -> str:

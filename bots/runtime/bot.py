@@ -26,7 +26,7 @@ import hashlib
 import hmac
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,12 +47,16 @@ from bots.runtime.events import (
     OrderPaid,
     RefundNeeded,
     TipReceived,
+    platform_of,
 )
+from bots.runtime.leases import DUTIES, Leases
 from bots.runtime.links import LinkService
 from bots.runtime.notifications import NotificationInbox
 from bots.runtime.outbox import Outbox
 from bots.runtime.payments import WEBHOOK_SLOWDOWN, PaymentRecorder, PollPolicy, Reconciler
 from bots.runtime.services import Services
+from bots.runtime.shared_events import SharedEvents
+from bots.runtime.webhooks import DeliveryPolicy, WebhookSender
 from bots.web.alert_media import MediaStore
 from bots.web.app import build_app
 from bots.web.buy import BuyPage
@@ -60,6 +64,7 @@ from bots.web.overlay import Overlay
 from bots.web.panel import Panel, PanelContext
 from bots.web.panel.core import LiveSources
 from bots.web.widgets import Widgets
+from commerce.db import is_sqlite
 from commerce.money import Money
 from commerce.payments.base import PaymentProvider
 from commerce.store import Store
@@ -69,6 +74,7 @@ log = logging.getLogger(__name__)
 
 CLAIM_RETENTION = timedelta(days=3)  # platforms redeliver within minutes, Telegram within a day
 PRUNE_EVERY = 600.0  # seconds between prunes of old message claims
+EVENT_RETENTION = timedelta(days=3)  # every role has read an event long before this
 CONNECT_FIRST_RETRY = 2.0
 CONNECT_MAX_RETRY = 120.0
 
@@ -93,7 +99,15 @@ class Bot:
         web_port: int | None = None,
         short_links: bool | None = None,
         connect_retry: tuple[float, float] = (CONNECT_FIRST_RETRY, CONNECT_MAX_RETRY),
+        webhook_policy: DeliveryPolicy | None = None,
+        serve_web: bool = True,
+        shared: bool | None = None,
+        lease_every: float = 1.0,
     ) -> None:
+        """`serve_web` False runs no web app here (another process serves it). `shared`
+        (default: whenever the store is on PostgreSQL) sends events through the store's
+        outbox and leads the background duties under a lease, so that several processes
+        can share one store (docs/deploy.md)."""
         self.config = config
         self.store = store
         self.provider = provider
@@ -145,7 +159,13 @@ class Bot:
         self._handling = 0
         self._runner: web.AppRunner | None = None
         self.endpoints: Endpoints | None = None
-        self.bus.subscribe(self._announce)
+        for platform in self.adapters:
+            # One process thanks each buyer: the one that holds the platform's role.
+            self.bus.subscribe(
+                self._announce,
+                role=f"chat:{platform}",
+                wants=_about(platform),
+            )
         # The owner's alert images and sounds: `media/` next to config.toml.
         media = MediaStore((config.path.parent if config.path else Path.cwd()) / "media")
         self.moderation = Moderation(store, config.settings.currency)
@@ -157,7 +177,9 @@ class Bot:
             media=media,
             moderation=self.moderation,
         )
-        self.bus.subscribe(self.overlay.on_event)
+        self.serve_web = serve_web
+        if serve_web:
+            self.bus.subscribe(self.overlay.on_event)
         self.widgets = Widgets(
             store,
             self.messages,
@@ -167,7 +189,29 @@ class Bot:
             currency=config.settings.currency,
             gap=config.panel.stream_gap,
         )
-        self.bus.subscribe(self.widgets.on_event)  # after the overlay: its goal is the same
+        if serve_web:
+            self.bus.subscribe(self.widgets.on_event)  # after the overlay: same goal
+        # After the chat and the overlay: it only writes rows, sent by its own task.
+        self.webhooks = WebhookSender(
+            store, config.webhooks, store_name=config.settings.store_name, policy=webhook_policy
+        )
+        # One process turns each event into deliveries (sent by the duty holder).
+        self.bus.subscribe(self.webhooks.on_event, role="webhooks")
+        self.shared = (not is_sqlite(store.url)) if shared is None else shared
+        self.leases: Leases | None = None
+        self.shared_events: SharedEvents | None = None
+        if self.shared:
+            self.leases = Leases(
+                store.url,
+                lambda: {DUTIES, *self.bus.roles()},
+                every=lease_every,
+                on_change=self._leases_changed,
+            )
+            self.shared_events = SharedEvents(self.store, self.bus, self.leases)
+            self.bus.shared = self.shared_events
+        self._duties: list[asyncio.Task[None]] = []
+        self._following: set[asyncio.Task[None]] = set()
+        self._stopping = False
         self.panel = Panel(
             PanelContext(
                 store,
@@ -182,6 +226,7 @@ class Bot:
                 shown_link=self.links.shown,
                 media=media,
                 moderation=self.moderation,
+                webhooks=self.webhooks,
             )
         )
 
@@ -192,6 +237,20 @@ class Bot:
 
     async def start_services(self) -> Endpoints:
         """Everything but the chat platforms: web app, outboxes, expiry, reconciler."""
+        if self.shared_events is not None and self.leases is not None:
+            for role in self.bus.roles():  # from now on, nothing for these roles is missed
+                await asyncio.to_thread(self.store.event_cursor, role)
+            await self.shared_events.start()
+            self.leases.start()
+        if self.serve_web:
+            await self._start_web()
+        else:
+            self.endpoints = Endpoints(web_url="")
+        if not self.shared:
+            await self._start_duties()
+        return self.endpoints or Endpoints(web_url="")
+
+    async def _start_web(self) -> None:
         buy = BuyPage(
             self.store,
             self.links,
@@ -200,6 +259,7 @@ class Bot:
             trusted_proxies=self.config.web.trusted_proxies,
             public_url=self.config.web.public_url,
             secret=_buy_secret(self.config),
+            bus=self.bus,
         )
         pages = (self.overlay, self.widgets, buy, self.panel)
         app = build_app(self.store, self.provider, self.recorder, pages, inbox=self.notifications)
@@ -211,14 +271,56 @@ class Bot:
         self.endpoints = Endpoints(web_url=f"http://{self.config.web.host}:{port}")
         if self._short_links and self.links.short_base is None:
             self.links.short_base = self.endpoints.web_url
+
+    async def _start_duties(self) -> None:
+        """The background duties one process does for the whole store: expiry (and the
+        prunes), the reconciler, the notification inbox (also run by every process that
+        receives webhooks), and payment links left unmade."""
         loop = asyncio.get_running_loop()
-        self._tasks.append(loop.create_task(self._expire_forever()))
+        self._duties.append(loop.create_task(self._expire_forever()))
         if self.poll_payments:
-            self._tasks.append(loop.create_task(self.reconciler.run()))
+            self._duties.append(loop.create_task(self.reconciler.run()))
+        if self.shared:
+            self.notifications.start()
+        self._duties.append(loop.create_task(self.webhooks.run()))
         resumed = await self.links.resume()
         if resumed:
             log.info("retrying payment links for %d pending order(s)", resumed)
-        return self.endpoints
+
+    def _leases_changed(self) -> None:
+        if self._stopping:
+            return
+        task = asyncio.get_running_loop().create_task(self._follow_duties())
+        self._following.add(task)
+        task.add_done_callback(self._following.discard)
+
+    async def _follow_duties(self) -> None:
+        """Start the duties when this process takes the lead; stop them when it loses it
+        (its connection to the database broke: another process leads now)."""
+        leading = self.leases is not None and self.leases.holds(DUTIES)
+        if leading and not self._duties:
+            log.warning("this process leads the background duties (expiry, reconciler)")
+            await self._start_duties()
+        elif not leading and self._duties:
+            log.warning("this process no longer leads the background duties")
+            await self._stop_duties()
+        if self.shared_events is not None:
+            self.shared_events.wake()  # a role just taken reads on from its cursor
+
+    async def _stop_duties(self) -> None:
+        duties, self._duties = self._duties, []
+        for task in duties:
+            task.cancel()
+        for task in duties:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.shared and not self.serve_web:
+            await self.notifications.stop()
+
+    @property
+    def leading(self) -> bool:
+        """Whether this process runs the background duties now."""
+        return bool(self._duties)
 
     async def start_adapters(self) -> None:
         """Connect every platform; one that fails is retried in the background."""
@@ -307,18 +409,22 @@ class Bot:
     async def _platform_tip(self, tip: PlatformTip) -> None:
         source = TipSource.SUPERCHAT if tip.source == "superchat" else TipSource.BITS
         viewer = ViewerRef(tip.platform, tip.author.id, tip.author.name)
-        view = await asyncio.to_thread(
-            self.store.create_tip,
-            viewer,
-            tip.channel,
-            Money(tip.amount, tip.currency),
-            tip.message,
-            source,
-            ttl=self.config.settings.reservation_ttl,
-            locale=self.router.locale_for(tip.author),
-            external_id=f"{tip.platform}:{tip.id}",
+        ttl = self.config.settings.reservation_ttl
+        locale = self.router.locale_for(tip.author)
+        await self.bus.record(
+            lambda rows: self.store.create_tip(
+                viewer,
+                tip.channel,
+                Money(tip.amount, tip.currency),
+                tip.message,
+                source,
+                ttl=ttl,
+                locale=locale,
+                external_id=f"{tip.platform}:{tip.id}",
+                events=rows,
+            ),
+            lambda view: [TipReceived(view)],
         )
-        await self.bus.publish(TipReceived(view))
 
     async def _announce(self, event: Event) -> None:
         said = ""
@@ -427,8 +533,10 @@ class Bot:
         while True:
             await asyncio.sleep(self.expiry_interval)
             try:
-                for order in await asyncio.to_thread(self.store.expire_due):
-                    await self.bus.publish(OrderExpired(order))
+                await self.bus.record(
+                    lambda rows: self.store.expire_due(events=rows),
+                    lambda orders: [OrderExpired(order) for order in orders],
+                )
             except Exception:
                 log.exception("expiring reservations failed")
             await self._prune_claims()
@@ -442,6 +550,9 @@ class Bot:
         try:
             cutoff = datetime.now(UTC) - CLAIM_RETENTION
             gone = await asyncio.to_thread(self.store.prune_claims, cutoff)
+            if self.shared:
+                since = datetime.now(UTC) - EVENT_RETENTION
+                await asyncio.to_thread(self.store.prune_events, since)
         except Exception:
             log.exception("pruning old message claims failed")
         else:
@@ -467,6 +578,7 @@ class Bot:
         return (
             self._handling == 0
             and not self.bus.busy
+            and not (self.shared_events is not None and self.shared_events.busy)
             and not self.links.busy
             and not self.notifications.busy
             and all(o.idle for o in self.outboxes.values())
@@ -501,6 +613,7 @@ class Bot:
         return sum(o.sent_count for o in self.outboxes.values())
 
     async def stop(self) -> None:
+        self._stopping = True
         for task in self._connecting:  # first, so no platform connects while we stop
             task.cancel()
         for task in self._connecting:
@@ -516,6 +629,12 @@ class Bot:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        await self._stop_duties()
+        if self.leases is not None:
+            await self.leases.stop()
+        if self.shared_events is not None:
+            await self.shared_events.stop()
+        await self.notifications.stop()
         await self.links.stop()
         for outbox in self.outboxes.values():
             await outbox.stop()
@@ -534,6 +653,10 @@ def _why(exc: BaseException) -> str:
         seen = seen.__cause__ or seen.__context__
     said = [c for c in chain if not any(c.split(": ", 1)[-1] in o for o in chain if o != c)]
     return " ← ".join(dict.fromkeys(said or chain))
+
+
+def _about(platform: str) -> Callable[[Event], bool]:
+    return lambda event: platform_of(event) == platform
 
 
 def _user(order: OrderView) -> ChatUser:

@@ -1,20 +1,33 @@
 """What happened in the store, fanned out to whoever listens: chat, overlay, dashboard.
 
 Events are facts after the transaction committed; a listener that fails is logged and
-never stops the others or the code that published.
+never stops the others or the code that published. Any frozen dataclass defined at module
+level can be published: on PostgreSQL it crosses processes as JSON (bots.runtime.event_codec)
+with no registration. A store change that reports an event goes through `EventBus.record`,
+so that on PostgreSQL the event is written in the change's own transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal, Protocol, TypeVar
 
+from bots.runtime.event_codec import encode
 from commerce.money import Money
 from commerce.views import OrderView, ProductView, TipView
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderReserved:
+    """A viewer reserved stock: a new order, or lines added to their cart (`order.revision`
+    went up). Published after the buyer's reply is on its way."""
+
+    order: OrderView
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +154,8 @@ FULFILMENT_EVENTS: dict[
 
 
 Event = (
-    OrderPaid
+    OrderReserved
+    | OrderPaid
     | OrderExpired
     | OrderRefunded
     | RefundNeeded
@@ -158,22 +172,98 @@ Event = (
     | OrderPickedUp
 )
 Listener = Callable[[Event], Awaitable[None]]
+T = TypeVar("T")
+EventRows = Callable[[T], Sequence[tuple[str, str]]]
+
+
+class SharedLog(Protocol):
+    """Where a bus on PostgreSQL writes what it publishes (bots.runtime.shared_events)."""
+
+    async def write(self, events: Sequence[object]) -> None: ...
+
+    def wake(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    listener: Listener
+    role: str | None
+    wants: Callable[[Event], bool] | None
+
+
+def platform_of(event: object) -> str | None:
+    """The chat platform an event speaks to (its order's or tip's), if any."""
+    view = getattr(event, "order", None) or getattr(event, "tip", None)
+    platform = getattr(view, "platform", None)
+    return platform if isinstance(platform, str) else None
 
 
 class EventBus:
-    def __init__(self) -> None:
-        self._listeners: list[Listener] = []
-        self._pending: set[asyncio.Task[None]] = set()
+    """Listeners by role. In one process (SQLite) `publish` calls them at once. On
+    PostgreSQL (`shared` set) every event goes through the events outbox and comes back
+    from it: a listener with no role runs in every process that subscribed it (the overlay,
+    the panel); a listener with a role runs in exactly one process per event among those
+    that subscribed that role (the thank-you in Twitch: role "chat:twitch")."""
 
-    def subscribe(self, listener: Listener) -> None:
-        self._listeners.append(listener)
+    def __init__(self) -> None:
+        self._subscriptions: list[Subscription] = []
+        self._pending: set[asyncio.Task[None]] = set()
+        self.shared: SharedLog | None = None
+
+    def subscribe(
+        self,
+        listener: Listener,
+        *,
+        role: str | None = None,
+        wants: Callable[[Event], bool] | None = None,
+    ) -> None:
+        """`wants` filters what reaches the listener; `role` (see the class) must be the
+        same string in every process that plays it."""
+        self._subscriptions.append(Subscription(listener, role, wants))
+
+    def roles(self) -> set[str]:
+        return {s.role for s in self._subscriptions if s.role is not None}
+
+    @property
+    def has_local(self) -> bool:
+        return any(s.role is None for s in self._subscriptions)
 
     async def publish(self, event: Event) -> None:
-        for listener in list(self._listeners):
+        if self.shared is not None:
+            await self.shared.write([event])
+        else:
+            await self.deliver(event)
+
+    async def record(
+        self, change: Callable[[EventRows[T] | None], T], events: Callable[[T], Sequence[Event]]
+    ) -> T:
+        """Run a Store call (in a thread) whose result reports `events`. On PostgreSQL the
+        events are written in the call's own transaction, so they happen exactly when the
+        change does; in one process they are delivered once it returns."""
+        if self.shared is None:
+            result = await asyncio.to_thread(change, None)
+            for event in events(result):
+                await self.deliver(event)
+            return result
+
+        def rows(result: T) -> list[tuple[str, str]]:
+            return [encode(event) for event in events(result)]
+
+        result = await asyncio.to_thread(change, rows)
+        self.shared.wake()
+        return result
+
+    async def deliver(self, event: Event, role: str | Literal["all"] | None = "all") -> None:
+        """Call the listeners of `role` ("all": every one, as in a single process)."""
+        for sub in list(self._subscriptions):
+            if role != "all" and sub.role != role:
+                continue
+            if sub.wants is not None and not sub.wants(event):
+                continue
             try:
-                await listener(event)
+                await sub.listener(event)
             except Exception:
-                log.exception("listener %r failed on %s", listener, type(event).__name__)
+                log.exception("listener %r failed on %s", sub.listener, type(event).__name__)
 
     def publish_soon(self, event: Event) -> None:
         """Publish from code that must not wait for the listeners (a webhook answer)."""

@@ -6,15 +6,20 @@ import asyncio
 import contextlib
 import dataclasses
 import errno
+import fcntl
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+from sqlalchemy.engine import make_url
 
 from adapters.base import Adapter
 from adapters.console import ConsoleAdapter
@@ -22,6 +27,7 @@ from bots.chat.claims import startup_lines
 from bots.chat.suggest import make_suggest
 from bots.config import Config, ConfigError, Problem, read_config
 from bots.runtime.bot import Bot, Endpoints
+from commerce.db import is_sqlite
 from commerce.payments.mercadopago import MercadoPagoProvider
 from commerce.store import Store
 
@@ -49,13 +55,47 @@ def make_provider(config: Config) -> MercadoPagoProvider:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What one `vivo run` process runs: which chat platforms (None: every one the config
+    enables) and whether the web app (webhooks, overlay, panel, buy pages)."""
+
+    only: tuple[str, ...] | None = None
+    web: bool = True
+
+    def platforms(self, config: Config) -> list[str]:
+        enabled = config.enabled_platforms()
+        if self.only is None:
+            return enabled
+        unknown = [name for name in self.only if name not in enabled]
+        listed = ", ".join(enabled) or "none"
+        if unknown:
+            raise ConfigError(
+                [
+                    Problem(
+                        f"platforms.{name}",
+                        f"is named by --only but not enabled (enabled: {listed})",
+                        f"set enabled = true in [platforms.{name}], or leave it out of --only",
+                    )
+                    for name in unknown
+                ],
+                str(config.path) if config.path else "config",
+            )
+        return [name for name in enabled if name in self.only]
+
+
 def make_adapters(
-    config: Config, store: Store | None = None, *, sandbox_url: str | None = None
+    config: Config,
+    store: Store | None = None,
+    *,
+    sandbox_url: str | None = None,
+    scope: Scope | None = None,
 ) -> list[Adapter]:
-    """The adapters `[platforms.*]` enables, pointed at the real platforms."""
+    """The adapters `[platforms.*]` enables (those `scope` keeps), pointed at the real
+    platforms."""
     adapters: list[Adapter] = []
     problems: list[Problem] = []
-    for name in config.enabled_platforms():
+    for name in (scope or Scope()).platforms(config):
         section = config.platforms[name]
         try:
             adapters.append(_ADAPTERS[name](config, section, store, sandbox_url))
@@ -243,15 +283,31 @@ def catalog_drift(store: Store, config: Config) -> list[str]:
     return [p.sku for p in plan.products if p.kind is ChangeKind.CHANGED]
 
 
-async def run_bot(config: Config, *, log_file: Path | None = None) -> int:
+async def run_bot(
+    config: Config, *, log_file: Path | None = None, scope: Scope | None = None
+) -> int:
+    scope = scope or Scope()
+    guard = single_process_guard(config)
+    try:
+        return await _run_bot(config, log_file, scope)
+    finally:
+        if guard is not None:
+            guard.close()
+
+
+async def _run_bot(config: Config, log_file: Path | None, scope: Scope) -> int:
+    chats = scope.platforms(config)
     store = open_store(config)
-    bot = Bot(config, store, make_provider(config), make_adapters(config, store))
+    adapters = make_adapters(config, store, scope=scope)
+    bot = Bot(config, store, make_provider(config), adapters, serve_web=scope.web)
     where = str(config.path) if config.path else "config.toml"
     endpoints = await start_web(
         bot, where, f"set [web] port in {where} to a free port, or stop the other program"
     )
-    print(startup_summary(config, endpoints, log_file=log_file), file=sys.stderr, flush=True)
-    print(f"Panel sign-in link (one use): {bot.panel_link()}", file=sys.stderr)
+    summary = startup_summary(config, endpoints, log_file=log_file, chats=chats)
+    print(summary, file=sys.stderr, flush=True)
+    if scope.web:
+        print(f"Panel sign-in link (one use): {bot.panel_link()}", file=sys.stderr)
     print(startup_lines(bot.claims, bot.adapters), file=sys.stderr, flush=True)
     drift = catalog_drift(store, config)
     if drift:
@@ -284,6 +340,43 @@ async def start_web(bot: Bot, source: str, fix: str) -> Endpoints:
         raise ConfigError([Problem("web.port", message, fix)], source) from None
 
 
+def single_process_guard(config: Config) -> IO[str] | None:
+    """Refuse a second `vivo run` on one SQLite store, in words. SQLite serves one process:
+    two would each expire, poll and thank on their own. The lock is a file next to the
+    database, held while the process lives (the system lets go of it on any exit, even
+    `kill -9`). PostgreSQL stores need none: their processes share the work."""
+    if not is_sqlite(config.database_url):
+        return None
+    database = make_url(config.database_url).database
+    if database in (None, "", ":memory:"):
+        return None
+    path = Path(database).with_name(Path(database).name + ".lock")
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        handle.close()
+        raise ConfigError(
+            [
+                Problem(
+                    "store.database_url",
+                    f"{database} is already served by another `vivo run` (pid {holder}); "
+                    "a SQLite store serves one process",
+                    "stop the other one, or move the store to PostgreSQL "
+                    '(database_url = "postgresql://…") to run several: docs/deploy.md',
+                )
+            ],
+            str(config.path) if config.path else "config",
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
 def startup_summary(
     config: Config,
     endpoints: Endpoints,
@@ -294,7 +387,7 @@ def startup_summary(
 ) -> str:
     """What an owner opens once the bot runs, in a few lines: the web app, the overlay for
     OBS, where the QR codes lead, and how payments arrive."""
-    web = endpoints.web_url
+    web = endpoints.web_url or "not served by this process (--no-web)"
     public = config.web.public_url
     if public:
         buy = f"{public}/c/<sku>"

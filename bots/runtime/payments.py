@@ -14,7 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bots.runtime.events import EventBus, OrderPaid, OrderRefunded, RefundNeeded, TipReceived
+from bots.runtime.events import (
+    Event,
+    EventBus,
+    OrderPaid,
+    OrderRefunded,
+    RefundNeeded,
+    TipReceived,
+)
 from bots.runtime.retry import Backoff, retry_async
 from commerce.money import Money
 from commerce.payments.base import PaymentError, PaymentProvider
@@ -45,7 +52,10 @@ class PaymentRecorder:
         return await self.record(report)
 
     async def record(self, report: PaymentReport) -> PaymentOutcome:
-        outcome = await asyncio.to_thread(self.store.record_payment, report)
+        outcome = await self.bus.record(
+            lambda rows: self.store.record_payment(report, events=rows),
+            lambda outcome: payment_events(outcome, report),
+        )
         if outcome.kind is OutcomeKind.MISMATCH:
             log.warning(
                 "payment %s does not match its reference %s: %s",
@@ -59,14 +69,6 @@ class PaymentRecorder:
                 report.provider_payment_id,
                 report.external_reference,
             )
-        await self._announce(outcome, report)
-        return outcome
-
-    async def _announce(self, outcome: PaymentOutcome, report: PaymentReport) -> None:
-        if outcome.kind is OutcomeKind.ORDER_PAID and outcome.order is not None:
-            await self.bus.publish(OrderPaid(outcome.order, late=outcome.detail == "late"))
-        elif outcome.kind is OutcomeKind.TIP_PAID and outcome.tip is not None:
-            await self.bus.publish(TipReceived(outcome.tip))
         elif outcome.kind is OutcomeKind.REFUND_NEEDED and outcome.order is not None:
             order = outcome.order
             if outcome.detail == "superseded":
@@ -84,10 +86,21 @@ class PaymentRecorder:
                     order.code,
                     order.code,
                 )
-            paid = Money(report.amount, order.total.currency)
-            await self.bus.publish(RefundNeeded(order, reason=outcome.detail, amount=paid))
-        elif outcome.kind is OutcomeKind.REFUNDED and outcome.order is not None:
-            await self.bus.publish(OrderRefunded(outcome.order))
+        return outcome
+
+
+def payment_events(outcome: PaymentOutcome, report: PaymentReport) -> list[Event]:
+    """What a recorded payment reports; nothing when it changed nothing (a repeat)."""
+    if outcome.kind is OutcomeKind.ORDER_PAID and outcome.order is not None:
+        return [OrderPaid(outcome.order, late=outcome.detail == "late")]
+    if outcome.kind is OutcomeKind.TIP_PAID and outcome.tip is not None:
+        return [TipReceived(outcome.tip)]
+    if outcome.kind is OutcomeKind.REFUND_NEEDED and outcome.order is not None:
+        paid = Money(report.amount, outcome.order.total.currency)
+        return [RefundNeeded(outcome.order, reason=outcome.detail, amount=paid)]
+    if outcome.kind is OutcomeKind.REFUNDED and outcome.order is not None:
+        return [OrderRefunded(outcome.order)]
+    return []
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,6 +149,11 @@ def parse(text: str | None) -> tuple[AlertSettings, list[str]]:
     return AlertSettings(styles, read), problems
 
 
+def style_from(kind: str, raw: dict[str, Any]) -> AlertStyle:
+    """A style as plain data (an AlertTest that crossed processes as JSON)."""
+    return _style(kind, raw, [])
+
+
 def _style(kind: str, raw: dict[str, Any], problems: list[str]) -> AlertStyle:
     base = DEFAULT_STYLES[kind]
     values: dict[str, Any] = {}

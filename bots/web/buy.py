@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bots.chat.i18n import Messages
+from bots.runtime.events import EventBus, OrderReserved
 from bots.runtime.services import PaymentLinks, Settings
 from bots.web import client, security
 from commerce.errors import CommerceError
@@ -64,8 +65,10 @@ class BuyPage:
         trusted_proxies: Sequence[str] = ("127.0.0.1", "::1"),
         public_url: str | None = None,
         secret: bytes | None = None,
+        bus: EventBus | None = None,
     ) -> None:
         self.store = store
+        self.bus = bus  # OrderReserved for outgoing webhooks, published without waiting
         self.links = links
         self.settings = settings
         self.messages = messages
@@ -144,6 +147,8 @@ class BuyPage:
                 page = _page(product, problem + self._form(request, product), status=409)
                 return _with_buyer(request, page)
         url = await self.links.for_order(order)
+        if self.bus is not None:
+            self.bus.publish_soon(OrderReserved(order))
         response = web.HTTPSeeOther(url or f"/p/{order.code}")
         _with_buyer(request, response)
         raise response

@@ -252,8 +252,11 @@ class Overlay:
         if event.kind not in alert_config.KINDS:
             return
         settings = await self.settings()
-        if isinstance(event.style, alert_config.AlertStyle):
-            settings = settings.with_style(event.kind, event.style)
+        preview = event.style
+        if isinstance(preview, dict):  # it came from another process, as JSON
+            preview = alert_config.style_from(event.kind, preview)
+        if isinstance(preview, alert_config.AlertStyle):
+            settings = settings.with_style(event.kind, preview)
         style = settings.style(event.kind)
         index = event.variation
         if index is not None and not 0 <= index < len(style.variations):

@@ -10,7 +10,7 @@ from importlib import resources
 from aiohttp import web
 
 from bots.config import PanelSettings
-from bots.web.panel import alerts, auth, live, moderation, orders, products, summary
+from bots.web.panel import alerts, auth, live, moderation, orders, products, summary, webhooks
 from bots.web.panel import settings as settings_page
 from bots.web.panel.core import PANEL, PanelContext, Routes, url
 
@@ -43,6 +43,7 @@ class Panel:
         moderation.setup(routes)
         settings_page.setup(routes)
         alerts.setup(routes)
+        webhooks.setup(routes)
 
     def setup(self, app: web.Application) -> None:
         app.add_subapp("/panel", self.app)

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -28,6 +28,9 @@ from bots.web.panel.templating import Formatter, TemplateResponse, render
 from commerce.payments.base import PaymentProvider
 from commerce.sessions import PanelRole, PanelSessionView
 from commerce.store import Store
+
+if TYPE_CHECKING:
+    from bots.runtime.webhooks import WebhookSender
 
 T = TypeVar("T")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -89,6 +92,8 @@ class PanelContext:
 
     # The bot's filter and approval queue, shared with the overlay (made here when absent).
     moderation: Moderation | None = None
+    # The bot's outgoing webhooks (the Webhooks page lists them and sends test events).
+    webhooks: WebhookSender | None = None
 
     def link_for(self, code: str, url: str | None) -> str | None:
         if self.shown_link is not None:

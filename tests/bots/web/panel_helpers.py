@@ -42,7 +42,7 @@ class Served:
 
 @asynccontextmanager
 async def serve_panel(
-    store: Any, settings: Settings, provider: Any = None, **panel: Any
+    store: Any, settings: Settings, provider: Any = None, *, webhooks: Any = None, **panel: Any
 ) -> AsyncIterator[Served]:
     bus = EventBus()
     served_events: list[Event] = []
@@ -52,7 +52,13 @@ async def serve_panel(
 
     bus.subscribe(record)
     context = PanelContext(
-        store, provider or NoProvider(), settings, Messages(), PanelSettings(**panel), bus=bus
+        store,
+        provider or NoProvider(),
+        settings,
+        Messages(),
+        PanelSettings(**panel),
+        bus=bus,
+        webhooks=webhooks,
     )
     the_panel = Panel(context)
     app = web.Application()

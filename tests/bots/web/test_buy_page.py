@@ -259,3 +259,24 @@ def test_every_process_of_a_store_derives_the_same_secret() -> None:
     other = load_config(EXAMPLE, {**env, "MP_ACCESS_TOKEN": "APP_USR-2"})
     assert _buy_secret(one) == _buy_secret(two) != _buy_secret(other)
     assert _buy_secret(one) not in (None, b"APP_USR-1")
+
+
+async def test_a_purchase_on_the_page_is_published_as_order_reserved(
+    serve: Serve, store: Any
+) -> None:
+    from bots.runtime.events import Event, EventBus, OrderReserved
+    from bots.testing import until
+
+    bus = EventBus()
+    heard: list[Event] = []
+
+    async def listen(event: Event) -> None:
+        heard.append(event)
+
+    bus.subscribe(listen)
+    url = await serve(bus=bus)
+    async with browser() as http:
+        assert await buy(http, f"{url}/c/TAZA") == 303
+    [event] = await until(lambda: heard)
+    assert isinstance(event, OrderReserved)
+    assert (event.order.platform, event.order.lines[0].sku) == ("web", "TAZA")

@@ -275,3 +275,15 @@ async def test_with_the_owners_filter_read_aloud_reads_only_what_the_stream_may_
     [held] = store.held_alerts()
     await moderation.decide(held.id, True, "owner")
     assert overlay.alerts[-1]["message"] == "¡hola!" and overlay.alerts[-1]["speak"] == "¡hola!"
+
+
+async def test_a_preview_that_crossed_processes_keeps_its_look(overlay: Overlay) -> None:
+    """With PostgreSQL, events reach the overlay through the events outbox as JSON."""
+    from bots.runtime.event_codec import decode, encode
+
+    style = AlertStyle(template="¡{buyer}!", enter="flip", variations=(Variation(Decimal(5)),))
+    event = decode(*encode(AlertTest("tip", 0, "ARS", style)))
+    assert isinstance(event, AlertTest)
+    await overlay.on_event(event)
+    alert = overlay.alerts[-1]
+    assert (alert["headline"], alert["enter"], alert["variation"]) == ("¡Prueba!", "flip", 0)

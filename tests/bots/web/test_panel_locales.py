@@ -84,12 +84,15 @@ FAMILIES = {
         "approved",
         "rejected",
         "taken",
+        "webhook_test",
+        "webhook_test_failed",
     ],
     "mod_action_": ["hide", "replace", "hold"],
     "mod_hold_": ["off", "messages", "above"],
     "mod_reason_": ["words", "messages", "amount"],
     "mod_status_": ["approved", "rejected"],
     "mod_word_": ["block", "allow"],
+    "webhook_state_": ["pending", "delivered", "gave_up"],
 }
 
 

@@ -1,0 +1,98 @@
+"""Every event the bot publishes survives the trip through JSON unchanged."""
+
+from __future__ import annotations
+
+import typing
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from bots.runtime import events
+from bots.runtime.event_codec import decode, encode
+from commerce.money import Money
+from commerce.views import (
+    OrderLineView,
+    OrderStatus,
+    OrderView,
+    ProductView,
+    TipSource,
+    TipStatus,
+    TipView,
+    VariantView,
+    ViewerRef,
+)
+
+NOW = datetime(2026, 5, 1, 20, 30, tzinfo=UTC)
+ANA = ViewerRef("twitch", "42", "Ana")
+ORDER = OrderView(
+    "K7Q2M9",
+    OrderStatus.PAID,
+    ANA,
+    "twitch",
+    "chan",
+    (OrderLineView("REM", "Remera", "talle=M", 2, Money(Decimal("15000"), "ARS")),),
+    Money(Decimal("30000"), "ARS"),
+    NOW,
+    NOW,
+    payment_url="https://pay.example/p",
+    paid_at=NOW,
+    locale="pt",
+)
+TIP = TipView(
+    "T1",
+    TipStatus.PAID,
+    ANA,
+    "twitch",
+    "chan",
+    Money(Decimal("2.50"), "USD"),
+    "¡hola!",
+    TipSource.BITS,
+    NOW,
+)
+PRODUCT = ProductView(
+    1,
+    "REM",
+    "Remera",
+    ("playera",),
+    "",
+    Money(Decimal("15000"), "ARS"),
+    5,
+    3,
+    True,
+    None,
+    None,
+    False,
+    (VariantView(1, "talle=M", {"talle": "M"}, Money(Decimal("15000"), "ARS"), 5, 3),),
+)
+SAMPLES: list[object] = [
+    events.OrderPaid(ORDER, late=True),
+    events.OrderExpired(ORDER),
+    events.OrderRefunded(ORDER),
+    events.RefundNeeded(ORDER, "superseded", Money(Decimal("100"), "ARS")),
+    events.TipReceived(TIP),
+    events.LinkReady(None, TIP, "https://pay.example/t"),
+    events.SpotlightChanged(PRODUCT),
+    events.SpotlightChanged(None),
+    events.GoalChanged(Money(Decimal("5000"), "CLP"), "tips"),
+    events.StockChanged(PRODUCT),
+]
+
+
+def test_every_event_kind_has_a_sample() -> None:
+    kinds = set(typing.get_args(events.Event))
+    assert {type(s) for s in SAMPLES} >= kinds
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: type(e).__name__)
+def test_an_event_reads_back_equal(event: object) -> None:
+    kind, body = encode(event)
+    assert kind == f"bots.runtime.events:{type(event).__name__}"
+    assert decode(kind, body) == event
+
+
+def test_a_kind_this_process_cannot_import_is_a_lookup_error() -> None:
+    with pytest.raises(LookupError):
+        decode("plugins.gone:Event", "{}")
+    with pytest.raises(LookupError):
+        decode("os:path", "{}")
