@@ -11,11 +11,13 @@ TEST_WORKERS ?= 3
 
 .PHONY: demo test lint bench services screenshots clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml examples/vivo_envios/pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Vivo needs Python 3.11 or newer"'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[all,dev,peers]'
+	# the example plugin (docs/framework.md): the suite enables it and runs its tests
+	$(BIN)/python -m pip install --quiet -e examples/vivo_envios
 	@touch $(STAMP)
 
 # npm ci empties node_modules first, so the stamp inside it goes with it: this runs again when

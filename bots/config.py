@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from bots.chat.i18n import flatten, load_catalog, plural_keys
+from bots.runtime.plugins import LISTENER_TIMEOUT, Loaded
+from bots.runtime.plugins import templates as plugin_templates
 from bots.runtime.services import Settings
 from commerce.delivery import METHODS as DELIVERY_METHODS
 from commerce.delivery import DeliveryRules, PickupPoint, ShippingOption
@@ -44,6 +46,7 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
         "panel",
         "delivery",
         "webhooks",
+        "plugins",
     ),
     "delivery": ("shipping", "pickup", "keep_personal_data_days", "combine_minutes"),
     "panel": ("link_minutes", "session_days", "low_stock", "stream_gap_minutes", "timezone"),
@@ -227,6 +230,10 @@ class Config:
             if name_or_url in (hook.name, hook.url):
                 return hook
         return None
+
+    plugins: tuple[Loaded, ...] = ()  # enabled, with their settings read
+    listener_timeout: float = LISTENER_TIMEOUT  # seconds a plugin's listener may take
+    payment_provider: str = "mercadopago"  # [payments] provider: ours or a plugin's
 
     def enabled_platforms(self) -> list[str]:
         return [name for name, section in self.platforms.items() if section.get("enabled")]
@@ -480,17 +487,12 @@ def _parse(
 ) -> tuple[Config, list[Problem]]:
     r = _Reader(raw, env)
     r.unknown_keys(raw, "", SECTION_KEYS[""])
-    for sect in (
-        "store",
-        "bot",
-        "web",
-        "payments",
-        "payments.mercadopago",
-        "platforms",
-        "panel",
-        "delivery",
-    ):
+    plugins, listener_timeout = _plugins(r)
+    extra_platforms = [n for p in plugins for n in p.registry.adapters if n not in PLATFORMS]
+    extra_providers = [n for p in plugins for n in p.registry.providers]
+    for sect in ("store", "bot", "web", "payments", "payments.mercadopago", "panel", "delivery"):
         r.unknown_keys(r.section(sect), sect, SECTION_KEYS[sect])
+    r.unknown_keys(r.section("platforms"), "platforms", (*PLATFORMS, *extra_platforms))
 
     currency = (r.string("store", "currency", "ARS") or "ARS").upper()
     if currency not in EXPONENTS:
@@ -558,11 +560,13 @@ def _parse(
     )
 
     web = _web(r)
-    mercadopago = _payments(r, needs_secret=web.public_url is not None)
+    mercadopago = _payments(r, needs_secret=web.public_url is not None, others=extra_providers)
     products = _products(r, raw.get("products", []), currency)
     platforms = {name: _platform(r, name) for name in PLATFORMS}
+    platforms.update({name: _plugin_platform(r, name) for name in extra_platforms})
 
     messages: dict[str, dict[str, str]] = {}
+    plugin_keys = {key for found in plugin_templates(plugins).values() for key in found}
     for lang, templates in r.section("messages").items():
         if lang not in LOCALES:
             r.problem(
@@ -570,7 +574,7 @@ def _parse(
             )
         elif isinstance(templates, Mapping):
             messages[lang] = message_overrides(templates)
-            _check_templates(r, lang, messages[lang])
+            _check_templates(r, lang, messages[lang], plugin_keys)
         else:
             r.problem(f"messages.{lang}", "must be a table", f"write it as [messages.{lang}]")
 
@@ -589,6 +593,9 @@ def _parse(
         panel=panel,
         delivery=delivery,
         webhooks=webhooks,
+        plugins=tuple(plugins),
+        listener_timeout=listener_timeout,
+        payment_provider=r.string("payments", "provider", "mercadopago") or "mercadopago",
     )
     return config, r.problems
 
@@ -796,6 +803,53 @@ def _webhooks(r: _Reader, items: Any) -> tuple[WebhookConfig, ...]:
     return tuple(hooks)
 
 
+def _plugins(r: _Reader) -> tuple[list[Loaded], float]:
+    """`[plugins]`: the enabled ones, each installed and with its own table read."""
+    from bots.runtime.plugins import load
+
+    section = r.section("plugins")
+    enabled = section.get("enabled", [])
+    if not isinstance(enabled, list) or not all(isinstance(n, str) for n in enabled):
+        r.problem(
+            "plugins.enabled", "must be a list of plugin names", 'write enabled = ["vivo_envios"]'
+        )
+        enabled = []
+    timeout = section.get("listener_timeout_seconds", LISTENER_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        r.problem(
+            "plugins.listener_timeout_seconds",
+            f"{timeout!r} must be a number of seconds above 0",
+            f"write listener_timeout_seconds = {LISTENER_TIMEOUT:g}",
+        )
+        timeout = LISTENER_TIMEOUT
+    known = ("enabled", "listener_timeout_seconds", *enabled)
+    for name in section:
+        if name not in known:
+            value = section[name]
+            fix = (
+                f'add "{name}" to [plugins] enabled, or remove [plugins.{name}]'
+                if isinstance(value, Mapping)
+                else _did_you_mean(name, known)
+            )
+            r.problem(f"plugins.{name}", "is not a key of [plugins]", fix)
+    loaded, issues = load(enabled, {n: section.get(n, {}) for n in enabled})
+    for issue in issues:
+        r.problem(issue.key, issue.message, issue.fix)
+    return loaded, float(timeout)
+
+
+def _plugin_platform(r: _Reader, name: str) -> dict[str, Any]:
+    """A plugin's platform table: `enabled` is checked here, the rest by its adapter."""
+    prefix = f"platforms.{name}"
+    raw = r.section(prefix)
+    enabled = r.boolean(f"{prefix}.enabled", raw.get("enabled"), False)
+    section: dict[str, Any] = {"enabled": enabled}
+    for key, value in raw.items():
+        if key != "enabled":
+            section[key] = r.resolve(f"{prefix}.{key}", value) if enabled else value
+    return section
+
+
 def _panel(r: _Reader) -> PanelSettings:
     """`[panel]`, every key optional."""
     zone = r.string("panel", "timezone", "") or None
@@ -850,10 +904,12 @@ def _web(r: _Reader) -> WebConfig:
 PLURAL_CATEGORIES = ("zero", "one", "two", "few", "many", "other", "count")
 
 
-def _check_templates(r: _Reader, lang: str, templates: Mapping[str, str]) -> None:
-    """Flattened overrides: shipped keys, a counting key plain or by plural category, and
-    any option or value word (`option.talle`, `value.negro`)."""
-    known = load_catalog("es")
+def _check_templates(
+    r: _Reader, lang: str, templates: Mapping[str, str], plugin_keys: Iterable[str] = ()
+) -> None:
+    """Flattened overrides: shipped keys (ours and the enabled plugins'), a counting key
+    plain or by plural category, and any option or value word (`option.talle`)."""
+    known = {**load_catalog("es"), **dict.fromkeys(plugin_keys, "")}
     counting = plural_keys(known)
     allowed = set(known) | counting
     for key in templates:
@@ -970,13 +1026,22 @@ def _anchor_sqlite(url: str, base: Path) -> str:
     return url
 
 
-def _payments(r: _Reader, *, needs_secret: bool) -> MercadoPagoConfig | None:
+def _payments(
+    r: _Reader, *, needs_secret: bool, others: Iterable[str] = ()
+) -> MercadoPagoConfig | None:
     """MercadoPago's settings. The webhook secret matters only where webhooks can arrive:
-    at home (no public URL) payments are polled, so an unset secret is no error there."""
+    at home (no public URL) payments are polled, so an unset secret is no error there.
+    A plugin's provider (`others`) reads its settings from its own [plugins.<name>]."""
     provider = r.string("payments", "provider", "mercadopago")
-    if provider != "mercadopago":
+    others = tuple(others)
+    if provider in others and not r.section("payments.mercadopago"):
+        return None
+    if provider != "mercadopago" and provider not in others:
+        choices = ", ".join(f'"{n}"' for n in ("mercadopago", *others))
         r.problem(
-            "payments.provider", f"{provider!r} is not supported", 'write provider = "mercadopago"'
+            "payments.provider",
+            f"{provider!r} is not supported",
+            f"write provider = one of {choices} (a plugin's provider needs it enabled)",
         )
         return None
     section = r.section("payments.mercadopago")

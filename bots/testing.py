@@ -11,6 +11,7 @@ ships so that tests and outside checks drive Vivo exactly the way its own suite 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -32,9 +33,11 @@ from adapters.base import (
     SendLimits,
 )
 from bots.config import Config
+from bots.plugin import Plugin
 from bots.runtime.bot import Bot
 from bots.runtime.demo import EXAMPLE, new_sandbox, sandbox_config
 from bots.runtime.launch import make_provider, open_store
+from bots.runtime.plugins import Loaded, registered
 from commerce.store import Store
 from sandbox.app import Sandbox, StandIn
 
@@ -187,9 +190,15 @@ async def open_stage(
     *,
     stand_ins: Sequence[StandIn] = (),
     config_path: Path = EXAMPLE,
+    plugins: Sequence[tuple[Plugin[Any], object]] = (),
+    listener_timeout: float | None = None,
     **bot_options: Any,
 ) -> AsyncIterator[Stage]:
     """Start the sandbox and the whole bot on it; stop both (and close the store) on exit.
+
+    `plugins` are (plugin, its settings) pairs added to those the config enables, for a
+    plugin's own tests before it is installed; `listener_timeout` overrides
+    `[plugins] listener_timeout_seconds`.
 
     `stand_ins` replace the sandbox's default ones by name. `bot_options` go to `Bot`; by
     default the web app takes a free port and payments are also polled, as in `vivo demo`.
@@ -205,6 +214,12 @@ async def open_stage(
         await sandbox.start()
         stack.push_async_callback(sandbox.stop)
         config = sandbox_config(workdir, sandbox, config_path)
+        extra = tuple(Loaded(p, registered(p, settings)) for p, settings in plugins)
+        config = dataclasses.replace(
+            config,
+            plugins=(*config.plugins, *extra),
+            listener_timeout=listener_timeout or config.listener_timeout,
+        )
         store = open_store(config)
         stack.callback(store.close)
         chats = adapters(config, store, sandbox)

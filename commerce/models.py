@@ -181,6 +181,9 @@ class Order(SQLModel, table=True):
     tracking: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
     shipped_at: datetime | None = _when(nullable=True)
     ready_at: datetime | None = _when(nullable=True)
+    # What the buyer was last told of this order after payment (commerce.notices): a
+    # fulfilment state ("shipped", "ready_for_pickup") or "digital" (the owner's text).
+    buyer_told: str | None = Field(default=None, sa_column=Column(String(24), nullable=True))
 
 
 class DeliveryDetails(SQLModel, table=True):

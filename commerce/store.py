@@ -37,6 +37,7 @@ from commerce import (
     leaderboards,
     ledger,
     moderation,
+    notices,
     notifications,
     orders,
     owner_settings,
@@ -848,6 +849,15 @@ class Store:
             return leaderboards.top_supporters(s, by, currency, since, limit)
 
         return self._tx(work)
+
+    # --- buyer notices -------------------------------------------------------------------
+
+    def due_notices(self, platforms: list[str], limit: int = 100) -> list[notices.Notice]:
+        """What buyers on `platforms` are owed a word about (commerce.notices)."""
+        return self._tx(lambda s: notices.due(s, platforms, limit))
+
+    def mark_told(self, code: str, state: str) -> None:
+        self._tx(lambda s: notices.mark_told(s, code, state))
 
     # --- outgoing webhooks (commerce.webhooks) ----------------------------------------------
 

@@ -124,6 +124,13 @@ class Messages:
                     value = key.removeprefix("value.")
                     self._synonyms[value] = self._synonyms.get(value, frozenset()) | {word}
 
+    def extend(self, templates: Mapping[str, Mapping[str, str]]) -> None:
+        """Add a plugin's templates (flat keys by locale); an owner's own spelling wins."""
+        for locale, given in templates.items():
+            catalog = self._catalogs.setdefault(_base(locale), {})
+            for key, text in given.items():
+                catalog.setdefault(key, text)
+
     def has(self, key: str) -> bool:
         return any(
             key in catalog or f"{key}.other" in catalog for catalog in self._catalogs.values()

@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from adapters.base import Button, ChatMessage, ChatUser, Priority, Reply, Role
 from bots.chat.labels import localize_all
@@ -42,6 +42,8 @@ _V = TypeVar("_V")
 
 Send = Callable[[Reply], Awaitable[None]]
 Handler = Callable[["Context"], Awaitable[None]]
+Check = Callable[["Context"], bool]
+"""A rule beyond role: False answers `not_allowed` instead of running the command."""
 
 
 # ---------------------------------------------------------------- errors
@@ -114,10 +116,23 @@ class Command:
     # The cooldown counts each different line on its own: `!comprar taza` then, a second
     # later, `!comprar remera M` is a cart growing, not spam; the same line again still is.
     cooldown_per_line: bool = False
+    checks: tuple[Check, ...] = ()
+    # A plugin's commands keep their reply templates under its name (`vivo_envios.help_envio`).
+    namespace: str | None = None
 
     @property
     def name(self) -> str:
         return next(iter(self.names))
+
+    def key(self, key: str) -> str:
+        """`key` in this command's own templates."""
+        return f"{self.namespace}.{key}" if self.namespace else key
+
+
+class Commands(Protocol):
+    """Where a module's `register` adds its commands: the router, or a plugin `Registry`."""
+
+    def add(self, command: Command) -> None: ...
 
 
 @dataclass(slots=True)
@@ -155,7 +170,7 @@ class Context:
         Error replies end with it, so `!stock remera 100` is answered with a `!stock`
         example, not a `!comprar` one. `item` is what the error was about (`remera M`).
         """
-        key = f"example_{self.command.name}"
+        key = self.command.key(f"example_{self.command.name}")
         if not self.services.messages.has(key):
             key = "example_ayuda"
         shown = item if item is not None else self.t("example_item")
@@ -474,7 +489,7 @@ class Router:
                 raise _Silenced
             if gate is Gate.WARN:
                 raise OnCooldown(seconds=max(1, math.ceil(retry_after)))
-        if ctx.role < ctx.command.role:
+        if ctx.role < ctx.command.role or not all(check(ctx) for check in ctx.command.checks):
             raise NotAllowed(command=ctx.command.name)
 
 

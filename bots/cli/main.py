@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the bot on the sandbox, no credentials needed")
     demo.add_argument("--web-port", type=int, default=0)
     demo.add_argument("--sandbox-port", type=int, default=0)
+    demo.add_argument(
+        "--config", "-c", type=Path, default=None, help="default: config.example.toml"
+    )
     demo.set_defaults(func=_demo)
 
     run = sub.add_parser("run", help="run the bot with your config")
@@ -98,6 +101,11 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate the config and say what to fix")
     _config_arg(check)
     check.set_defaults(func=_check)
+
+    plugins = _group(sub, "plugins", "installed plugins and what they add")
+    plugins_list = plugins.add_parser("list", help="installed, enabled, and what each adds")
+    _config_arg(plugins_list)
+    plugins_list.set_defaults(func=_plugins_list)
 
     products = _group(sub, "products", "list and edit merchandise")
     plist = products.add_parser("list", help="products with price and available/stock")
@@ -252,7 +260,8 @@ def _store(config: Config) -> Store:
 def _demo(args: argparse.Namespace) -> int:
     from bots.runtime.demo import run_demo
 
-    return asyncio.run(run_demo(web_port=args.web_port, sandbox_port=args.sandbox_port))
+    where = {"config_path": args.config} if args.config is not None else {}
+    return asyncio.run(run_demo(web_port=args.web_port, sandbox_port=args.sandbox_port, **where))
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -286,6 +295,13 @@ def _init(args: argparse.Namespace) -> int:
         return 1
     shutil.copyfile(EXAMPLE, target)
     print(f"wrote {target}. Next: edit the [[products]], then `vivo check`.")
+    return 0
+
+
+def _plugins_list(args: argparse.Namespace) -> int:
+    from bots.cli.plugins_report import report
+
+    print(report(Path(args.config)))
     return 0
 
 

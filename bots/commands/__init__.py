@@ -7,17 +7,27 @@ from datetime import timedelta
 from adapters.base import Priority
 from bots.chat.i18n import Verbatim
 from bots.chat.labels import Lines
-from bots.chat.router import Context, Router
+from bots.chat.router import Commands, Context, Router
 from commerce.views import OrderView, ProductView
 
 
-def register_all(router: Router) -> None:
-    """Add every built-in command to `router`."""
+def register(registry: Commands) -> None:
+    """Add every built-in command to `registry`: what a plugin's `register` does too."""
     from bots.commands import claim, orders, owner, shop, show, tips
     from bots.commands import help as help_
 
     for module in (shop, orders, tips, owner, show, claim, help_):
-        module.register(router)
+        module.register(registry)
+
+
+def register_all(router: Router) -> None:
+    """Add every built-in command to `router`, through a registry as plugins' commands go."""
+    from bots.plugin import Registry
+
+    builtin: Registry[None] = Registry("")
+    register(builtin)
+    for command in builtin.commands:
+        router.add(command)
 
 
 async def catalog(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from adapters.base import Role
 from bots.chat.claims import Verdict
-from bots.chat.router import BadArgument, Command, Context, MissingArgument, Router
+from bots.chat.router import BadArgument, Command, Commands, Context, MissingArgument
 from bots.chat.text import words
 
 PLATFORM_NAMES = {"youtube": "YouTube", "twitch": "Twitch", "discord": "Discord"}
@@ -39,7 +39,7 @@ async def claim(ctx: Context) -> None:
     await ctx.reply("claim_done", name=author.name, platform=where)
 
 
-def register(router: Router) -> None:
+def register(router: Commands) -> None:
     router.add(
         Command(
             # Underscored twins: Telegram's command menu allows no hyphen.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adapters.base import Role
-from bots.chat.router import Command, Context, Router
+from bots.chat.router import Command, Commands, Context
 from bots.chat.text import words
 
 
@@ -14,10 +14,10 @@ async def show_help(ctx: Context) -> None:
         if command is None:
             await ctx.reply("help_unknown", command=asked[0])
             return
-        await ctx.reply(f"help_{command.name}")
+        await ctx.reply(command.key(f"help_{command.name}"))
         return
     await ctx.reply("help_owner" if ctx.role >= Role.MODERATOR else "help")
 
 
-def register(router: Router) -> None:
+def register(router: Commands) -> None:
     router.add(Command(names={"ayuda": "es", "help": "en", "ajuda": "pt"}, handler=show_help))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bots.chat.converters import Item, parse_purchase
-from bots.chat.router import Command, CommandError, Context, Router, variant_label
+from bots.chat.router import Command, CommandError, Commands, Context, variant_label
 from bots.chat.text import words
 from bots.commands import catalog, minutes, order_items, send_link
 from bots.runtime.events import OrderReserved
@@ -55,7 +55,7 @@ async def buy(ctx: Context) -> None:
         )
     url = await services.links.for_order(order)
     await send_link(ctx, url, order.code, ttl)
-    await ctx.publish(OrderReserved(order))
+    await ctx.publish(OrderReserved(order))  # after the buyer has their answer
 
 
 def _items_text(items: list[Item]) -> str:
@@ -142,7 +142,7 @@ async def cancel(ctx: Context) -> None:
     await ctx.reply("order_cancelled", code=order.code, items=order_items(order))
 
 
-def register(router: Router) -> None:
+def register(router: Commands) -> None:
     router.add(
         Command(
             names={"comprar": None, "buy": "en", "quiero": "es"},

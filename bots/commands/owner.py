@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adapters.base import Role
 from bots.chat.converters import find_variant, resolve_product
-from bots.chat.router import BadArgument, Command, Context, MissingArgument, Router
+from bots.chat.router import BadArgument, Command, Commands, Context, MissingArgument
 from bots.chat.text import words
 from bots.commands import catalog
 from bots.runtime.events import StockChanged
@@ -41,7 +41,7 @@ async def close_store(ctx: Context) -> None:
     await ctx.reply("store_closed_now")
 
 
-def register(router: Router) -> None:
+def register(router: Commands) -> None:
     router.add(
         Command(names={"stock": None, "estoque": "pt"}, handler=set_stock, role=Role.MODERATOR)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from adapters.base import Button
 from bots.chat.converters import find_variant, resolve_product
 from bots.chat.labels import Options, VariantLabel
-from bots.chat.router import BadArgument, Command, Context, MissingArgument, Router
+from bots.chat.router import BadArgument, Command, Commands, Context, MissingArgument
 from bots.commands import catalog
 from commerce.money import Money
 from commerce.views import ProductView
@@ -88,7 +88,7 @@ async def show_price(ctx: Context) -> None:
     )
 
 
-def register(router: Router) -> None:
+def register(router: Commands) -> None:
     router.add(
         Command(
             names={"tienda": "es", "catalogo": None, "shop": "en", "loja": "pt"},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from adapters.base import Role
 from bots.chat.converters import resolve_product
-from bots.chat.router import Command, Context, MissingArgument, Router
+from bots.chat.router import Command, Commands, Context, MissingArgument
 from bots.chat.text import fold, words
 from bots.commands import catalog
 from bots.runtime.events import GoalChanged, SpotlightChanged
@@ -61,7 +61,7 @@ async def goal(ctx: Context) -> None:
     await ctx.reply(key, amount=ctx.services.messages.money(target, ctx.locale))
 
 
-def register(router: Router) -> None:
+def register(router: Commands) -> None:
     router.add(
         Command(
             names={"destacar": None, "spotlight": "en", "destaque": "pt"},

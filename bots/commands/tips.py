@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bots.chat.router import BadArgument, Command, Context, MissingArgument, Router
+from bots.chat.router import BadArgument, Command, Commands, Context, MissingArgument
 from bots.commands import send_link
 from commerce.money import Money, parse_amount
 from commerce.views import TipSource
@@ -51,5 +51,5 @@ async def tip(ctx: Context) -> None:
     await send_link(ctx, url, view.code, settings.reservation_ttl)
 
 
-def register(router: Router) -> None:
+def register(router: Commands) -> None:
     router.add(Command(names={"propina": "es", "tip": "en", "gorjeta": "pt"}, handler=tip))

@@ -51,9 +51,12 @@ from bots.runtime.events import (
 )
 from bots.runtime.leases import DUTIES, Leases
 from bots.runtime.links import LinkService
+from bots.runtime.notices import BuyerNotices
 from bots.runtime.notifications import NotificationInbox
 from bots.runtime.outbox import Outbox
 from bots.runtime.payments import WEBHOOK_SLOWDOWN, PaymentRecorder, PollPolicy, Reconciler
+from bots.runtime.plugins import IsolatedListener
+from bots.runtime.plugins import templates as plugin_templates
 from bots.runtime.services import Services
 from bots.runtime.shared_events import SharedEvents
 from bots.runtime.webhooks import DeliveryPolicy, WebhookSender
@@ -114,6 +117,7 @@ class Bot:
         self.adapters = {a.platform: a for a in adapters}
         self.bus = EventBus()
         self.messages = Messages(config.messages)
+        self.messages.extend(plugin_templates(config.plugins))
         public = config.web.public_url
         self.links = LinkService(
             store,
@@ -135,6 +139,10 @@ class Bot:
             claims=self.claims,
         )
         self.router = Router(self.services)
+        self.plugin_listeners: list[IsolatedListener] = []
+        for loaded in config.plugins:
+            for command in loaded.registry.commands:
+                self.router.add(command)
         self.recorder = PaymentRecorder(store, provider, self.bus)
         self.notifications = NotificationInbox(store, provider, self.recorder)
         # Polling finds payments without a public URL; with one it is a slower safety net
@@ -197,6 +205,19 @@ class Bot:
         )
         # One process turns each event into deliveries (sent by the duty holder).
         self.bus.subscribe(self.webhooks.on_event, role="webhooks")
+        # What buyers of this process's platforms are owed after payment (shipped, ready…).
+        self.notices = BuyerNotices(
+            store, self.messages, self._send, self.adapters, config.delivery
+        )
+        self.bus.subscribe(self.notices.on_event)
+        for loaded in config.plugins:  # last: ours have had the event when theirs start
+            for events, listener in loaded.registry.listeners:
+                isolated = IsolatedListener(
+                    loaded.plugin.name, listener, events, config.listener_timeout
+                )
+                self.plugin_listeners.append(isolated)
+                # Once per event across processes: the process holding its role.
+                self.bus.subscribe(isolated, role=f"plugin:{loaded.plugin.name}")
         self.shared = (not is_sqlite(store.url)) if shared is None else shared
         self.leases: Leases | None = None
         self.shared_events: SharedEvents | None = None
@@ -324,6 +345,8 @@ class Bot:
 
     async def start_adapters(self) -> None:
         """Connect every platform; one that fails is retried in the background."""
+        if self.adapters:
+            self._tasks.append(asyncio.get_running_loop().create_task(self.notices.run_forever()))
         for adapter in self.adapters.values():
             if not await self._connect(adapter, self.connect_retry[0]):
                 task = asyncio.get_running_loop().create_task(self._connect_later(adapter))
@@ -391,6 +414,7 @@ class Bot:
                 await self._platform_tip(event)
             else:
                 await self.router.handle(event, self._send)
+                await self.notices.after_command(event)
         except Exception:
             log.exception("handling %s message %s failed", event.platform, event.id)
         finally:
@@ -636,6 +660,8 @@ class Bot:
             await self.shared_events.stop()
         await self.notifications.stop()
         await self.links.stop()
+        for isolated in self.plugin_listeners:
+            await isolated.stop()
         for outbox in self.outboxes.values():
             await outbox.stop()
         if self._runner is not None:

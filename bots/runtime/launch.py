@@ -12,7 +12,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -26,15 +26,23 @@ from adapters.console import ConsoleAdapter
 from bots.chat.claims import startup_lines
 from bots.chat.suggest import make_suggest
 from bots.config import Config, ConfigError, Problem, read_config
+from bots.plugin import AdapterFactory, ProviderFactory, Registry
 from bots.runtime.bot import Bot, Endpoints
 from commerce.db import is_sqlite
+from commerce.payments.base import PaymentProvider
 from commerce.payments.mercadopago import MercadoPagoProvider
 from commerce.store import Store
 
 log = logging.getLogger(__name__)
 
 
-def make_provider(config: Config) -> MercadoPagoProvider:
+def make_provider(config: Config) -> PaymentProvider:
+    """The provider `[payments] provider` names: ours, or one an enabled plugin registered."""
+    factory = provider_factories(config).get(config.payment_provider, _mercadopago)
+    return factory(config)
+
+
+def _mercadopago(config: Config) -> MercadoPagoProvider:
     mp = config.mercadopago
     if mp is None:
         raise ConfigError(
@@ -95,10 +103,11 @@ def make_adapters(
     platforms."""
     adapters: list[Adapter] = []
     problems: list[Problem] = []
+    factories = adapter_factories(config)
     for name in (scope or Scope()).platforms(config):
         section = config.platforms[name]
         try:
-            adapters.append(_ADAPTERS[name](config, section, store, sandbox_url))
+            adapters.append(factories[name](config, section, store, sandbox_url))
         except KeyError as exc:  # bots.config requires these; kept for hand-built configs
             problems.append(
                 Problem(f"platforms.{name}.{exc.args[0]}", "is missing", _FIXES.get(name, ""))
@@ -226,13 +235,33 @@ def _youtube(
     )
 
 
-_ADAPTERS: dict[str, Callable[[Config, Mapping[str, Any], Store | None, str | None], Adapter]] = {
-    "console": _console,
-    "telegram": _telegram,
-    "discord": _discord,
-    "twitch": _twitch,
-    "youtube": _youtube,
-}
+def register(registry: Registry[None]) -> None:
+    """Vivo's own platforms and provider, added the way a plugin adds its own."""
+    registry.adapter("console", _console)
+    registry.adapter("telegram", _telegram)
+    registry.adapter("discord", _discord)
+    registry.adapter("twitch", _twitch)
+    registry.adapter("youtube", _youtube)
+    registry.provider("mercadopago", _mercadopago)
+
+
+BUILTIN: Registry[None] = Registry("")
+register(BUILTIN)
+
+
+def adapter_factories(config: Config) -> dict[str, AdapterFactory]:
+    """Every platform this config can enable: ours, then the enabled plugins'."""
+    found = dict(BUILTIN.adapters)
+    for loaded in config.plugins:
+        found.update(loaded.registry.adapters)
+    return found
+
+
+def provider_factories(config: Config) -> dict[str, ProviderFactory]:
+    found = dict(BUILTIN.providers)
+    for loaded in config.plugins:
+        found.update(loaded.registry.providers)
+    return found
 
 
 def stored_secrets(config: Config) -> list[str]:

@@ -1,7 +1,7 @@
 """Owner settings (the overlay's alerts, as set in the panel).
 
 Revision ID: 0009_alerts
-Revises: 0012_outbox
+Revises: 0014_notices
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision: str = '0009_alerts'
-down_revision: str | None = '0012_outbox'
+down_revision: str | None = '0014_notices'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

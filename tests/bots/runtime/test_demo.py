@@ -98,3 +98,30 @@ def test_the_banner_lists_every_console_command() -> None:
     banner = "\n".join(CONSOLE_HELP)
     missing = [word for word in LOCAL_COMMANDS if not re.search(f"{word}\\b", banner)]
     assert missing == []
+
+
+def test_the_example_plugins_command_in_the_demo_console(tmp_path: Path) -> None:
+    """`vivo demo --config` with vivo_envios enabled: its command answers like ours."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        (ROOT / "config.example.toml").read_text(encoding="utf-8")
+        + '\n[plugins]\nenabled = ["vivo_envios"]\n\n'
+        + '[plugins.vivo_envios]\nrates = { "1" = 2500, "50" = 3900 }\n',
+        encoding="utf-8",
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "bots.cli", "demo", "--config", str(config)],
+        # one viewer each: the cooldown would answer a second command within 2 s
+        input="!envio 5000\n/como beto\n!shipping C1425ABC\n/como caio\n!envio 9\n",
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr
+    quotes = [
+        line for line in proc.stdout.splitlines() if "envío a" in line or "Shipping to" in line
+    ]
+    assert any("El envío a 5000 cuesta" in line and "3.900" in line for line in quotes), proc.stdout
+    assert any("Shipping to C1425ABC costs" in line and "2,500" in line for line in quotes)
+    assert "«9» no parece un código postal" in proc.stdout
