@@ -10,7 +10,16 @@ from importlib import resources
 from aiohttp import web
 
 from bots.config import PanelSettings
-from bots.web.panel import alerts, auth, live, moderation, orders, products, summary, webhooks
+from bots.web.panel import (
+    auth,
+    live,
+    moderation,
+    orders,
+    products,
+    stream_alerts,
+    summary,
+    webhooks,
+)
 from bots.web.panel import settings as settings_page
 from bots.web.panel.core import PANEL, PanelContext, Routes, url
 
@@ -42,7 +51,7 @@ class Panel:
         summary.setup(routes)
         moderation.setup(routes)
         settings_page.setup(routes)
-        alerts.setup(routes)
+        stream_alerts.setup(routes)
         webhooks.setup(routes)
 
     def setup(self, app: web.Application) -> None:

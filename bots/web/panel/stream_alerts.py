@@ -65,9 +65,9 @@ async def show(
     read = settings.read_aloud
     return page(
         request,
-        "alerts.html",
+        "stream_alerts.html",
         {
-            "nav": "alerts",
+            "nav": "stream_alerts",
             "types": types,
             "read": read,
             "read_minimum": _amount_text(ctx, read.minimum),
@@ -93,7 +93,7 @@ def _amount_text(ctx: PanelContext, value: Any) -> str:
 
 
 def _back(request: web.Request, ok: str, anchor: str = "") -> web.HTTPSeeOther:
-    where = url(request, "alerts", {"ok": ok})
+    where = url(request, "stream_alerts", {"ok": ok})
     return web.HTTPSeeOther(where + (f"#{anchor}" if anchor else ""))
 
 
@@ -172,7 +172,7 @@ async def save_type(request: web.Request) -> web.StreamResponse:
         return await _problem(request, problem.key, **problem.params)
     settings = await _settings(ctx)
     await _save(ctx, settings.with_style(kind, style))
-    raise _back(request, "alerts_saved", kind)
+    raise _back(request, "stream_alerts_saved", kind)
 
 
 async def save_read_aloud(request: web.Request) -> web.StreamResponse:
@@ -191,7 +191,7 @@ async def save_read_aloud(request: web.Request) -> web.StreamResponse:
         return await _problem(request, problem.key, **problem.params)
     settings = await _settings(ctx)
     await _save(ctx, AlertSettings(settings.styles, read))
-    raise _back(request, "alerts_saved", "read-aloud")
+    raise _back(request, "stream_alerts_saved", "read-aloud")
 
 
 async def send_test(request: web.Request) -> web.StreamResponse:
@@ -207,7 +207,7 @@ async def send_test(request: web.Request) -> web.StreamResponse:
         except AlertConfigError as problem:
             return await _problem(request, problem.key, **problem.params)
     await ctx.publish(AlertTest(kind, variation, ctx.settings.currency, style))
-    raise _back(request, "alerts_test", kind)
+    raise _back(request, "stream_alerts_test", kind)
 
 
 async def replay(request: web.Request) -> web.StreamResponse:
@@ -222,7 +222,7 @@ async def replay(request: web.Request) -> web.StreamResponse:
         if order.status not in (OrderStatus.PAID, OrderStatus.FULFILLED):
             return await _problem(request, "alert_not_paid")
         await ctx.publish(AlertReplay(order=order))
-        raise _back(request, "alerts_replayed", "recent")
+        raise _back(request, "stream_alerts_replayed", "recent")
     try:
         tip = await ctx.run(ctx.store.get_tip, code)
     except errors.OrderNotFound:
@@ -230,7 +230,7 @@ async def replay(request: web.Request) -> web.StreamResponse:
     if tip.status is not TipStatus.PAID:
         return await _problem(request, "alert_not_paid")
     await ctx.publish(AlertReplay(tip=tip))
-    raise _back(request, "alerts_replayed", "recent")
+    raise _back(request, "stream_alerts_replayed", "recent")
 
 
 async def upload(request: web.Request) -> web.StreamResponse:
@@ -252,7 +252,7 @@ async def upload(request: web.Request) -> web.StreamResponse:
         await ctx.run(ctx.media.save, data)
     except MediaRefused as problem:
         return await _problem(request, problem.key)
-    raise _back(request, "alerts_uploaded", "media")
+    raise _back(request, "stream_alerts_uploaded", "media")
 
 
 async def _streamed_file(request: web.Request) -> bytes:
@@ -277,9 +277,9 @@ async def _streamed_file(request: web.Request) -> bytes:
 
 
 def setup(routes: Routes) -> None:
-    routes.add("GET", "/alertas", show, "alerts")
-    routes.add("POST", "/alertas/tipo/{kind}", save_type, "alerts_save")
-    routes.add("POST", "/alertas/tipo/{kind}/probar", send_test, "alerts_test")
-    routes.add("POST", "/alertas/lectura", save_read_aloud, "alerts_read_aloud")
-    routes.add("POST", "/alertas/repetir", replay, "alerts_replay")
-    routes.add("POST", "/alertas/subir", upload, "alerts_upload")
+    routes.add("GET", "/alertas", show, "stream_alerts")
+    routes.add("POST", "/alertas/tipo/{kind}", save_type, "stream_alerts_save")
+    routes.add("POST", "/alertas/tipo/{kind}/probar", send_test, "stream_alerts_test")
+    routes.add("POST", "/alertas/lectura", save_read_aloud, "stream_alerts_read_aloud")
+    routes.add("POST", "/alertas/repetir", replay, "stream_alerts_replay")
+    routes.add("POST", "/alertas/subir", upload, "stream_alerts_upload")

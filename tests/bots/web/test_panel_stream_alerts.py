@@ -79,7 +79,7 @@ async def test_the_owner_saves_a_type_and_a_restart_keeps_it(owner: Browser, sto
     assert page.status == 200
     response = await save_tip(owner)
     assert response.status == 303
-    assert response.headers["Location"] == "/panel/alertas?ok=alerts_saved#tip"
+    assert response.headers["Location"] == "/panel/alertas?ok=stream_alerts_saved#tip"
     style = stored(store).style("tip")
     assert (style.template, style.volume, style.duration) == ("{buyer} dejó {amount}", 40, 9)
     assert (style.enter, style.exit, style.layout) == ("bounce", "zoom", "image-top")
