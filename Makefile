@@ -35,6 +35,7 @@ test: $(STAMP) $(NODE_STAMP) services
 services:
 	@bash scripts/services.sh
 	@bash scripts/browser.sh
+	@bash scripts/speech.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

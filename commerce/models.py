@@ -456,6 +456,26 @@ Index("ix_orders_status_created", ORDERS.c.status, ORDERS.c.created_at)
 Index("ix_tips_created", TIPS.c.created_at)
 
 
+# --- owner settings: what the owner sets in the panel and a restart must keep ---
+
+
+class OwnerSetting(SQLModel, table=True):
+    """One of the owner's panel settings (the overlay's alerts, ...) as a JSON document.
+
+    A key per feature rather than a column per option: the panel adds options without a
+    migration, and a document the code no longer understands falls back to defaults.
+    """
+
+    __tablename__ = "owner_settings"
+
+    key: str = Field(sa_column=Column(String(64), primary_key=True))
+    value: str = Field(default="", sa_column=Column(Text, nullable=False))
+    updated_at: datetime = _when()
+
+
+OWNER_SETTINGS: Table = OwnerSetting.__table__  # type: ignore[attr-defined]
+TABLES = (*TABLES, OWNER_SETTINGS)
+
 # --- moderation: the owner's filter settings and words, and alerts held for approval ---
 
 

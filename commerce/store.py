@@ -41,6 +41,7 @@ from commerce import (
     notices,
     notifications,
     orders,
+    owner_settings,
     owners,
     packing,
     reports,
@@ -649,6 +650,16 @@ class Store:
 
     def list_tips(self, limit: int = 100) -> list[TipView]:
         return self._tx(lambda s: tips.list_tips(s, limit))
+
+    # --- owner settings (documents the panel edits: the overlay's alerts, ...) ----------
+
+    def owner_setting(self, key: str) -> str | None:
+        """The document the owner saved under `key`, or None if they never did."""
+        return self._tx(lambda s: owner_settings.get(s, key))
+
+    def set_owner_setting(self, key: str, value: str, now: datetime | None = None) -> None:
+        at = _utc(now)
+        self._tx(lambda s: owner_settings.put(s, key, value, at))
 
     # --- panel (the owner's web panel: sign-in, listings, summaries) ---------------------
 

@@ -29,6 +29,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from aiohttp import web
 
@@ -62,6 +63,7 @@ from bots.runtime.plugins import templates as plugin_templates
 from bots.runtime.services import Services
 from bots.runtime.shared_events import SharedEvents
 from bots.runtime.webhooks import DeliveryPolicy, WebhookSender
+from bots.web.alert_media import MediaStore
 from bots.web.app import build_app
 from bots.web.buy import BuyPage
 from bots.web.metrics import MetricsPage
@@ -183,6 +185,8 @@ class Bot:
                 role=f"chat:{platform}",
                 wants=_about(platform),
             )
+        # The owner's alert images and sounds: `media/` next to config.toml.
+        media = MediaStore((config.path.parent if config.path else Path.cwd()) / "media")
         self.moderation = Moderation(store, config.settings.currency)
         self.alerts = OwnerAlerts(
             store,
@@ -201,6 +205,7 @@ class Bot:
             self.messages,
             locale=config.settings.locale,
             public_url=public,
+            media=media,
             moderation=self.moderation,
         )
         self.serve_web = serve_web
@@ -263,6 +268,7 @@ class Bot:
                 public_url=public,
                 trusted_proxies=config.web.trusted_proxies,
                 shown_link=self.links.shown,
+                media=media,
                 moderation=self.moderation,
                 webhooks=self.webhooks,
                 alerts=config.alerts,

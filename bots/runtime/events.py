@@ -97,6 +97,27 @@ class StockChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertTest:
+    """The owner asked for a test alert from the panel (Alertas): the overlay shows it marked
+    as a test with made-up names; nothing counts it (goals, reports, the live feed)."""
+
+    kind: str  # "sale" | "tip" | "bits" | "superchat"
+    variation: int | None = None  # which of the type's variations, or the type's own look
+    currency: str = "ARS"
+    # A look not saved yet (a bots.web.alert_config.AlertStyle): the panel's preview.
+    style: object | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertReplay:
+    """Show a past sale's or tip's alert again (the panel's "replay"): on the overlay only,
+    marked as a replay, counted nowhere a second time."""
+
+    order: OrderView | None = None
+    tip: TipView | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderShipped:
     """The owner shipped a paid order (commerce.fulfilment); the view has carrier and
     tracking. Published by whoever called `Store.mark_shipped`, once per changed order."""
@@ -143,6 +164,8 @@ Event = (
     | SpotlightChanged
     | GoalChanged
     | StockChanged
+    | AlertTest
+    | AlertReplay
     | OrderShipped
     | OrderReadyForPickup
     | OrderDelivered

@@ -28,8 +28,19 @@ from aiohttp import web
 
 from bots.chat.i18n import Messages
 from bots.moderation.service import Moderation
-from bots.runtime.events import Event, GoalChanged, OrderPaid, SpotlightChanged, TipReceived
-from bots.web import security
+from bots.runtime.events import (
+    AlertReplay,
+    AlertTest,
+    Event,
+    GoalChanged,
+    OrderPaid,
+    SpotlightChanged,
+    TipReceived,
+)
+from bots.web import alert_config, alert_media, alert_text, security, speech
+from bots.web.alert_config import AlertSettings
+from bots.web.alert_media import MediaStore
+from bots.web.alert_text import Screen, Screened
 from commerce.errors import CommerceError
 from commerce.money import Money
 from commerce.store import Store
@@ -45,6 +56,10 @@ STATIC_FILES = {
     "overlay.css": "text/css",
     "overlay.js": "text/javascript",
 }
+SOUND_FILES = frozenset(f"{name}.wav" for name in alert_config.SOUNDS)
+SPEECH_KEPT = 20  # server-made read-aloud clips kept for overlays that fetch them late
+# The names a test alert shows, per language: obviously made up.
+SAMPLE_BUYER = {"es": "Prueba", "en": "Test", "pt": "Teste"}
 
 
 @dataclass(slots=True)
@@ -52,6 +67,19 @@ class Goal:
     target: Money
     kind: str  # "sales" | "tips"
     progress: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What an alert is about, before the owner's template and look are applied."""
+
+    kind: str  # "sale" | "tip" | "bits" | "superchat"
+    buyer: str
+    product: str
+    amount: Money
+    message: str
+    platform: str
+    code: str = ""  # the order's or tip's, for the approval queue; "" for a test
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +99,8 @@ class Overlay:
         locale: str = "es",
         public_url: str | None = None,
         history: int = HISTORY,
+        media: MediaStore | None = None,
+        screen: Screen = alert_text.screen,
         moderation: Moderation | None = None,
     ) -> None:
         self.store = store
@@ -83,6 +113,11 @@ class Overlay:
         self.spotlight: ProductView | None = None
         self.goal: Goal | None = None
         self.alerts: deque[dict[str, Any]] = deque(maxlen=history)
+        self.media = media
+        self.screen = screen
+        # Alerts the screen asked to hold, by id, until release() or drop().
+        self.held: dict[int, dict[str, Any]] = {}
+        self._speech: dict[int, bytes] = {}
         self._next_id = 1
         self._clients: set[asyncio.Queue[_Message]] = set()
 
@@ -95,13 +130,18 @@ class Overlay:
         elif isinstance(event, GoalChanged):
             self._set_goal(event)
         elif isinstance(event, OrderPaid):
-            order = event.order
-            self._count("sales", order.total)
-            await self._present("order", order.code, self._order_alert(order), order.total)
+            self._count("sales", event.order.total)
+            await self._show(self._order_facts(event.order))
         elif isinstance(event, TipReceived):
-            tip = event.tip
-            self._count("tips", tip.amount)
-            await self._present("tip", tip.code, self._tip_alert(tip), tip.amount)
+            self._count("tips", event.tip.amount)
+            await self._show(self._tip_facts(event.tip))
+        elif isinstance(event, AlertTest):
+            await self._show_test(event)
+        elif isinstance(event, AlertReplay):
+            if event.order is not None:
+                await self._show(self._order_facts(event.order), replay=True)
+            elif event.tip is not None:
+                await self._show(self._tip_facts(event.tip), replay=True)
         await self._refresh_spotlight()
         self._broadcast(_Message("state"))
 
@@ -187,60 +227,181 @@ class Overlay:
 
     # -- alerts -------------------------------------------------------------------------
 
-    def _order_alert(self, order: OrderView) -> dict[str, Any]:
+    async def settings(self) -> AlertSettings:
+        """The owner's alert settings as saved in the panel (defaults until then)."""
+        text = await asyncio.to_thread(self.store.owner_setting, alert_config.SETTING_KEY)
+        found, problems = alert_config.parse(text)
+        if problems:
+            log.warning("alert settings fell back to defaults for: %s", ", ".join(problems))
+        return found
+
+    def _order_facts(self, order: OrderView) -> Facts:
         items = ", ".join(
             (f"{line.quantity}× " if line.quantity > 1 else "") + line.product_name
             for line in order.lines
         )
-        return {
-            "kind": "order",
-            "headline": self._t("overlay_bought", name=order.viewer.display_name),
-            "buyer": order.viewer.display_name,
-            "platform": order.platform,
-            "title": items,
-            "amount": self._money(order.total),
-            "message": "",
-        }
+        return Facts("sale", order.viewer.display_name, items, order.total, "", order.platform)
 
-    def _tip_alert(self, tip: TipView) -> dict[str, Any]:
-        return {
-            "kind": "tip",
-            "headline": self._t("overlay_tipped", name=tip.viewer.display_name),
-            "buyer": tip.viewer.display_name,
-            "platform": tip.platform,
-            "title": self._money(tip.amount),
-            "amount": self._money(tip.amount),
-            "message": tip.message,
-        }
+    def _tip_facts(self, tip: TipView) -> Facts:
+        kind = alert_config.tip_kind(tip.source.value)
+        return Facts(
+            kind, tip.viewer.display_name, "", tip.amount, tip.message, tip.platform, tip.code
+        )
 
-    async def _present(self, kind: str, code: str, alert: dict[str, Any], amount: Money) -> None:
-        """Through the owner's filter: names and messages cleaned, or the alert held for
-        approval (the money still counts towards the goal: it was received)."""
-        if self.moderation is None:
-            self._alert(alert)
+    async def _show_test(self, event: AlertTest) -> None:
+        if event.kind not in alert_config.KINDS:
             return
-        verdict = await self.moderation.review(alert["buyer"], alert["message"], amount)
-        name = verdict.name.text or self._t("overlay_someone")
-        headline = "overlay_bought" if kind == "order" else "overlay_tipped"
-        shown = {
-            **alert,
-            "buyer": name,
-            "headline": self._t(headline, name=name),
-            "message": verdict.message.text,
-        }
-        if verdict.held:
-            await self.moderation.hold(kind, code, shown, verdict)
+        settings = await self.settings()
+        preview = event.style
+        if isinstance(preview, dict):  # it came from another process, as JSON
+            preview = alert_config.style_from(event.kind, preview)
+        if isinstance(preview, alert_config.AlertStyle):
+            settings = settings.with_style(event.kind, preview)
+        style = settings.style(event.kind)
+        index = event.variation
+        if index is not None and not 0 <= index < len(style.variations):
+            index = None
+        amount = alert_config.sample_amount(style, index, event.currency)
+        facts = Facts(
+            event.kind,
+            SAMPLE_BUYER.get(self.locale, "Test"),
+            self._t("overlay_sample_product") if event.kind == "sale" else "",
+            amount,
+            "" if event.kind == "sale" else self._t("overlay_sample_message"),
+            {"bits": "twitch", "superchat": "youtube"}.get(event.kind, "twitch"),
+        )
+        await self._show(facts, test=True, settings=settings)
+
+    def default_template(self, kind: str) -> str:
+        return default_template(self.messages, self.locale, kind)
+
+    async def _show(
+        self,
+        facts: Facts,
+        *,
+        test: bool = False,
+        replay: bool = False,
+        settings: AlertSettings | None = None,
+    ) -> None:
+        """Apply the owner's look for this type (and the variation the amount reaches),
+        screen what the viewer wrote, and send the alert — or hold it if screening says so."""
+        if settings is None:
+            settings = await self.settings()
+        style = settings.style(facts.kind)
+        index, variation = style.pick(facts.amount.amount)
+        verdict = None
+        if self.moderation is not None:
+            # The owner's filter (bots.moderation): the whole alert at once, since holding
+            # may depend on the amount or on the message being there at all.
+            verdict = await self.moderation.review(facts.buyer, facts.message, facts.amount)
+            name = Screened(verdict.name.text, hidden=verdict.name.hidden)
+            message = Screened(verdict.message.text, hidden=verdict.message.hidden)
         else:
-            self._alert(shown)
+            name = await self.screen("name", facts.buyer, facts.amount)
+            message = (
+                await self.screen("message", facts.message, facts.amount)
+                if facts.message
+                else Screened("")
+            )
+        buyer = self._t("overlay_someone") if name.hidden else name.text
+        text = "" if message.hidden else message.text
+        amount = self._money(facts.amount)
+        values = {
+            "buyer": buyer,
+            "product": facts.product,
+            "amount": amount,
+            "message": text,
+            "platform": self._platform(facts.platform),
+        }
+        template = (variation.template if variation else "") or style.template
+        template = template or self.default_template(facts.kind)
+        sale = facts.kind == "sale"
+        alert: dict[str, Any] = {
+            "id": self._take_id(),
+            "kind": "order" if sale else "tip",  # the card's colour family
+            "type": facts.kind,
+            "test": test,
+            "replay": replay,
+            "badge": self._t("overlay_test")
+            if test
+            else self._t("overlay_replay")
+            if replay
+            else "",
+            "headline": alert_config.fill(template, values),
+            "buyer": buyer,
+            "platform": facts.platform,
+            "title": facts.product if sale else amount,
+            "amount": amount,
+            "message": text,
+            "image": (variation.image if variation else "") or style.image,
+            "sound": (variation.sound if variation else "") or style.sound,
+            "volume": style.volume / 100,
+            "enter": style.enter,
+            "exit": style.exit,
+            "duration": style.duration,
+            "layout": style.layout,
+            "css": style.css,
+            "variation": index,
+            "lang": self.locale,
+            "speak": None,
+            "speech_url": None,
+        }
+        await self._read_aloud(alert, settings, facts, text)
+        if test or replay:
+            self._send(alert)  # the owner asked to see it now: never queued for approval
+        elif verdict is not None and verdict.held and self.moderation is not None:
+            await self.moderation.hold("order" if sale else "tip", facts.code, alert, verdict)
+        elif name.hold or message.hold:
+            self.held[alert["id"]] = alert
+        else:
+            self._send(alert)
+
+    async def _read_aloud(
+        self, alert: dict[str, Any], settings: AlertSettings, facts: Facts, text: str
+    ) -> None:
+        """Tip messages from the owner's minimum on, cut to the maximum length, after
+        screening (a hidden message is never read)."""
+        read = settings.read_aloud
+        if not read.enabled or facts.kind == "sale" or not text.strip():
+            return
+        if facts.amount.amount < read.minimum:
+            return
+        spoken = _cut(text, read.max_chars)
+        if read.engine == "server" and speech.available():
+            clip = await speech.synthesize(spoken, self.locale)
+            if clip is not None:
+                self._speech[alert["id"]] = clip
+                for old in sorted(self._speech)[:-SPEECH_KEPT]:
+                    del self._speech[old]
+                alert["speech_url"] = f"overlay/speech/{alert['id']}.wav"
+                return
+        alert["speak"] = spoken
+
+    def _platform(self, name: str) -> str:
+        key = f"panel_platform_{name}"
+        return self.messages.t(self.locale, key) if self.messages.has(key) else name
 
     async def release(self, alert: dict[str, Any]) -> None:
-        """An approved alert plays now, as a new one (it was never sent before)."""
-        alert.pop("id", None)
-        self._alert(alert)
+        """An alert the panel's approval queue let through plays now, as a new one."""
+        self._send({**alert, "id": self._take_id()})
 
-    def _alert(self, alert: dict[str, Any]) -> None:
-        alert = {"id": self._next_id, **alert}
+    def release_held(self, alert_id: int) -> bool:
+        """Play an alert a `Screen` held; False if none."""
+        alert = self.held.pop(alert_id, None)
+        if alert is None:
+            return False
+        self._send(alert)
+        return True
+
+    def drop(self, alert_id: int) -> bool:
+        return self.held.pop(alert_id, None) is not None
+
+    def _take_id(self) -> int:
+        found = self._next_id
         self._next_id += 1
+        return found
+
+    def _send(self, alert: dict[str, Any]) -> None:
         self.alerts.append(alert)
         self._broadcast(_Message("alert", alert))
 
@@ -255,6 +416,9 @@ class Overlay:
         app.router.add_get("/overlay/events", self._events)
         app.router.add_get("/overlay/state", self._state)
         app.router.add_get("/overlay/static/{name}", self._static)
+        app.router.add_get("/overlay/sounds/{name}", self._sound)
+        app.router.add_get("/overlay/media/{name}", self._media)
+        app.router.add_get("/overlay/speech/{name}", self._spoken)
         app.on_shutdown.append(self._close_streams)
 
     async def _close_streams(self, app: web.Application) -> None:
@@ -271,6 +435,37 @@ class Overlay:
         if name not in STATIC_FILES:
             raise web.HTTPNotFound()
         return web.Response(text=_static_text(name), content_type=STATIC_FILES[name])
+
+    async def _sound(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in SOUND_FILES:
+            raise web.HTTPNotFound()
+        return web.Response(
+            body=_static_bytes(f"sounds/{name}"),
+            content_type="audio/wav",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
+    async def _media(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        path = self.media.path(name) if self.media is not None else None
+        if path is None:
+            raise web.HTTPNotFound()
+        return web.FileResponse(
+            path,
+            headers={
+                "Content-Type": alert_media.content_type(name),
+                "Cache-Control": "public, max-age=86400",
+            },
+        )
+
+    async def _spoken(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        number = name.removesuffix(".wav")
+        clip = self._speech.get(int(number)) if number.isdigit() else None
+        if clip is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=clip, content_type="audio/wav")
 
     async def _state(self, request: web.Request) -> web.Response:
         return web.json_response(self.state(str(request.url.origin())))
@@ -344,6 +539,32 @@ def qr_svg(url: str) -> str:
     )
 
 
+def default_template(messages: Messages, locale: str, kind: str) -> str:
+    """The built-in text of an alert type, in the store's language, with its placeholders."""
+    key = {
+        "sale": "overlay_bought",
+        "tip": "overlay_tipped",
+        "bits": "overlay_bits",
+        "superchat": "overlay_superchat",
+    }[kind]
+    return messages.t(locale, key, name="{buyer}")
+
+
+def _cut(text: str, limit: int) -> str:
+    """At most `limit` characters, ending on a whole word when there is one."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    space = head.rfind(" ")
+    return head[:space] if space > limit // 2 else head
+
+
 @lru_cache(maxsize=8)
 def _static_text(name: str) -> str:
     return (resources.files("bots.web") / "static" / name).read_text("utf-8")
+
+
+@lru_cache(maxsize=8)
+def _static_bytes(name: str) -> bytes:
+    return (resources.files("bots.web") / "static" / name).read_bytes()

@@ -26,18 +26,22 @@ CHECKOUT = (
     "default-src 'none'; style-src 'self'; img-src * data:; base-uri 'none'; frame-ancestors 'none'"
 )
 
-# 'unsafe-inline' styles only: OBS applies its "Custom CSS" box as an inline <style>.
-# Scripts are this app's files only; the SSE stream is same-origin.
+# 'unsafe-inline' styles only: OBS applies its "Custom CSS" box as an inline <style>, and
+# so does the overlay with each alert type's CSS from the panel. Scripts are this app's
+# files only; the SSE stream is same-origin; sounds (shipped, uploaded, read-aloud clips)
+# are served by this app, so a sound link cannot phone home from the stream.
 OVERLAY = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src * data:; connect-src 'self'; base-uri 'none'"
+    "img-src * data:; media-src 'self'; connect-src 'self'; base-uri 'none'"
 )
 
 # The owner's panel: its own scripts, styles and event stream; forms post only to itself;
-# product images may live on any https host. Never framed (every page has buttons).
+# product images may live on any https host; the alerts page frames the overlay (same
+# origin) as its preview and plays the sounds. Never framed (every page has buttons).
 PANEL = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    "media-src 'self'; frame-src 'self'; connect-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
 )
 
 

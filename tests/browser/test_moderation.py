@@ -78,7 +78,7 @@ async def test_filtered_words_and_names_and_a_held_alert_that_plays_once_approve
     await expect(card.locator(".alert-message")).to_have_text(
         "sos un *** jaja, mirá", timeout=WAIT_MS
     )
-    await expect(card.locator(".alert-headline")).to_have_text("***_rey dejó una propina")
+    await expect(card.locator(".alert-headline")).to_have_text("***_rey mandó Bits")
 
     # The owner holds alerts with a filtered word from the panel.
     panel = await signed_in(browser, show.bot.panel_link())

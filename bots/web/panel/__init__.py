@@ -10,7 +10,17 @@ from importlib import resources
 from aiohttp import web
 
 from bots.config import PanelSettings
-from bots.web.panel import alerts, auth, live, moderation, orders, products, summary, webhooks
+from bots.web.panel import (
+    alerts,
+    auth,
+    live,
+    moderation,
+    orders,
+    products,
+    stream_alerts,
+    summary,
+    webhooks,
+)
 from bots.web.panel import settings as settings_page
 from bots.web.panel.core import PANEL, PanelContext, Routes, url
 
@@ -42,6 +52,7 @@ class Panel:
         summary.setup(routes)
         moderation.setup(routes)
         settings_page.setup(routes)
+        stream_alerts.setup(routes)
         webhooks.setup(routes)
         alerts.setup(routes)
 

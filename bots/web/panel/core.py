@@ -23,6 +23,7 @@ from bots.moderation.service import Moderation
 from bots.runtime.events import Event, EventBus
 from bots.runtime.services import Settings
 from bots.web import client, security
+from bots.web.alert_media import MediaStore
 from bots.web.panel.templating import Formatter, TemplateResponse, render
 from commerce.payments.base import PaymentProvider
 from commerce.sessions import PanelRole, PanelSessionView
@@ -86,6 +87,9 @@ class PanelContext:
     # The address chat shows for an order's link (the bot's LinkService.shown): the panel
     # resends exactly what the purchase sent.
     shown_link: Callable[[str, str | None], str | None] | None = None
+    # Where the owner's alert images and sounds are kept (None: uploads are off).
+    media: MediaStore | None = None
+
     # The bot's filter and approval queue, shared with the overlay (made here when absent).
     moderation: Moderation | None = None
     # The bot's outgoing webhooks (the Webhooks page lists them and sends test events).

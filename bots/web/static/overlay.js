@@ -95,23 +95,90 @@
 
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+  // The bot sends its own addresses as "/overlay/…"; relative, they also work behind a
+  // proxy that serves the overlay under a path of its own.
+  const local = (url) => (url && url.startsWith("/overlay/") ? url.slice(1) : url);
+
+  function media(alert) {
+    const box = document.createElement("div");
+    box.className = "alert-icon";
+    box.innerHTML = ICONS[alert.platform] || GENERIC; // our own SVG, never user text
+    if (!alert.image) return box;
+    const image = document.createElement("img");
+    image.className = "alert-image";
+    image.alt = "";
+    image.src = local(alert.image);
+    image.addEventListener("error", () => image.replaceWith(box)); // a broken link: the icon
+    return image;
+  }
+
+  // Sounds live outside the card: taking a card off the page would pause its sound, and a
+  // voice waiting for the sound to end would never start.
+  function play(alert, url, volume, onDone) {
+    if (!url) return null;
+    const audio = document.createElement("audio");
+    audio.className = "alert-sound";
+    audio.dataset.id = alert.id;
+    audio.dataset.type = alert.type || alert.kind;
+    audio.src = local(url);
+    audio.volume = Math.min(1, Math.max(0, volume));
+    const kept = $("sounds");
+    kept.append(audio);
+    while (kept.children.length > 6) kept.firstElementChild.remove(); // the last few only
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      if (onDone) onDone();
+      audio.dataset.done = "true";
+    };
+    audio.addEventListener("ended", finish);
+    audio.addEventListener("error", finish);
+    audio.play().catch(() => {
+      audio.dataset.blocked = "true"; // autoplay refused: the alert shows anyway
+      finish();
+    });
+    return audio;
+  }
+
+  // Read-aloud: the bot decided what may be read (after screening) and how long it is.
+  function readAloud(alert) {
+    if (alert.speech_url) {
+      const voice = play(alert, alert.speech_url, 1, null);
+      if (voice) voice.classList.add("alert-speech");
+      return;
+    }
+    if (!alert.speak || !("speechSynthesis" in window)) return;
+    const utterance = new SpeechSynthesisUtterance(alert.speak);
+    utterance.lang = { es: "es-419", en: "en-US", pt: "pt-BR" }[alert.lang] || alert.lang;
+    window.speechSynthesis.speak(utterance);
+  }
+
   async function pump() {
     if (showing) return;
     const alert = queue.shift();
     if (!alert) return;
     showing = true;
     const card = document.createElement("article");
-    card.className = `alert card ${alert.kind}`;
+    card.className = `alert card ${alert.kind} type-${alert.type || alert.kind}`;
     card.dataset.platform = alert.platform;
     card.dataset.id = alert.id;
-    const icon = document.createElement("div");
-    icon.className = "alert-icon";
-    icon.innerHTML = ICONS[alert.platform] || GENERIC;
+    card.dataset.type = alert.type || alert.kind;
+    card.dataset.layout = alert.layout || "image-left";
+    card.dataset.enter = alert.enter || "slide";
+    card.dataset.exit = alert.exit || "fade";
+    if (alert.test) card.dataset.test = "true";
+    if (alert.replay) card.dataset.replay = "true";
+    if (alert.variation !== null && alert.variation !== undefined) {
+      card.dataset.variation = String(alert.variation);
+    }
     const text = document.createElement("div");
     text.className = "alert-text";
     for (const [cls, value] of [
+      ["alert-badge", alert.badge],
       ["alert-headline", alert.headline],
       ["alert-title", alert.kind === "order" ? alert.title : alert.amount],
+      ["alert-amount", alert.kind === "order" ? alert.amount : ""],
       ["alert-message", alert.message],
     ]) {
       if (!value) continue;
@@ -120,13 +187,25 @@
       line.textContent = value;
       text.append(line);
     }
-    card.append(icon, text);
+    if (card.dataset.layout !== "text-only") card.append(media(alert));
+    card.append(text);
+    let style = null;
+    if (alert.css) {
+      style = document.createElement("style"); // the owner's CSS for this type, while it shows
+      style.textContent = alert.css;
+      document.head.append(style);
+    }
     $("alerts").append(card);
     requestAnimationFrame(() => card.classList.add("in"));
-    await sleep(duration);
+    // The voice waits for the alert's sound to finish (or to fail), then reads.
+    if (!play(alert, alert.sound, alert.volume ?? 0.7, () => readAloud(alert))) readAloud(alert);
+    const seconds = params.has("duration") ? duration / 1000 : alert.duration || 6;
+    await sleep(seconds * 1000);
+    card.classList.remove("in");
     card.classList.add("out");
     await sleep(600);
     card.remove();
+    if (style) style.remove();
     showing = false;
     pump();
   }

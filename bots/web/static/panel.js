@@ -28,7 +28,43 @@
     startFeed();
     startQueue();
     drawChart();
+    fitPreviews();
+    window.addEventListener("resize", fitPreviews);
+
+    // Alert uploads stream with the token as a header, so big files skip the form limit.
+    document.querySelectorAll("form[data-upload]").forEach(function (form) {
+      form.addEventListener("submit", function (e) {
+        if (!window.fetch || !window.FormData) return;
+        e.preventDefault();
+        var body = new FormData(form);
+        body.delete("_csrf");
+        fetch(form.action, {
+          method: "POST",
+          body: body,
+          headers: { "X-CSRF-Token": csrf },
+          credentials: "same-origin"
+        }).then(function (response) {
+          if (response.redirected) {
+            window.location.href = response.url;
+            return;
+          }
+          return response.text().then(function (html) {
+            document.open();
+            document.write(html); // the page again, with the problem shown
+            document.close();
+          });
+        });
+      });
+    });
   });
+
+  // The alerts preview is the real 1920×1080 overlay, scaled to fit its box.
+  function fitPreviews() {
+    document.querySelectorAll(".preview-frame").forEach(function (frame) {
+      var box = frame.parentElement;
+      if (box && box.clientWidth) frame.style.transform = "scale(" + box.clientWidth / 1920 + ")";
+    });
+  }
 
   function startFeed() {
     var list = document.getElementById("feed");

@@ -20,7 +20,7 @@ from bots.web.panel.core import PUBLIC_ROUTES, STAFF_ROUTES
 from commerce.sessions import PanelRole
 from commerce.views import LineRequest, ViewerRef
 
-SAMPLE = {"code": "NOSUCH", "sku": "TAZA", "name": "panel.css", "id": "1"}
+SAMPLE = {"code": "NOSUCH", "sku": "TAZA", "name": "panel.css", "id": "1", "kind": "sale"}
 
 
 @pytest.fixture
