@@ -47,6 +47,7 @@ bench: $(STAMP) services
 	$(BIN)/python benchmarks/twitch_rush.py
 	$(BIN)/python benchmarks/youtube_quota.py
 	$(BIN)/python benchmarks/panel.py
+	$(BIN)/python benchmarks/idle_memory.py
 	$(BIN)/python benchmarks/scale_out.py
 
 screenshots: $(STAMP) services
