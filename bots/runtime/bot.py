@@ -52,8 +52,9 @@ from bots.runtime.notifications import NotificationInbox
 from bots.runtime.outbox import Outbox
 from bots.runtime.payments import WEBHOOK_SLOWDOWN, PaymentRecorder, PollPolicy, Reconciler
 from bots.runtime.services import Services
-from bots.web.app import build_app
+from bots.web.app import Page, build_app
 from bots.web.buy import BuyPage
+from bots.web.checkout import CheckoutPage
 from bots.web.overlay import Overlay
 from bots.web.panel import Panel, PanelContext
 from bots.web.panel.core import LiveSources
@@ -195,7 +196,19 @@ class Bot:
             public_url=self.config.web.public_url,
             secret=_buy_secret(self.config),
         )
-        pages = (self.overlay, self.widgets, buy, self.panel)
+        pages: tuple[Page, ...] = (self.overlay, self.widgets, buy, self.panel)
+        if self.config.web.public_url:  # /p/<code> asks for delivery details first
+            checkout = CheckoutPage(
+                self.store,
+                self.links,
+                self.config.delivery,
+                self.config.settings,
+                self.messages,
+                trusted_proxies=self.config.web.trusted_proxies,
+                public_url=self.config.web.public_url,
+                secret=_buy_secret(self.config),
+            )
+            pages = (*pages, checkout)
         app = build_app(self.store, self.provider, self.recorder, pages, inbox=self.notifications)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
