@@ -10,7 +10,7 @@ from importlib import resources
 from aiohttp import web
 
 from bots.config import PanelSettings
-from bots.web.panel import auth, live, moderation, orders, products, summary
+from bots.web.panel import auth, fulfilment, live, moderation, orders, products, summary
 from bots.web.panel import settings as settings_page
 from bots.web.panel.core import PANEL, PanelContext, Routes, url
 
@@ -37,6 +37,7 @@ class Panel:
         routes.add("GET", "/static/{name}", _static, "static")
         auth.setup(routes)
         live.setup(routes)
+        fulfilment.setup(routes)  # before orders: its fixed /pedidos/... addresses
         orders.setup(routes)
         products.setup(routes)
         summary.setup(routes)
