@@ -1,11 +1,15 @@
 """`/p/{code}` with a public URL: our small checkout page before MercadoPago.
 
 An order that needs delivery and lacks details shows the order, the delivery choices with
-their costs, and the buyer's name, contact and address (pre-filled from what the same
-platform identity typed last time); the POST records them through the Store (which puts
-the shipping into the total and bumps the revision, superseding the old link), and the
-buyer goes on to a payment link made for the new total. A digital order, or one whose
-details are complete, goes straight on to pay.
+their costs, and the buyer's name, contact and address. A returning buyer (same platform
+identity) is offered what they typed last time: the page shows it masked ("A••• P•••",
+"a•••@example.com") with "keep my saved details" ticked, and a field left empty takes
+the saved value on the server. The short link is posted in public chats (Twitch,
+YouTube), so whoever opens it must never read a buyer's details in clear. The POST
+records them through the Store (which puts the shipping into the total and bumps the
+revision, superseding the old link), and the buyer goes on to a payment link made for
+the new total. A digital order, or one whose details are complete, goes straight on to
+pay (`?cambiar` shows the page again while the order is unpaid).
 
 There is no session here, and the short link is public (it is posted in chat), so:
 - CSRF: the form carries a per-order token, an HMAC of the order's code under the app's
@@ -28,6 +32,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
+from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,7 +54,7 @@ MAX_FIELD = 1000
 POSTS_PER_WINDOW = 10
 WINDOW_SECONDS = 600.0
 LANGUAGES = ("es", "en", "pt")
-STYLESHEET = "/c/static/buy.css"
+STYLESHEET = "/p/static/buy.css"  # the buy page's sheet, served here too
 
 
 @lru_cache(maxsize=1)
@@ -94,6 +99,7 @@ class CheckoutPage:
     def setup(self, app: web.Application) -> None:
         app[CHECKOUT] = self
         app.router.add_post("/p/{code}", self._post)
+        app.router.add_get(STYLESHEET, _stylesheet)
 
     # --- GET -------------------------------------------------------------------------
 
@@ -101,22 +107,18 @@ class CheckoutPage:
         """The page when the order still needs the buyer's details, else on to pay."""
         if order.needs == DIGITAL or (order.details_complete and "cambiar" not in request.query):
             return await self._pay(order)
-        typed = await self._prefill(order)
-        return await self._form(order, typed)
+        typed = {name: "" for name in FIELDS}
+        typed["choice"] = order.delivery_option or ""
+        return await self._form(order, typed, keep=True)
 
-    async def _prefill(self, order: OrderView) -> dict[str, str]:
+    async def _saved(self, order: OrderView) -> DeliveryDetails | None:
         """This order's details so far, else what the same buyer typed last time."""
         found = await asyncio.to_thread(self.store.delivery_details, order.code)
-        prefilled = False
         if found is None:
             found = await asyncio.to_thread(
                 self.store.last_details_for, order.platform, order.viewer.user_id
             )
-            prefilled = found is not None
-        values = {name: getattr(found, name) if found else "" for name in FIELDS}
-        values["choice"] = order.delivery_option or ""
-        values["_prefilled"] = "1" if prefilled else ""
-        return values
+        return found
 
     # --- POST ------------------------------------------------------------------------
 
@@ -138,13 +140,18 @@ class CheckoutPage:
             return await self._pay(order)
         typed = {name: str(form.get(name) or "")[:MAX_FIELD] for name in FIELDS}
         typed["choice"] = str(form.get("choice") or "")[:80]
-        details = DeliveryDetails(**{name: typed[name] for name in FIELDS})
+        keep = form.get("keep") == "1"
+        saved = await self._saved(order) if keep else None
+        given = {
+            name: typed[name].strip() or (getattr(saved, name) if saved else "") for name in FIELDS
+        }
+        details = DeliveryDetails(**given)
         try:
             order = await asyncio.to_thread(
                 self.store.set_delivery_details, code, self.rules, typed["choice"], details
             )
         except InvalidDeliveryDetails as problem:
-            return await self._form(order, typed, problem=problem.field, status=422)
+            return await self._form(order, typed, problem=problem.field, status=422, keep=keep)
         except CommerceError:
             return self._notice(locale, "checkout_not_pending", order, status=409)
         return await self._pay(order, see_other=True)
@@ -176,8 +183,10 @@ class CheckoutPage:
         *,
         problem: str | None = None,
         status: int = 200,
+        keep: bool = False,
     ) -> web.Response:
         options = await asyncio.to_thread(self.store.delivery_options, order.code, self.rules)
+        saved = await self._saved(order)
         locale = self._locale(order)
         chosen = typed.get("choice") or (options.choices[0].id if options.choices else "")
         choices = [self._choice(c, options.subtotal, locale) for c in options.choices]
@@ -200,7 +209,10 @@ class CheckoutPage:
             "choices": choices,
             "chosen": chosen,
             "typed": typed,
-            "prefilled": bool(typed.get("_prefilled")),
+            "saved": {name: masked(name, getattr(saved, name)) for name in FIELDS}
+            if saved
+            else None,
+            "keep": keep,
             "problem": problem or "",
             "error": error,
             "token": self._token(order.code),
@@ -222,7 +234,7 @@ class CheckoutPage:
             if choice.cost.amount
             else self.messages.t(locale, "checkout_free"),
             "total": money(subtotal + choice.cost, locale),
-            "address": choice.address,
+            "address": _mask_words(choice.address) if choice.ship_with else choice.address,
             "hours": choice.hours,
         }
 
@@ -289,6 +301,35 @@ class CheckoutPage:
         while len(self._recent) > 10_000:
             self._recent.popitem(last=False)
         return True
+
+
+def masked(field: str, value: str) -> str:
+    """A saved detail as a hint its owner recognises and a stranger cannot use: the short
+    link is public in some chats, so saved details are never put on the page in clear."""
+    if not value:
+        return ""
+    if field == "contact":
+        if "@" in value:
+            user, _, domain = value.partition("@")
+            return f"{user[:1]}•••@{domain}"
+        return f"{value[:3]}•••{value[-4:]}"
+    if field == "province":
+        return value
+    return _mask_words(value)
+
+
+def _mask_words(text: str) -> str:
+    """Each word's first character, then dots: "Av. Siempreviva 742" -> "A••• S••• 7•••"."""
+    return " ".join(f"{word[:1]}•••" for word in text.split())
+
+
+async def _stylesheet(request: web.Request) -> web.Response:
+    return web.Response(text=_sheet(), content_type="text/css")
+
+
+@lru_cache(maxsize=1)
+def _sheet() -> str:
+    return (resources.files("bots.web") / "static" / "buy.css").read_text("utf-8")
 
 
 CHECKOUT = web.AppKey("checkout", CheckoutPage)

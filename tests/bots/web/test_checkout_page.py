@@ -123,7 +123,7 @@ async def test_complete_details_or_a_digital_order_go_straight_to_pay(url: str, 
             assert again.headers["Location"] == f"http://pay.test/{code}-r1"
 
 
-async def test_a_returning_buyer_finds_their_details_and_may_change_them(
+async def test_a_returning_buyer_keeps_or_changes_details_never_shown_in_clear(
     url: str, store: Any, links: Links
 ) -> None:
     first = order(store)
@@ -133,13 +133,37 @@ async def test_a_returning_buyer_finds_their_details_and_may_change_them(
         second = order(store, channel="another")  # not the same cart
         assert second != first
         _, text = await page(http, f"{url}/p/{second}")
-        assert 'value="Ana Pérez"' in text and 'value="ana@example.com"' in text
-        assert "compra anterior" in text
-        changed = {**HOME, "name": "Ana María Pérez", "token": token(text)}
-        status, _, _ = await post(http, f"{url}/p/{second}", changed)
+        # The link may be public (Twitch chat): the saved details show only masked.
+        assert "Ana Pérez" not in text and "ana@example.com" not in text
+        assert "Siempreviva" not in text
+        assert "A••• P•••" in text and "a•••@example.com" in text
+        assert 'name="keep" value="1" checked' in text
+        kept = {"choice": "correo", "keep": "1", "token": token(text)}
+        status, _, _ = await post(http, f"{url}/p/{second}", kept)
+        assert status == 303
+        assert store.delivery_details(second).street == "Av. Siempreviva 742"
+        third = order(store, channel="third")
+        _, text = await page(http, f"{url}/p/{third}")
+        changed = {**kept, "name": "Ana María Pérez", "token": token(text)}
+        status, _, _ = await post(http, f"{url}/p/{third}", changed)
     assert status == 303
-    assert store.delivery_details(second).name == "Ana María Pérez"
+    assert store.delivery_details(third).name == "Ana María Pérez"
+    assert store.delivery_details(third).contact == "ana@example.com"
     assert store.delivery_details(first).name == "Ana Pérez"
+
+
+async def test_without_keep_nothing_saved_is_used(url: str, store: Any) -> None:
+    first = order(store)
+    async with aiohttp.ClientSession() as http:
+        _, text = await page(http, f"{url}/p/{first}")
+        await post(http, f"{url}/p/{first}", {**HOME, "token": token(text)})
+        second = order(store, channel="another")
+        _, text = await page(http, f"{url}/p/{second}")
+        status, _, answer = await post(
+            http, f"{url}/p/{second}", {"choice": "correo", "token": token(text)}
+        )
+    assert status == 422 and "tu nombre" in answer
+    assert "Ana Pérez" not in answer
 
 
 async def test_bad_details_are_explained_in_the_buyers_language_keeping_what_was_typed(
