@@ -127,9 +127,9 @@ async def ordered(site: Site, viewer: ViewerRef, channel: str, locale: str = "es
     return order
 
 
-async def fill(page: Page, contact: str, choice: str = "correo") -> None:
+async def fill(page: Page, contact: str, choice: str = "correo", name: str = "Ana Pérez") -> None:
     await page.check(f'input[name="choice"][value="{choice}"]')
-    await page.fill('input[name="name"]', "Ana Pérez")
+    await page.fill('input[name="name"]', name)
     await page.fill('input[name="contact"]', contact)
     await page.fill('input[name="street"]', "Av. Siempreviva 742")
     await page.fill('input[name="city"]', "Villa María")
@@ -237,10 +237,11 @@ async def test_the_owner_prints_the_packing_list_and_marks_orders_shipped_in_bul
     buyer = await browser.new_page()
     buyer.set_default_timeout(WAIT_MS)
     codes = []
-    for viewer, channel, choice in ((ANA, "canal-1", "correo"), (BOB, "canal-2", "moto")):
-        order = await ordered(site, viewer, channel)
+    buyers = ((ANA, "correo", "Ana Pérez"), (BOB, "moto", "Roberto Gómez"))
+    for viewer, choice, name in buyers:
+        order = await ordered(site, viewer, f"canal-{viewer.user_id}")
         await buyer.goto(f"{site.url}/p/{order.code}")
-        await fill(buyer, f"{viewer.user_id}@example.com", choice)
+        await fill(buyer, f"{viewer.user_id[2:]}@example.com", choice, name)
         await buyer.click("button[type=submit]")
         await buyer.wait_for_url("**/mercadopago/checkout/**")
         await pay_on_the_stand_in(buyer, site, order.code)
