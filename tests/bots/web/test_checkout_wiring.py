@@ -26,9 +26,9 @@ async def _open(tmp_path: Path, public_url: str, sku: str) -> tuple[int, str, st
     ) as stage:
         order = stage.store.reserve(EVA, "canal", [LineRequest(sku, 1)], ttl=timedelta(minutes=15))
         assert await stage.bot.links.for_order(order)
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"{stage.web_url}/p/{order.code}", allow_redirects=False) as r:
-                return r.status, r.headers.get(security.CSP, ""), await r.text()
+        address = f"{stage.web_url}/p/{order.code}"
+        async with aiohttp.ClientSession() as http, http.get(address, allow_redirects=False) as r:
+            return r.status, r.headers.get(security.CSP, ""), await r.text()
 
 
 async def test_with_a_public_url_a_shipped_order_shows_the_checkout_page(
