@@ -4,6 +4,9 @@ panel's download, so a spreadsheet can sum units per product directly.
 Rows are read in batches of orders (by id), so a year of sales streams in constant memory.
 A buyer's name is typed in chat: one that looks like a spreadsheet formula is written as
 text (a leading apostrophe), never as something Excel would run.
+
+The delivery columns (name, contact, address) are personal data: only the owner exports
+(the panel's download is an owner-only route; the CLI runs with the owner's config).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Iterable, Iterator
 
 from commerce.reports import ExportLine
 from commerce.store import Store
+from commerce.views import DeliveryDetails
 
 COLUMNS = [
     "code",
@@ -28,6 +32,13 @@ COLUMNS = [
     "unit_price",
     "currency",
     "order_total",
+    "delivery_name",
+    "delivery_contact",
+    "delivery_street",
+    "delivery_city",
+    "delivery_province",
+    "delivery_postal_code",
+    "delivery_notes",
 ]
 BATCH = 500
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
@@ -41,7 +52,12 @@ def batches(store: Store, batch: int = BATCH) -> Iterator[list[ExportLine]]:
         after = lines[-1].order_id
 
 
-def row(line: ExportLine) -> list[str]:
+def details(store: Store, lines: Iterable[ExportLine]) -> dict[str, DeliveryDetails | None]:
+    """Each order's delivery details, once per order of a batch."""
+    return {code: store.delivery_details(code) for code in dict.fromkeys(x.code for x in lines)}
+
+
+def row(line: ExportLine, given: DeliveryDetails | None = None) -> list[str]:
     return [
         line.code,
         line.status,
@@ -55,6 +71,21 @@ def row(line: ExportLine) -> list[str]:
         str(line.unit_price),
         line.currency,
         str(line.total),
+        *_delivery(given),
+    ]
+
+
+def _delivery(given: DeliveryDetails | None) -> list[str]:
+    if given is None:
+        return [""] * 7
+    return [
+        given.name,
+        given.contact,
+        given.street,
+        given.city,
+        given.province,
+        given.postal_code,
+        given.notes,
     ]
 
 

@@ -539,7 +539,8 @@ def _orders_export(args: argparse.Namespace) -> int:
     ) as out:
         out.write(orders_csv.text([orders_csv.COLUMNS]))
         for lines in orders_csv.batches(store):
-            out.write(orders_csv.text(orders_csv.row(line) for line in lines))
+            given = orders_csv.details(store, lines)
+            out.write(orders_csv.text(orders_csv.row(line, given[line.code]) for line in lines))
     return 0
 
 

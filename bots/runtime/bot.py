@@ -64,8 +64,9 @@ from bots.runtime.services import Services
 from bots.runtime.shared_events import SharedEvents
 from bots.runtime.webhooks import DeliveryPolicy, WebhookSender
 from bots.web.alert_media import MediaStore
-from bots.web.app import build_app
+from bots.web.app import Page, build_app
 from bots.web.buy import BuyPage
+from bots.web.checkout import CheckoutPage
 from bots.web.metrics import MetricsPage
 from bots.web.overlay import Overlay
 from bots.web.panel import Panel, PanelContext
@@ -307,7 +308,19 @@ class Bot:
             bus=self.bus,
         )
         scrape = MetricsPage(self.metrics, self.config.metrics.token)
-        pages = (self.overlay, self.widgets, buy, self.panel, scrape)
+        pages: tuple[Page, ...] = (self.overlay, self.widgets, buy, self.panel, scrape)
+        if self.config.web.public_url:  # /p/<code> asks for delivery details first
+            checkout = CheckoutPage(
+                self.store,
+                self.links,
+                self.config.delivery,
+                self.config.settings,
+                self.messages,
+                trusted_proxies=self.config.web.trusted_proxies,
+                public_url=self.config.web.public_url,
+                secret=_buy_secret(self.config),
+            )
+            pages = (*pages, checkout)
         app = build_app(
             self.store,
             self.provider,

@@ -17,6 +17,7 @@ from bots.runtime.metrics import Metrics
 from bots.runtime.notifications import NotificationInbox
 from bots.runtime.payments import PaymentRecorder
 from bots.web import security
+from bots.web.checkout import CHECKOUT as CHECKOUT_KEY
 from commerce.errors import OrderNotFound
 from commerce.payments.base import InvalidSignature, MalformedNotification, PaymentProvider
 from commerce.store import Store
@@ -134,6 +135,9 @@ async def short_link(request: web.Request) -> web.StreamResponse:
             raise web.HTTPNotFound(text="No encontramos ese pedido.") from None
     if order.status not in (OrderStatus.PENDING, TipStatus.PENDING):
         raise web.HTTPGone(text=f"Ese pedido ya no espera un pago (está {order.status.value}).")
+    checkout = request.app.get(CHECKOUT_KEY)
+    if checkout is not None and isinstance(order, OrderView):
+        return await checkout.show(request, order)  # delivery details first (bots.web.checkout)
     if not order.payment_url:
         raise web.HTTPNotFound(
             text="Ese pedido todavía no tiene link de pago; probá en un momento."

@@ -13,6 +13,7 @@ from bots.config import PanelSettings
 from bots.web.panel import (
     alerts,
     auth,
+    fulfilment,
     live,
     moderation,
     orders,
@@ -47,6 +48,7 @@ class Panel:
         routes.add("GET", "/static/{name}", _static, "static")
         auth.setup(routes)
         live.setup(routes)
+        fulfilment.setup(routes)  # before orders: its fixed /pedidos/... addresses
         orders.setup(routes)
         products.setup(routes)
         summary.setup(routes)

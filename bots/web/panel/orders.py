@@ -92,6 +92,9 @@ async def show_order(
         raise web.HTTPNotFound(text="no such order") from None
     payments = await ctx.run(ctx.store.payments_for, order.code)
     history = await ctx.run(ctx.store.panel_order_history, order.code)
+    details = await ctx.run(ctx.store.delivery_details, order.code)
+    paid = order.status == OrderStatus.PAID
+    state = order.fulfilment
     return page(
         request,
         "order.html",
@@ -101,7 +104,13 @@ async def show_order(
             "payments": payments,
             "history": history,
             "error": error,
-            "can_fulfil": order.status == OrderStatus.PAID,
+            "can_fulfil": paid,
+            "method": order.delivery_method or order.needs,
+            "details": details,
+            "can_ship": paid and state == "ready_to_ship",
+            "can_deliver": paid and state in ("shipped", "to_deliver"),
+            "can_ready": paid and state == "preparing",
+            "can_pick_up": paid and state in ("preparing", "ready_for_pickup"),
             "can_refund": order.status in (OrderStatus.PAID, OrderStatus.FULFILLED)
             or order.needs_refund,
             "can_cancel": order.status == OrderStatus.PENDING,
@@ -199,7 +208,8 @@ async def resend(request: web.Request) -> web.StreamResponse:
 
 
 async def export_csv(request: web.Request) -> web.StreamResponse:
-    """Every order line, one row each, streamed in batches (a spreadsheet sums units)."""
+    """Every order line, one row each, streamed in batches (a spreadsheet sums units), with
+    the order's delivery details: owner only (the route is not open to staff)."""
     ctx = panel(request)
     response = web.StreamResponse(
         headers={
@@ -212,7 +222,9 @@ async def export_csv(request: web.Request) -> web.StreamResponse:
     await response.write(orders_csv.text([orders_csv.COLUMNS]).encode())
     batches = orders_csv.batches(ctx.store, EXPORT_BATCH)
     while lines := await ctx.run(next, batches, None):
-        await response.write(orders_csv.text(orders_csv.row(line) for line in lines).encode())
+        given = await ctx.run(orders_csv.details, ctx.store, lines)
+        rows = (orders_csv.row(line, given[line.code]) for line in lines)
+        await response.write(orders_csv.text(rows).encode())
     await response.write_eof()
     return response
 

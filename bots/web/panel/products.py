@@ -18,9 +18,10 @@ from multidict import MultiDictProxy
 from bots.runtime.events import StockChanged
 from bots.web.panel.core import PanelContext, Routes, page, panel, url
 from commerce import errors
+from commerce.delivery import METHODS as DELIVERY_METHODS
 from commerce.money import parse_amount
 from commerce.reports import ProductCounts
-from commerce.views import ProductSpec, VariantSpec
+from commerce.views import ProductSpec, ProductView, VariantSpec
 
 MAX_STOCK = 1_000_000
 NEW_VARIANT_ROWS = 2
@@ -43,7 +44,17 @@ async def list_products(request: web.Request) -> web.StreamResponse:
     )
 
 
-def _form_of(product: ProductCounts | None) -> dict[str, Any]:
+def _form_of(product: ProductCounts | None, view: ProductView | None = None) -> dict[str, Any]:
+    form = _fields_of(product)
+    if view is not None:
+        form.update(delivery=view.delivery, queue=view.queue, deliver_text=view.deliver_text or "")
+    else:
+        digital = product is not None and product.digital
+        form.update(delivery="digital" if digital else "ship", queue=False, deliver_text="")
+    return form
+
+
+def _fields_of(product: ProductCounts | None) -> dict[str, Any]:
     if product is None:
         return {
             "sku": "",
@@ -96,7 +107,8 @@ async def _find(ctx: PanelContext, sku: str) -> ProductCounts:
 async def edit_form(request: web.Request) -> web.StreamResponse:
     ctx = panel(request)
     product = await _find(ctx, request.match_info["sku"])
-    return _form_page(request, product, _form_of(product))
+    view = await ctx.run(ctx.store.get_product, product.sku)
+    return _form_page(request, product, _form_of(product, view))
 
 
 async def new_form(request: web.Request) -> web.StreamResponse:
@@ -175,6 +187,10 @@ def _spec(
     }
     typed["sku"] = sku or typed["sku"]
     typed["active"] = form.get("active") == "1"
+    wanted = str(form.get("delivery", "ship"))
+    typed["delivery"] = wanted if wanted in DELIVERY_METHODS else "ship"
+    typed["queue"] = form.get("queue") == "1"
+    typed["deliver_text"] = str(form.get("deliver_text", "")).strip()[:2000]
     columns = zip(
         form.getall("v_options", []),
         form.getall("v_stock", []),
@@ -232,6 +248,10 @@ def _spec(
         max_per_viewer=limit,
         image_url=image,
         variants=specs,
+        digital=typed["delivery"] == "digital",
+        delivery=typed["delivery"],
+        queue=typed["queue"] and typed["delivery"] == "digital",
+        deliver_text=(typed["deliver_text"] or None) if typed["delivery"] == "digital" else None,
     )
     return spec, typed
 

@@ -172,3 +172,20 @@ async def test_quick_stock_sets_one_variant(owner: Browser, store: Any) -> None:
     assert response.status == 303
     found = {v.key: v.stock for v in store.get_product("REM").variants}
     assert found["color=blanco,talle=L"] == 12
+
+
+async def test_the_form_sets_how_a_product_is_delivered(owner: Browser, store: Any) -> None:
+    base = {"name": "Taza", "price": "8500", "stock": "20", "active": "1"}
+    response = await owner.post("/panel/productos/TAZA", {**base, "delivery": "pickup"})
+    assert response.status == 303
+    assert store.get_product("TAZA").delivery == "pickup"
+    digital = {**base, "delivery": "digital", "queue": "1", "deliver_text": "https://x.test/d"}
+    await owner.post("/panel/productos/TAZA", digital)
+    taza = store.get_product("TAZA")
+    assert (taza.delivery, taza.digital, taza.queue) == ("digital", True, True)
+    assert taza.deliver_text == "https://x.test/d"
+    async with owner.http.get(f"{owner.served.url}/panel/productos/TAZA") as page:
+        shown = await page.text()
+    assert '<option value="digital" selected>' in shown and "https://x.test/d" in shown
+    await owner.post("/panel/productos/TAZA", {**base, "delivery": "teleport"})
+    assert store.get_product("TAZA").delivery == "ship"  # unknown: the default
