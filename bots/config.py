@@ -44,7 +44,14 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
         "panel",
         "delivery",
     ),
-    "delivery": ("shipping", "pickup", "keep_personal_data_days", "combine_minutes"),
+    "delivery": (
+        "shipping",
+        "pickup",
+        "keep_personal_data_days",
+        "combine_minutes",
+        "ask_in_chat",
+        "contact",
+    ),
     "panel": ("link_minutes", "session_days", "low_stock", "stream_gap_minutes", "timezone"),
     "store": ("name", "currency", "locale", "reservation_minutes", "database_url"),
     "bot": ("prefix", "cooldown_seconds", "tip_min", "tip_max", "owners"),
@@ -194,6 +201,16 @@ class PanelSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryChat:
+    """How the chat surfaces collect delivery details (`[delivery] ask_in_chat, contact`):
+    whether Telegram asks them in the private chat before the payment link, and where a
+    buyer from a platform without a private channel (Twitch, YouTube) sends them."""
+
+    ask_in_chat: bool = True
+    contact: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     settings: Settings
     database_url: str
@@ -205,6 +222,7 @@ class Config:
     path: Path | None = None
     panel: PanelSettings = field(default_factory=lambda: PanelSettings())
     delivery: DeliveryRules = field(default_factory=lambda: DeliveryRules())
+    delivery_chat: DeliveryChat = field(default_factory=lambda: DeliveryChat())
 
     def enabled_platforms(self) -> list[str]:
         return [name for name, section in self.platforms.items() if section.get("enabled")]
@@ -564,6 +582,7 @@ def _parse(
         path=path,
         panel=panel,
         delivery=delivery,
+        delivery_chat=_delivery_chat(r),
     )
     return config, r.problems
 
@@ -617,6 +636,16 @@ def _delivery(r: _Reader, panel: PanelSettings) -> DeliveryRules:
         keep_personal_data_days=r.integer("delivery", "keep_personal_data_days", 90, minimum=1),
         combine_gap=timedelta(minutes=combine),
     )
+
+
+def _delivery_chat(r: _Reader) -> DeliveryChat:
+    sect = r.section("delivery")
+    ask = sect.get("ask_in_chat", True)
+    if not isinstance(ask, bool):
+        r.problem("delivery.ask_in_chat", "must be true or false", "write ask_in_chat = true")
+        ask = True
+    contact = r.text("delivery.contact", sect.get("contact"), "") or ""
+    return DeliveryChat(ask_in_chat=ask, contact=contact)
 
 
 def _tables(r: _Reader, key: str, value: Any) -> list[Mapping[str, Any]]:

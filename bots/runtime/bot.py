@@ -34,6 +34,7 @@ from aiohttp import web
 
 from adapters.base import Adapter, ChatMessage, ChatUser, PlatformTip, Priority, Reply
 from bots.chat.claims import OwnerClaims
+from bots.chat.conversations import Conversations
 from bots.chat.i18n import Messages, Verbatim
 from bots.chat.router import Router
 from bots.config import Config
@@ -117,6 +118,8 @@ class Bot:
             messages=self.messages,
             bus=self.bus,
             claims=self.claims,
+            delivery=config.delivery,
+            conversations=Conversations() if config.delivery_chat.ask_in_chat else None,
         )
         self.router = Router(self.services)
         self.recorder = PaymentRecorder(store, provider, self.bus)
