@@ -91,7 +91,9 @@ async def test_group_purchase_completes_delivery_details_in_the_private_chat(
         stage.telegram.say("ana", answer, chat="private")
 
     links = await until(
-        lambda: [e for e in stage.sent(ana["id"]) if "http" in e["text"] and order.code in e["text"]]
+        lambda: [
+            e for e in stage.sent(ana["id"]) if "http" in e["text"] and order.code in e["text"]
+        ]
     )
     paid_for = stage.store.get_order(order.code)
     goods = stage.store.get_product("REM-VIVO").price.amount
@@ -161,7 +163,8 @@ async def test_returning_buyer_keeps_previous_details_and_can_cancel_the_questio
     stage.telegram.press("beto", button="Usar los mismos", chat_id=beto["id"])
     await until(lambda: stage.store.get_order(second.code).payment_url is not None)
     details = stage.store.delivery_details(second.code)
-    assert details is not None and (details.name, details.contact) == ("Beto Gómez", "+5491155550000")
+    assert details is not None
+    assert (details.name, details.contact) == ("Beto Gómez", "+5491155550000")
     assert stage.store.get_order(second.code).delivery_method == "pickup"
 
 
