@@ -12,9 +12,10 @@ dies with its reservation.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from adapters.base import Button, Priority
+from adapters.base import Button, Form, FormField, Priority
 from bots.chat.conversations import PICKUP_FIELDS, SHIP_FIELDS, Draft
 from bots.chat.router import Command, Context, Router
 from bots.chat.text import words
@@ -90,6 +91,10 @@ async def entrega(ctx: Context) -> None:
             await _ask_method(ctx, order.code, offered)
             return
         draft.choice, draft.method, draft.answers = choice.id, choice.method, {}
+        if ctx.message.form is not None:  # a Discord modal: every answer at once
+            draft.answers = _from_form(ctx.message.form)
+            await _save(ctx, draft, form=True)
+            return
         previous = await ctx.run(store.last_details_for, platform, user)
         if previous is not None and _covers(previous, choice):
             await _offer_previous(ctx, draft, previous)
@@ -163,13 +168,61 @@ def _label(ctx: Context, choice: DeliveryChoice) -> str:
     return ctx.t("delivery_option_pickup", option=choice.name, address=choice.address)
 
 
+#: A form's boxes per method (a Discord modal holds five: city and province share one).
+_FORM_SHIP = ("name", "contact", "street", "place", "postal_code")
+_FORM_SHORT = ("name", "contact")
+
+
+def _from_form(form: Mapping[str, str]) -> dict[str, str]:
+    """A form's answers as DeliveryDetails fields: "Córdoba, Córdoba" is city, province."""
+    answers = {k: v.strip() for k, v in form.items() if k != "place"}
+    city, comma, province = form.get("place", "").rpartition(",")
+    if not comma:
+        city, province = province, ""
+    answers["city"], answers["province"] = city.strip(), province.strip()
+    return answers
+
+
+def _form(ctx: Context, code: str, choice: DeliveryChoice, known: Mapping[str, str]) -> Form:
+    boxes = _FORM_SHORT if choice.method == PICKUP or choice.ship_with else _FORM_SHIP
+    place = ", ".join(p for p in (known.get("city", ""), known.get("province", "")) if p)
+    values = {**known, "place": place}
+    return Form(
+        ctx.t("delivery_form_title", code=code),
+        tuple(
+            FormField(
+                box,
+                ctx.t(f"delivery_form_{box}"),
+                values.get(box, ""),
+                max_length=20 if box == "postal_code" else 200,
+            )
+            for box in boxes
+        ),
+    )
+
+
 def _stop_button(ctx: Context, code: str) -> Button:
     return Button(ctx.t("delivery_button_stop"), f"/entrega {code} {STOP}")
 
 
-async def _ask_method(ctx: Context, code: str, offered: DeliveryOptions) -> None:
+async def _ask_method(
+    ctx: Context, code: str, offered: DeliveryOptions, typed: Mapping[str, str] | None = None
+) -> None:
+    """The delivery options as buttons; each also carries the form a modal shows (pre-
+    filled with what the buyer typed last time, or just now)."""
+    known: dict[str, str] = {}
+    store = ctx.services.store
+    previous = await ctx.run(store.last_details_for, ctx.author.platform, ctx.author.id)
+    if previous is not None:
+        known = {f: getattr(previous, f) for f in SHIP_FIELDS}
+    known.update({k: v for k, v in (typed or {}).items() if v})
     buttons = tuple(
-        Button(_label(ctx, c), f"/entrega {code} {CHOOSE} {c.id}") for c in offered.choices
+        Button(
+            _label(ctx, c),
+            f"/entrega {code} {CHOOSE} {c.id}",
+            form=_form(ctx, code, c, known),
+        )
+        for c in offered.choices
     )
     pickup = [c for c in offered.choices if c.method == PICKUP and c.hours]
     hours = " ".join(ctx.t("delivery_pickup_hours", option=c.name, hours=c.hours) for c in pickup)
@@ -216,7 +269,7 @@ async def _ask_next(ctx: Context, draft: Draft) -> None:
     await _save(ctx, draft)
 
 
-async def _save(ctx: Context, draft: Draft) -> None:
+async def _save(ctx: Context, draft: Draft, *, form: bool = False) -> None:
     services = ctx.services
     conversations = services.conversations
     assert conversations is not None
@@ -230,15 +283,17 @@ async def _save(ctx: Context, draft: Draft) -> None:
             details,
         )
     except InvalidDeliveryDetails as error:
-        if error.field == "method":
+        if form or error.field == "method":
+            # A form is shown again whole (pre-filled with what was typed); chat asks on.
+            typed = dict(draft.answers) if form else {}
             draft.method, draft.choice = "", ""
             offered = await ctx.run(services.store.delivery_options, draft.code, services.delivery)
             await ctx.respond(
                 "error_invalid_delivery",
-                {"field": ctx.t("delivery_field_method")},
+                {"field": ctx.t(f"delivery_field_{error.field}")},
                 private=True,
             )
-            await _ask_method(ctx, draft.code, offered)
+            await _ask_method(ctx, draft.code, offered, typed)
             return
         draft.answers.pop(error.field, None)
         await ctx.respond(

@@ -119,7 +119,11 @@ class Bot:
             bus=self.bus,
             claims=self.claims,
             delivery=config.delivery,
-            conversations=Conversations() if config.delivery_chat.ask_in_chat else None,
+            conversations=(
+                Conversations(frozenset({"telegram", "discord"}))
+                if config.delivery_chat.ask_in_chat
+                else None
+            ),
         )
         self.router = Router(self.services)
         self.recorder = PaymentRecorder(store, provider, self.bus)
