@@ -125,6 +125,7 @@ class Bot:
                 else None
             ),
         )
+        self.links.hold = self._awaiting_details
         self.router = Router(self.services)
         self.recorder = PaymentRecorder(store, provider, self.bus)
         self.notifications = NotificationInbox(store, provider, self.recorder)
@@ -359,6 +360,18 @@ class Bot:
             contact=Verbatim(contact),
         )
         return Reply(order.channel_id, text, mention=_user(order), priority=Priority.ANNOUNCE)
+
+    def _awaiting_details(self, order: OrderView) -> bool:
+        """A pending order whose link follows the delivery questions (not yet answered)."""
+        asked = self.services.conversations
+        rules = self.config.delivery
+        return (
+            asked is not None
+            and order.viewer.platform in asked.platforms
+            and bool(rules.shipping or rules.pickup)
+            and order.needs != "digital"
+            and not order.delivery_option
+        )
 
     def _telegram_link(self) -> str:
         """The store's Telegram bot, when it runs here and knows its own name."""

@@ -186,3 +186,20 @@ async def test_an_answer_after_the_reservation_expired_is_refused(stage: Telegra
     )
     assert order.code in late[0]["text"]
     assert stage.store.delivery_details(order.code) is None
+
+
+async def test_a_restart_sends_no_link_to_an_order_still_answering(stage: TelegramStage) -> None:
+    """LinkService.resume retries links of pending orders without one; an order whose link
+    waits for the delivery questions must keep waiting (its total lacks shipping)."""
+    stage.telegram.say("dani", "hola", chat="private")
+    dani = stage.telegram.user("dani")
+    stage.telegram.say("dani", "/comprar taza", chat="private")
+    await until(lambda: any(b.startswith("Retiro") for b in stage.buttons(dani["id"])))
+    stage.telegram.say("eva", "hola", chat="private")
+    stage.telegram.say("eva", "/comprar saludo", chat="private")  # digital: a link at once
+    eva = stage.telegram.user("eva")
+    await until(lambda: [e for e in stage.sent(eva["id"]) if "http" in e["text"]])
+
+    assert await stage.bot.links.resume() == 0  # eva has her link; dani's waits
+    [order] = stage.store.viewer_orders("telegram", str(dani["id"]))
+    assert stage.store.get_order(order.code).payment_url is None
