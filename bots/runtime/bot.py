@@ -570,15 +570,17 @@ class Bot:
             return None
         if self.config.web.public_url:
             return None  # the checkout page at /p/<code> asked before the payment
-        contact = self.config.delivery_chat.contact or self._telegram_link()
-        if not contact:
-            return None
         current = await asyncio.to_thread(self.store.get_order, order.code)
         if current.needs == "digital" or current.details_complete:
             return None
+        contact = self.config.delivery_chat.contact
+        # Without a contact of the owner's, the payer's email (recorded with the payment, shown
+        # in the panel's missing-details list) is how the seller reaches the buyer: a chat
+        # with the Telegram bot could not take the address of an order paid elsewhere.
+        key = "order_paid_details_contact" if contact else "order_paid_details_email"
         text = self.messages.t(
             order.locale,
-            "order_paid_details_contact",
+            key,
             name=order.viewer.display_name,
             code=order.code,
             contact=Verbatim(contact),
@@ -596,12 +598,6 @@ class Bot:
             and order.needs != "digital"
             and not order.delivery_option
         )
-
-    def _telegram_link(self) -> str:
-        """The store's Telegram bot, when it runs here and knows its own name."""
-        adapter = self.adapters.get("telegram")
-        username = getattr(adapter, "username", None)
-        return f"https://t.me/{username}" if username else ""
 
     def _render(self, event: Event, tip_message: str = "") -> Reply | None:
         t = self.messages.t
