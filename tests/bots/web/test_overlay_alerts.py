@@ -1,6 +1,6 @@
 """Alerts as the owner set them: template, look, variations by amount, read-aloud, tests
 and replays that count nowhere, and the screening seam, without a browser (see
-tests/browser/test_alerts.py for the page)."""
+tests/browser/test_stream_alerts_shown.py for the page)."""
 
 from __future__ import annotations
 
