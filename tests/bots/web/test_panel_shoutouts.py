@@ -84,3 +84,18 @@ async def test_the_list_is_refreshed_when_a_shoutout_is_paid(
                 break
     finally:
         response.close()
+
+
+async def test_a_visitor_without_a_session_is_refused(served: Served, store: Any) -> None:
+    code = paid_saludo(store, ANA, "hola", 1)
+    names = {r.name for r in served.panel.app.router.routes()}
+    # test_panel_auth enumerates every route: these are among them.
+    assert {"panel.shoutouts", "panel.shoutouts_list", "panel.shoutout_done"} <= names
+    visitor = Browser(served)
+    try:
+        page = await visitor.get("/panel/saludos")
+        assert page.status == 303 and page.headers["Location"] == "/panel/entrar"
+        assert (await visitor.post(f"/panel/saludos/{code}/hecho", csrf=False)).status == 401
+        assert len(store.shoutout_queue()) == 1
+    finally:
+        await visitor.close()
