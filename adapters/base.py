@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -53,6 +53,8 @@ class ChatMessage:
     sent_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     private: bool = False
     raw: Any = None
+    # What the author typed into a form a button opened (a Discord modal), by field id.
+    form: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +81,34 @@ class Priority(enum.IntEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class FormField:
+    """One text box of a form: `id` keys the answer, `label` is shown (45 characters at
+    most on Discord), `value` pre-fills it."""
+
+    id: str
+    label: str
+    value: str = ""
+    long: bool = False
+    max_length: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """Questions a button may ask all at once where the platform has forms (a Discord
+    modal: five text boxes at most). The answers come back as `ChatMessage.form` with the
+    button's command; elsewhere the button just speaks its command."""
+
+    title: str
+    fields: tuple[FormField, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Button:
     """A tappable choice under a reply. Pressing it speaks `command` as the presser."""
 
     label: str
     command: str
+    form: Form | None = None
 
 
 @dataclass(frozen=True, slots=True)

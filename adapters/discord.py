@@ -40,6 +40,7 @@ from adapters.base import (
     Button,
     ChatMessage,
     ChatUser,
+    Form,
     Inbox,
     Reply,
     Role,
@@ -130,6 +131,48 @@ class _Buttons(discord.ui.View):
         return False
 
 
+MAX_FORM_FIELDS = 5  # a modal holds at most five text inputs
+MAX_FORM_LABEL = 45  # characters in a modal's title and in a text input's label
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _modal(form: Form, custom_id: str) -> discord.ui.Modal:
+    """A modal for `form`: one text input per field, the submit carrying `custom_id`."""
+    modal = discord.ui.Modal(title=_short(form.title, MAX_FORM_LABEL), custom_id=custom_id)
+    for field in form.fields[:MAX_FORM_FIELDS]:
+        style = discord.TextStyle.paragraph if field.long else discord.TextStyle.short
+        modal.add_item(
+            discord.ui.TextInput(
+                label=_short(field.label, MAX_FORM_LABEL),
+                custom_id=field.id,
+                style=style,
+                default=field.value[: field.max_length] or None,
+                max_length=field.max_length,
+                required=True,
+            )
+        )
+    # Stopped, so discord.py keeps no modal waiting (like `_Buttons`): `on_interaction`
+    # resolves the submit from its custom_id, even after a restart.
+    modal.stop()
+    return modal
+
+
+def _modal_values(components: list[Any]) -> dict[str, str]:
+    """The text inputs' values of a MODAL_SUBMIT, by custom_id (rows or labels)."""
+    values: dict[str, str] = {}
+    for component in components:
+        if not isinstance(component, dict):
+            continue
+        inner = component.get("components") or [component.get("component")]
+        for item in inner:
+            if isinstance(item, dict) and item.get("type") == 4 and "custom_id" in item:
+                values[str(item["custom_id"])] = str(item.get("value") or "")
+    return values
+
+
 class _Seen:
     """The last `size` ids handled: redelivered gateway events are dropped here."""
 
@@ -180,6 +223,8 @@ class _Client(discord.Client):
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if interaction.type is discord.InteractionType.component:
             await self.adapter.on_button(interaction)
+        elif interaction.type is discord.InteractionType.modal_submit:
+            await self.adapter.on_modal(interaction)
 
 
 class DiscordAdapter:
@@ -216,6 +261,7 @@ class DiscordAdapter:
         self._synced: set[int] = set()
         self._recent: dict[int, tuple[discord.Interaction, float]] = {}
         self._button_commands: OrderedDict[str, str] = OrderedDict()
+        self._forms: OrderedDict[str, Form] = OrderedDict()  # custom_id -> the modal it opens
 
     @property
     def client(self) -> discord.Client:
@@ -315,11 +361,20 @@ class DiscordAdapter:
         if not self._seen.first_time(interaction.id):
             return
         data: Any = interaction.data or {}
-        command = self._command_for(str(data.get("custom_id") or ""))
+        custom_id = str(data.get("custom_id") or "")
+        command = self._command_for(custom_id)
         if command is None:
             with contextlib.suppress(discord.HTTPException):
                 await interaction.response.send_message(self.stale_button_text, ephemeral=True)
             return
+        form = self._forms.get(custom_id)
+        if form is not None:
+            # The modal must be the press's first answer (type 9): no deferral before it.
+            try:
+                await interaction.response.send_modal(_modal(form, custom_id))
+                return
+            except discord.HTTPException:
+                log.warning("could not open a form for press %s; asking in chat", interaction.id)
         try:
             # DEFERRED_UPDATE_MESSAGE: acknowledged, the pressed message stays as it is.
             await interaction.response.defer()
@@ -329,6 +384,26 @@ class DiscordAdapter:
             self._remember(interaction)
         message = self._from_interaction(interaction, command)
         await self._deliver(replace(message, private=interaction.guild_id is None))
+
+    async def on_modal(self, interaction: discord.Interaction) -> None:
+        """A submitted modal (MODAL_SUBMIT): its button's command, with the answers."""
+        if not self._seen.first_time(interaction.id):
+            return
+        data: Any = interaction.data or {}
+        command = self._command_for(str(data.get("custom_id") or ""))
+        if command is None:
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.response.send_message(self.stale_button_text, ephemeral=True)
+            return
+        try:
+            await interaction.response.defer()
+        except discord.HTTPException:
+            log.warning("could not acknowledge form %s in time", interaction.id)
+        else:
+            self._remember(interaction)
+        message = self._from_interaction(interaction, command)
+        values = _modal_values(data.get("components") or [])
+        await self._deliver(replace(message, private=interaction.guild_id is None, form=values))
 
     async def _deliver(self, message: ChatMessage) -> None:
         assert self._inbox is not None
@@ -438,6 +513,10 @@ class DiscordAdapter:
                 log.warning("Discord shows at most %d buttons; dropping the rest", MAX_BUTTONS)
                 break
             used.add(custom_id)
+            if button.form is not None:
+                self._forms[custom_id] = button.form
+                while len(self._forms) > REMEMBERED_BUTTONS:
+                    self._forms.popitem(last=False)
             label = button.label if len(button.label) <= MAX_LABEL else button.label[:79] + "…"
             view.add_item(
                 discord.ui.Button(

@@ -53,7 +53,14 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
     ),
     "metrics": ("token",),
     "logging": ("format",),
-    "delivery": ("shipping", "pickup", "keep_personal_data_days", "combine_minutes"),
+    "delivery": (
+        "shipping",
+        "pickup",
+        "keep_personal_data_days",
+        "combine_minutes",
+        "ask_in_chat",
+        "contact",
+    ),
     "alerts": (
         "paid",
         "tip",
@@ -272,6 +279,16 @@ class LoggingSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryChat:
+    """How the chat surfaces collect delivery details (`[delivery] ask_in_chat, contact`):
+    whether Telegram asks them in the private chat before the payment link, and where a
+    buyer from a platform without a private channel (Twitch, YouTube) sends them."""
+
+    ask_in_chat: bool = True
+    contact: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     settings: Settings
     database_url: str
@@ -298,6 +315,7 @@ class Config:
     alerts: AlertSettings = field(default_factory=lambda: AlertSettings())
     metrics: MetricsSettings = field(default_factory=lambda: MetricsSettings())
     logging: LoggingSettings = field(default_factory=lambda: LoggingSettings())
+    delivery_chat: DeliveryChat = field(default_factory=lambda: DeliveryChat())
 
     def enabled_platforms(self) -> list[str]:
         return [name for name, section in self.platforms.items() if section.get("enabled")]
@@ -676,6 +694,7 @@ def _parse(
         alerts=alerts,
         metrics=_metrics(r),
         logging=_logging(r),
+        delivery_chat=_delivery_chat(r),
     )
     return config, r.problems
 
@@ -729,6 +748,16 @@ def _delivery(r: _Reader, panel: PanelSettings) -> DeliveryRules:
         keep_personal_data_days=r.integer("delivery", "keep_personal_data_days", 90, minimum=1),
         combine_gap=timedelta(minutes=combine),
     )
+
+
+def _delivery_chat(r: _Reader) -> DeliveryChat:
+    sect = r.section("delivery")
+    ask = sect.get("ask_in_chat", True)
+    if not isinstance(ask, bool):
+        r.problem("delivery.ask_in_chat", "must be true or false", "write ask_in_chat = true")
+        ask = True
+    contact = r.text("delivery.contact", sect.get("contact"), "") or ""
+    return DeliveryChat(ask_in_chat=ask, contact=contact)
 
 
 def _tables(r: _Reader, key: str, value: Any) -> list[Mapping[str, Any]]:

@@ -314,6 +314,10 @@ class Router:
         self._claimed_read: float | None = None
         prefixes = {services.settings.prefix or "!", "/"}
         self._prefixes = tuple(sorted(prefixes, key=len, reverse=True))
+        # A private line without a prefix that answers a question we asked (`/entrega`):
+        # the command that asked it takes the line (see `answers`).
+        self.answer_command: Command | None = None
+        self.on_answer: Handler | None = None
         if default_commands:
             from bots.commands import register_all  # commands import this module
 
@@ -401,7 +405,7 @@ class Router:
         """
         text = message.text
         if not text.lstrip().startswith(self._prefixes):
-            return False
+            return self.answers(message)
         parts = self._split(clean(text[:64] if len(text) > MAX_INPUT else text))
         if parts is None:
             return False
@@ -417,7 +421,13 @@ class Router:
         """
         text = message.text
         if not text.lstrip().startswith(self._prefixes):
-            return False
+            if not self.answers(message):
+                return False
+            try:
+                await self._answer(message, send)
+            except Exception:
+                log.exception("an answer and its error reply failed")
+            return True
         try:
             return await self._dispatch(message, send)
         except Exception:
@@ -488,6 +498,40 @@ class Router:
                 elapsed = time.perf_counter() - started
                 metrics.command(command.name, message.platform, outcome, elapsed)
         return True
+
+    def answers(self, message: ChatMessage) -> bool:
+        """Whether `message` (no prefix) answers a question a command asked privately."""
+        conversations = self.services.conversations
+        return (
+            self.on_answer is not None
+            and conversations is not None
+            and conversations.wants(message)
+        )
+
+    async def _answer(self, message: ChatMessage, send: Send) -> None:
+        assert self.on_answer is not None and self.answer_command is not None
+        ctx = Context(
+            message=message,
+            services=self.services,
+            command=self.answer_command,
+            locale=self.locale_for(message.author),
+            prefix=self.services.settings.prefix or "!",
+            invoked_with="",
+            args=clean(message.text[:MAX_INPUT]).strip(),
+            role=self.effective_role(message.author),
+            router=self,
+            _send=send,
+        )
+        try:
+            await self.on_answer(ctx)
+        except CommandError as error:
+            await ctx.respond(error.key, error.params, buttons=error.buttons)
+        except CommerceError as error:
+            key, params = describe_commerce_error(error, ctx)
+            await ctx.reply(key, **params)
+        except Exception:
+            log.exception("an answer to %s crashed", self.answer_command.name)
+            await ctx.reply("unexpected_error")
 
     def _cooldown_key(self, ctx: Context) -> tuple[str, str, str]:
         name = ctx.command.name

@@ -8,7 +8,7 @@ from adapters.base import neutralize
 from bots.chat.converters import Item, parse_purchase, split_shoutout
 from bots.chat.router import Command, CommandError, Commands, Context, variant_label
 from bots.chat.text import words
-from bots.commands import catalog, minutes, order_items, send_link
+from bots.commands import catalog, delivery, minutes, order_items, send_link
 from bots.runtime.events import OrderReserved
 from commerce.errors import CommerceError, InvalidTransition, OrderNotFound
 from commerce.shoutouts import MAX_MESSAGE
@@ -61,6 +61,10 @@ async def buy(ctx: Context) -> None:
             code=order.code,
             minutes=minutes(ttl),
         )
+    if await delivery.after_purchase(ctx, order):
+        return  # the link follows the delivery questions (bots.commands.delivery)
+    if order.revision and services.conversations is not None:
+        order = await ctx.run(services.store.get_order, order.code)  # shipping re-priced
     url = await services.links.for_order(order)
     await send_link(ctx, url, order.code, ttl)
     await ctx.publish(OrderReserved(order))  # after the buyer has their answer

@@ -36,6 +36,7 @@ from aiohttp import web
 from adapters.base import Adapter, ChatMessage, ChatUser, PlatformTip, Priority, Reply
 from adapters.youtube_quota import QuotaPlanner
 from bots.chat.claims import OwnerClaims
+from bots.chat.conversations import Conversations
 from bots.chat.i18n import Messages, Verbatim
 from bots.chat.router import Router
 from bots.config import Config
@@ -145,7 +146,14 @@ class Bot:
             bus=self.bus,
             claims=self.claims,
             metrics=self.metrics,
+            delivery=config.delivery,
+            conversations=(
+                Conversations(frozenset({"telegram", "discord"}))
+                if config.delivery_chat.ask_in_chat
+                else None
+            ),
         )
+        self.links.hold = self._awaiting_details
         self.router = Router(self.services)
         self.plugin_listeners: list[IsolatedListener] = []
         for loaded in config.plugins:
@@ -549,6 +557,52 @@ class Bot:
         reply = self._render(event, said)
         if reply is not None:
             await self._send(reply)
+        if isinstance(event, OrderPaid):
+            follow_up = await self._details_follow_up(event.order)
+            if follow_up is not None:
+                await self._send(follow_up)
+
+    async def _details_follow_up(self, order: OrderView) -> Reply | None:
+        """After the thanks, where to send delivery details, for a buyer no question could
+        reach before paying: no private chat asked them (Twitch, YouTube) and no public
+        checkout page did. The payer's name and email came with the payment already."""
+        asked = self.services.conversations
+        if asked is not None and order.viewer.platform in asked.platforms:
+            return None
+        if self.config.web.public_url:
+            return None  # the checkout page at /p/<code> asked before the payment
+        contact = self.config.delivery_chat.contact or self._telegram_link()
+        if not contact:
+            return None
+        current = await asyncio.to_thread(self.store.get_order, order.code)
+        if current.needs == "digital" or current.details_complete:
+            return None
+        text = self.messages.t(
+            order.locale,
+            "order_paid_details_contact",
+            name=order.viewer.display_name,
+            code=order.code,
+            contact=Verbatim(contact),
+        )
+        return Reply(order.channel_id, text, mention=_user(order), priority=Priority.ANNOUNCE)
+
+    def _awaiting_details(self, order: OrderView) -> bool:
+        """A pending order whose link follows the delivery questions (not yet answered)."""
+        asked = self.services.conversations
+        rules = self.config.delivery
+        return (
+            asked is not None
+            and order.viewer.platform in asked.platforms
+            and bool(rules.shipping or rules.pickup)
+            and order.needs != "digital"
+            and not order.delivery_option
+        )
+
+    def _telegram_link(self) -> str:
+        """The store's Telegram bot, when it runs here and knows its own name."""
+        adapter = self.adapters.get("telegram")
+        username = getattr(adapter, "username", None)
+        return f"https://t.me/{username}" if username else ""
 
     def _render(self, event: Event, tip_message: str = "") -> Reply | None:
         t = self.messages.t

@@ -18,6 +18,7 @@ import asyncio
 import functools
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -68,7 +69,11 @@ class LinkService:
         policy: LinkPolicy | None = None,
         tip_ttl: timedelta = timedelta(minutes=15),
         short_base: str | None = None,
+        hold: Callable[[OrderView], bool] | None = None,
     ) -> None:
+        # `hold`: orders whose link waits for something else (the delivery questions,
+        # bots.commands.delivery): a restart must not send them a link without shipping.
+        self.hold = hold
         self.tip_ttl = tip_ttl
         self.short_base = short_base.rstrip("/") if short_base else None
         self.store = store
@@ -280,7 +285,9 @@ class LinkService:
     async def resume(self) -> int:
         """After a restart: retry links for pending orders that never got one."""
         orders = await asyncio.to_thread(self.store.list_orders, OrderStatus.PENDING, 1000)
-        missing = [o for o in orders if not o.payment_url]
+        missing = [
+            o for o in orders if not o.payment_url and (self.hold is None or not self.hold(o))
+        ]
         for order in missing:
             self._retry_later("order", order.code, self._order_request(order), None)
         return len(missing)

@@ -12,10 +12,12 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
+from commerce.delivery import DeliveryRules
 from commerce.views import OrderView, TipView
 
 if TYPE_CHECKING:
     from bots.chat.claims import OwnerClaims
+    from bots.chat.conversations import Conversations
     from bots.chat.i18n import Messages
     from bots.runtime.events import EventBus
     from bots.runtime.metrics import Metrics
@@ -63,3 +65,6 @@ class Services:
     bus: EventBus | None = None  # for commands that announce to the overlay (`!destacar`)
     claims: OwnerClaims | None = None  # the owner's one-time codes (`!soy-dueño`)
     metrics: Metrics | None = None  # the router counts commands here (`/metrics`)
+    delivery: DeliveryRules = field(default_factory=DeliveryRules)
+    # Delivery questions in progress (`/entrega`); None: details are not asked in chat.
+    conversations: Conversations | None = None

@@ -47,3 +47,8 @@ LINK_STYLE, PREMIUM_STYLE = 5, 6
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE = 1, 2, 3, 4
 CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE = 4, 5, 6, 7
 AUTOCOMPLETE_RESULT = 8
+# Modals: callback type 9 opens one (title and custom_id, 1–5 components: action rows of one
+# text input, or labels holding one); the submit is an interaction of type 5.
+MODAL, MODAL_SUBMIT = 9, 5
+TEXT_INPUT, LABEL = 4, 18
+MAX_MODAL_COMPONENTS, MAX_MODAL_TITLE, MAX_INPUT_LABEL, MAX_INPUT_LENGTH = 5, 45, 45, 4000

@@ -1,7 +1,7 @@
 """The control API under `/_sandbox/discord/`: how tests and the demo drive the stand-in.
 
-`say`, `slash`, `autocomplete`, `press`, `inject`, `dms`, `drop`, `ratelimit` (POST) and
-`sent`, `commands`, `gateway` (GET). None of this exists on the real Discord.
+`say`, `slash`, `autocomplete`, `press`, `submit` (a modal), `inject`, `dms`, `drop`,
+`ratelimit` (POST) and `sent`, `commands`, `gateway` (GET). None of this exists on the real Discord.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ class Control(Viewers):
 
     async def _control_press(self, request: web.Request) -> web.Response:
         return _json(await self.press(await request.json()))
+
+    async def _control_submit(self, request: web.Request) -> web.Response:
+        return _json(await self.submit(await request.json()))
 
     async def _control_autocomplete(self, request: web.Request) -> web.Response:
         return _json(await self.autocomplete(await request.json()))

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.discord.components import check_components
+from sandbox.discord.components import check_components, check_modal
 from sandbox.discord.constants import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -24,6 +24,8 @@ from sandbox.discord.constants import (
     DEFERRED_UPDATE_MESSAGE,
     EPHEMERAL,
     MESSAGE_COMPONENT,
+    MODAL,
+    MODAL_SUBMIT,
     TOKEN_LIFETIME,
     UPDATE_MESSAGE,
 )
@@ -33,9 +35,17 @@ from sandbox.discord.models import _Interaction, _User
 from sandbox.discord.responses import _error, _json
 
 # Which callback types answer which interaction types, as documented.
+# A modal cannot answer a modal submit; a submit from a component's modal may update it.
 ALLOWED_CALLBACKS = {
-    APPLICATION_COMMAND: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE},
+    APPLICATION_COMMAND: {CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, MODAL},
     MESSAGE_COMPONENT: {
+        CHANNEL_MESSAGE,
+        DEFERRED_CHANNEL_MESSAGE,
+        DEFERRED_UPDATE_MESSAGE,
+        UPDATE_MESSAGE,
+        MODAL,
+    },
+    MODAL_SUBMIT: {
         CHANNEL_MESSAGE,
         DEFERRED_CHANNEL_MESSAGE,
         DEFERRED_UPDATE_MESSAGE,
@@ -71,6 +81,9 @@ class Interactions(Gateway):
         allowed = ALLOWED_CALLBACKS.get(interaction.kind, set())
         if kind not in allowed:
             return _error(400, "Invalid interaction response type", 50035)
+        if kind == MODAL:
+            with_response = request.query.get("with_response", "").lower() in ("1", "true")
+            return self._open_modal(interaction, body.get("data"), with_response)
         components = data.get("components")
         invalid = check_components(components)
         if invalid is not None:
@@ -129,6 +142,31 @@ class Interactions(Gateway):
                 "response_message_ephemeral": bool(flags & EPHEMERAL),
             }
         return _json({"interaction": callback, "resource": resource})
+
+    def _open_modal(
+        self, interaction: _Interaction, data: Any, with_response: bool
+    ) -> web.Response:
+        """Callback type 9: the viewer now sees the modal; nothing is posted in chat."""
+        invalid = check_modal(data)
+        if invalid is not None:
+            return _json(invalid, 400)
+        interaction.response = MODAL
+        interaction.modal = data
+        self.sent.append(
+            {
+                "kind": "modal",
+                "interaction_id": interaction.id,
+                "user": interaction.user.name,
+                "channel_id": interaction.channel.id,
+                "custom_id": data["custom_id"],
+                "title": data["title"],
+                "components": data["components"],
+            }
+        )
+        if not with_response:
+            return web.Response(status=204)
+        callback = {"id": interaction.id, "type": interaction.kind}
+        return _json({"interaction": callback, "resource": {"type": MODAL}})
 
     def _record(
         self,

@@ -138,6 +138,7 @@ class _Interaction:
     choices: asyncio.Future[list[dict[str, Any]]] | None = None
     message_id: str | None = None  # a button press: the message the button is on
     message_flags: int = 0  # … and that message's flags (ephemeral or not)
+    modal: dict[str, Any] | None = None  # the modal it was answered with (callback type 9)
 
 
 @dataclass

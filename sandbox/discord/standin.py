@@ -74,6 +74,7 @@ class DiscordStandIn(Control, Interactions, Rest):
         r.add_post(f"{CONTROL}/slash", self._control_slash)
         r.add_post(f"{CONTROL}/autocomplete", self._control_autocomplete)
         r.add_post(f"{CONTROL}/press", self._control_press)
+        r.add_post(f"{CONTROL}/submit", self._control_submit)
         r.add_post(f"{CONTROL}/inject", self._control_inject)
         r.add_post(f"{CONTROL}/dms", self._control_dms)
         r.add_post(f"{CONTROL}/drop", self._control_drop)

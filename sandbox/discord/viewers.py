@@ -14,13 +14,16 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.discord.components import buttons_of
+from sandbox.discord.components import buttons_of, text_inputs
 from sandbox.discord.constants import (
+    ACTION_ROW,
     ALL_PERMISSIONS,
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
     MANAGE_GUILD,
     MESSAGE_COMPONENT,
+    MODAL_SUBMIT,
+    TEXT_INPUT,
 )
 from sandbox.discord.gateway import Gateway
 from sandbox.discord.models import _Interaction, _User
@@ -184,6 +187,79 @@ class Viewers(Gateway):
             "message_id": posted.message["id"],
             "custom_id": button["custom_id"],
             "channel_id": posted.channel.id,
+        }
+
+    async def submit(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A viewer fills in and submits the modal the bot showed them: INTERACTION_CREATE
+        type 5 (MODAL_SUBMIT) with `data.custom_id` and `data.components` (action rows of
+        the text inputs, each with its `custom_id` and the `value` typed), as documented.
+
+        `values` maps a text input's custom_id to what is typed; an input left out keeps
+        the value the bot pre-filled. The modal is the newest one shown to `user`."""
+        user = self._user(str(body.get("user") or "ana"))
+        shown = next(
+            (
+                i
+                for i in reversed(self.interactions.values())
+                if i.user is user and i.modal is not None
+            ),
+            None,
+        )
+        if shown is None or shown.modal is None:
+            raise web.HTTPNotFound(text=f"{user.name} sees no modal to submit")
+        typed = body.get("values") or {}
+        if not isinstance(typed, dict):
+            raise web.HTTPBadRequest(text="values must be an object: custom_id -> text")
+        inputs = text_inputs(shown.modal["components"])
+        unknown = set(typed) - {str(i["custom_id"]) for i in inputs}
+        if unknown:
+            raise web.HTTPBadRequest(text=f"the modal has no inputs {sorted(unknown)}")
+        rows: list[dict[str, Any]] = []
+        values: dict[str, str] = {}
+        for item in inputs:
+            value = str(typed.get(item["custom_id"], item.get("value") or ""))
+            if item.get("required", True) and not value:
+                raise web.HTTPBadRequest(text=f"{item['custom_id']} is required")
+            limit = item.get("max_length")
+            if isinstance(limit, int) and len(value) > limit:
+                raise web.HTTPBadRequest(text=f"{item['custom_id']} is over {limit} characters")
+            values[str(item["custom_id"])] = value
+            rows.append(
+                {
+                    "type": ACTION_ROW,
+                    "components": [
+                        {
+                            "type": TEXT_INPUT,
+                            "id": item.get("id"),
+                            "custom_id": item["custom_id"],
+                            "value": value,
+                        }
+                    ],
+                }
+            )
+        custom_id = str(shown.modal["custom_id"])
+        shown.modal = None  # submitted: the modal closes
+        interaction = _Interaction(
+            self._ids(),
+            secrets.token_urlsafe(48),
+            user,
+            shown.channel,
+            time.monotonic(),
+            MODAL_SUBMIT,
+            message_id=shown.message_id,
+            message_flags=shown.message_flags,
+        )
+        self.interactions[interaction.id] = interaction
+        data: dict[str, Any] = {"custom_id": custom_id, "components": rows}
+        payload = self._interaction_payload(interaction, data, str(body.get("locale") or "es-ES"))
+        posted = self.posted.get(shown.message_id or "")
+        if posted is not None:
+            payload["message"] = posted.message  # a modal opened from a component
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return {
+            "id": interaction.id,
+            "custom_id": custom_id,
+            "values": values,
         }
 
     async def slash(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -38,12 +38,16 @@ class Control(Payments):
             if amount is None:
                 return _control_error(400, "amount must be a number")
         currency = body.get("currency")
+        payer = body.get("payer")
+        if payer is not None and not isinstance(payer, dict):
+            return _control_error(400, "payer must be an object (email, first_name, last_name)")
         payment = self.pay(
             preference,
             status=status,
             amount=amount,
             currency=str(currency) if currency else None,
             status_detail=body.get("status_detail"),
+            payer=payer,
         )
         if body.get("wait"):
             # A scripted buyer (the demo console, tests) wants the merchant to have heard.

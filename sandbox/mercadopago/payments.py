@@ -20,8 +20,12 @@ class Payments(Webhooks):
         amount: Decimal | None = None,
         currency: str | None = None,
         status_detail: str | None = None,
+        payer: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Record a buyer's payment for `preference` and announce it by webhook."""
+        """Record a buyer's payment for `preference` and announce it by webhook.
+
+        `payer` overrides the payer's documented fields (`email`, `first_name`,
+        `last_name`): what the buyer typed on MercadoPago's checkout."""
         items = preference["items"]
         total = sum((Decimal(str(i["unit_price"])) * i["quantity"] for i in items), Decimal(0))
         amount = total if amount is None else amount
@@ -83,6 +87,10 @@ class Payments(Webhooks):
             "acquirer": None,
             "merchant_number": None,
         }
+        if payer:
+            payment["payer"].update(
+                {k: str(v) for k, v in payer.items() if k in ("email", "first_name", "last_name")}
+            )
         self._state.payments[payment["id"]] = payment
         self._notify(payment, "payment.created")
         return payment

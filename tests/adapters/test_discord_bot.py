@@ -79,6 +79,8 @@ async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
     )
     async with aiohttp.ClientSession() as http, open_stage(tmp_path, discord_adapter) as whole:
+        # Links at once: the delivery modal has its own tests (test_discord_delivery.py).
+        whole.bot.services.conversations = None
         yield World(**vars(whole), http=http)
 
 

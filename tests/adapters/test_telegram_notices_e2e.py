@@ -21,6 +21,7 @@ from tests.adapters.test_telegram_e2e import TelegramStage, telegram
 async def stage(tmp_path: Path) -> AsyncIterator[TelegramStage]:
     async with open_stage(tmp_path, telegram) as whole:
         whole.bot.notices.interval = 0.2
+        whole.bot.services.conversations = None  # these buyers go straight to the link
         yield TelegramStage(**vars(whole))
 
 

@@ -111,3 +111,16 @@ def test_the_sample_config_sells_a_digital_queued_saludo() -> None:
     assert (saludo.delivery_method, saludo.queue) == ("digital", True)
     assert [o.id for o in config.delivery.shipping] == ["correo"]
     assert [p.id for p in config.delivery.pickup] == ["local"]
+
+
+def test_chat_keys_ask_in_chat_and_contact() -> None:
+    from bots.config import DeliveryChat
+
+    assert parse_config(BASE, {}).delivery_chat == DeliveryChat(ask_in_chat=True, contact="")
+    raw = {**BASE, "delivery": {"ask_in_chat": False, "contact": "WhatsApp +54 9 11 5555-0000"}}
+    assert parse_config(raw, {}).delivery_chat == DeliveryChat(
+        ask_in_chat=False, contact="WhatsApp +54 9 11 5555-0000"
+    )
+    problems = _problems({**BASE, "delivery": {"ask_in_chat": "yes", "contact": 5}})
+    assert problems["delivery.ask_in_chat"] == "write ask_in_chat = true"
+    assert "contact" in problems["delivery.contact"]

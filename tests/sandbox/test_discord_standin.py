@@ -794,3 +794,61 @@ async def test_a_field_of_the_wrong_type_is_an_invalid_payload_for_its_opcode(
     await gateway.send(8, {"guild_id": guild_id, "query": "", "limit": "many"})
 
     assert await closing_code(gateway) == 4001
+
+
+async def test_a_modal_within_discords_limits_opens_and_its_submit_is_documented(
+    discord_sandbox: Running,
+) -> None:
+    documented = json.loads((PAYLOADS / "interaction_modal_submit.json").read_text())
+    modal = json.loads((PAYLOADS / "interaction_response_modal.json").read_text())
+    gateway, _ = await identify(discord_sandbox)
+    await gateway.dispatch()
+    channel = discord_sandbox.standin.channel().id
+    body = json.loads((PAYLOADS / "message_with_buttons.json").read_text())
+    await post_message(discord_sandbox, channel, body)
+    await gateway.dispatch()
+    await discord_sandbox.control("press", {"user": "ana", "label": "Comprar Taza del stream"})
+    interaction = (await gateway.dispatch())["d"]
+    api, http = discord_sandbox.api, discord_sandbox.http
+    callback = f"{api}/interactions/{interaction['id']}/{interaction['token']}/callback"
+
+    def with_box(**overrides: Any) -> dict[str, Any]:
+        box = {**modal["data"]["components"][0]["components"][0], **overrides}
+        return {
+            "type": 9,
+            "data": {**modal["data"], "components": [{"type": 1, "components": [box]}]},
+        }
+
+    too_many = {"type": 9, "data": {**modal["data"], "components": modal["data"]["components"] * 3}}
+    refused = []
+    for bad in (
+        with_box(label="l" * 46),
+        with_box(custom_id="c" * 101),
+        {"type": 9, "data": {**modal["data"], "title": "t" * 46}},
+        too_many,
+        with_box(type=2),
+    ):
+        async with http.post(callback, json=bad) as answer:
+            refused.append((answer.status, (await answer.json())["code"]))
+    async with http.post(callback, json=modal) as opened:
+        opened_status = opened.status
+    async with http.post(callback, json={"type": 6}) as twice:
+        twice_status = twice.status
+
+    submitted = await discord_sandbox.control(
+        "submit", {"user": "ana", "values": {"name": "Ana", "contact": "ana@example.com"}}
+    )
+    event = (await gateway.dispatch())["d"]
+
+    assert refused == [(400, 50035)] * 5
+    assert opened_status == 204 and twice_status == 400
+    [shown] = [s for s in discord_sandbox.standin.sent if s["kind"] == "modal"]
+    assert shown["components"] == modal["data"]["components"] and shown["user"] == "ana"
+    assert event["type"] == 5 and event["id"] == submitted["id"]
+    assert keys(documented) <= keys(event)
+    assert event["data"]["custom_id"] == modal["data"]["custom_id"]
+    assert [
+        (c["components"][0]["type"], c["components"][0]["custom_id"], c["components"][0]["value"])
+        for c in event["data"]["components"]
+    ] == [(4, "name", "Ana"), (4, "contact", "ana@example.com")]
+    assert event["message"]["components"] == body["components"]
