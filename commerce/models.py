@@ -184,6 +184,9 @@ class Order(SQLModel, table=True):
     # What the buyer was last told of this order after payment (commerce.notices): a
     # fulfilment state ("shipped", "ready_for_pickup") or "digital" (the owner's text).
     buyer_told: str | None = Field(default=None, sa_column=Column(String(24), nullable=True))
+    # What the buyer asked the streamer to say (a queue item's `!comprar saludo …`), already
+    # trimmed and neutralised (commerce.shoutouts); NULL: the queue shows their name only.
+    shoutout_message: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
 
 
 class DeliveryDetails(SQLModel, table=True):

@@ -47,6 +47,7 @@ from commerce import (
     reports,
     rows,
     sessions,
+    shoutouts,
     tips,
     webhooks,
 )
@@ -450,6 +451,23 @@ class Store:
         """A pickup order was collected: paid -> fulfilled (picked_up)."""
         at = _utc(now)
         return self._tx(lambda s: fulfilment.mark_picked_up(s, code, actor, at))
+
+    # --- the shout-out queue (commerce.shoutouts) ---------------------------------------
+
+    def shoutout_queue(self, limit: int = 100) -> list[shoutouts.Shoutout]:
+        """Paid shout-outs not done yet, oldest payment first."""
+        return self._tx(lambda s: shoutouts.queue(s, limit))
+
+    def set_shoutout_message(self, code: str, message: str | None) -> None:
+        self._tx(lambda s: shoutouts.set_message(s, code, message))
+
+    def shoutout_done(
+        self, code: str | None = None, actor: str = "owner", now: datetime | None = None
+    ) -> fulfilment.Transition | None:
+        """Mark the shout-out `code` (the oldest when None) done: `mark_delivered`, as
+        idempotent. None when the queue is empty."""
+        at = _utc(now)
+        return self._tx(lambda s: shoutouts.done(s, code, actor, at))
 
     def packing_list(self) -> list[packing.PackingGroup]:
         """Paid orders not yet shipped or ready, grouped by buyer and destination."""

@@ -17,7 +17,7 @@ from itertools import pairwise
 from adapters.base import Button
 from bots.chat.labels import Options, options_label
 from bots.chat.router import MAX_QUANTITY, BadArgument, MissingArgument
-from bots.chat.text import NUMBER_WORDS, closest, fold, stem, stems, words
+from bots.chat.text import NUMBER_WORDS, closest, fold, stem, stems, strip_edges, words
 from commerce.views import LineRequest, ProductView, VariantView
 
 _QUANTITY = re.compile(r"^(?:x|×)?(-?\d+)(?:x|×|u|un|uds?|pcs?)?$")
@@ -246,6 +246,47 @@ def _is_quantity(token: Word) -> bool:
         return parse_quantity(token.raw) is not None or bool(_QUANTITY_SIGN.match(token.folded))
     except BadArgument:
         return True
+
+
+_PART = re.compile(r"[^\s/]+")
+_SEPARATORS = ",+;"
+
+
+def split_shoutout(text: str, products: Sequence[ProductView]) -> tuple[str, str | None]:
+    """(what to buy, the buyer's message) when the purchase starts with a queue item.
+
+    `saludo ¡feliz cumple Ana!` -> ("saludo", "¡feliz cumple Ana!"); `2 saludos hola` ->
+    ("2 saludos", "hola"): everything after the queue product's name is what the streamer
+    should say, commas and all. Anything else (`saludo, taza`, `remera M`, a queue product
+    after another item) is (text, None) and parses exactly as without queue products.
+    """
+    keys = {key for p in products if p.queue for key in _keys(p)}
+    if not keys:
+        return text, None
+    found = [(m, strip_edges(m.group())) for m in _PART.finditer(text)]
+    tokens = [(m, Word(raw=w, folded=fold(w), stem=stem(w))) for m, w in found if w]
+    start = 0
+    while start < len(tokens):
+        raw = tokens[start][0].group()
+        word = tokens[start][1]
+        if any(c in raw for c in _SEPARATORS):
+            return text, None
+        if word.folded not in _FILLERS and not _is_quantity(word):
+            break
+        start += 1
+    longest = max(len(k) for k in keys)
+    for size in range(min(longest, len(tokens) - start), 0, -1):
+        run = tuple(w.stem for _, w in tokens[start : start + size])
+        if run not in keys:
+            continue
+        end = tokens[start + size - 1][0].end()
+        message = text[end:].strip()
+        if message[:1] in tuple(_SEPARATORS) or any(
+            c in m.group() for m, _ in tokens[start : start + size] for c in _SEPARATORS
+        ):
+            return text, None
+        return text[:end], message or None
+    return text, None
 
 
 def parse_purchase(

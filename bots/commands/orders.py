@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bots.chat.converters import Item, parse_purchase
+from adapters.base import neutralize
+from bots.chat.converters import Item, parse_purchase, split_shoutout
 from bots.chat.router import Command, CommandError, Commands, Context, variant_label
 from bots.chat.text import words
 from bots.commands import catalog, delivery, minutes, order_items, send_link
 from bots.runtime.events import OrderReserved
 from commerce.errors import CommerceError, InvalidTransition, OrderNotFound
+from commerce.shoutouts import MAX_MESSAGE
 from commerce.views import OrderStatus, OrderView
 
 
@@ -18,12 +20,14 @@ async def buy(ctx: Context) -> None:
     settings = services.settings
     synonyms = services.messages.synonyms()
     products = await catalog(ctx, include_inactive=True, recent=True)
+    # `!comprar saludo ¡feliz cumple Ana!`: after a queue item, the rest is its message.
+    wanted, message = split_shoutout(ctx.args, products)
     try:
-        items = parse_purchase(ctx.args, products, settings.max_line_items, synonyms)
+        items = parse_purchase(wanted, products, settings.max_line_items, synonyms)
     except (CommandError, CommerceError):
         # The answer may name what is in stock: say it from a fresh reading.
         products = await catalog(ctx, include_inactive=True)
-        items = parse_purchase(ctx.args, products, settings.max_line_items, synonyms)
+        items = parse_purchase(wanted, products, settings.max_line_items, synonyms)
     order = await ctx.run(
         services.store.reserve,
         ctx.viewer,
@@ -32,6 +36,10 @@ async def buy(ctx: Context) -> None:
         ttl=settings.reservation_ttl,
         locale=ctx.locale,
     )
+    if message is not None:
+        await ctx.run(
+            services.store.set_shoutout_message, order.code, neutralize(message)[:MAX_MESSAGE]
+        )
     total = services.messages.money(order.total, ctx.locale)
     if order.revision:
         # It joined the viewer's pending order: one cart, one link (a new one, new total).

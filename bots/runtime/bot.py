@@ -49,6 +49,7 @@ from bots.runtime.events import (
     OrderExpired,
     OrderPaid,
     RefundNeeded,
+    ShoutoutDone,
     TipReceived,
     platform_of,
 )
@@ -622,6 +623,12 @@ class Bot:
                 message=tip_message,
             )
             return Reply(tip.channel_id, text, mention=_tip_user(tip), priority=Priority.ANNOUNCE)
+        if isinstance(event, ShoutoutDone):
+            order = event.order
+            text = t(
+                order.locale, "shoutout_thanks", name=order.viewer.display_name, code=order.code
+            )
+            return Reply(order.channel_id, text, mention=_user(order), priority=Priority.ANNOUNCE)
         if isinstance(event, OrderExpired):
             order = event.order
             text = t(order.locale, "order_expired", name=order.viewer.display_name, code=order.code)

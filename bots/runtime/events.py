@@ -142,6 +142,15 @@ class OrderPickedUp:
     order: OrderView
 
 
+@dataclass(frozen=True, slots=True)
+class ShoutoutDone:
+    """The streamer did a paid shout-out (`!hecho` or the panel's "Hecho"): the buyer is
+    thanked in the chat the order came from. Published with the OrderDelivered of the same
+    step, once: only when the order actually changed."""
+
+    order: OrderView
+
+
 #: Which event a fulfilment step publishes, by the state it reached.
 FULFILMENT_EVENTS: dict[
     str, type[OrderShipped | OrderReadyForPickup | OrderDelivered | OrderPickedUp]
@@ -170,6 +179,7 @@ Event = (
     | OrderReadyForPickup
     | OrderDelivered
     | OrderPickedUp
+    | ShoutoutDone
 )
 Listener = Callable[[Event], Awaitable[None]]
 T = TypeVar("T")

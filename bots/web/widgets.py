@@ -2,10 +2,11 @@
 
 `/overlay/widgets/recent` (the last sales and tips), `/top` (top supporters of this stream
 or of all time, by tips or by purchases), `/ticker` (both, scrolling) and `/goal` (the
-overlay's goal as a bar or a ring, or "X of Y sold" for a product). Each page reads its
+overlay's goal as a bar or a ring, or "X of Y sold" for a product) and `/queue` (the paid
+shout-outs still to do, oldest first, in a small corner or as a list). Each page reads its
 layout and theme from its query string, as the overlay does, and sends the same query to
 `/overlay/widgets/events`, which answers with the widget's data at once and again after
-every payment, goal or stock change, or decision in the approval queue.
+every payment, goal or stock change, shout-out done, or decision in the approval queue.
 
 Names and messages pass the owner's filter (bots.moderation) as on the overlay; a tip's
 message waiting for approval, or rejected, is left out.
@@ -30,6 +31,7 @@ from bots.moderation.service import Moderation
 from bots.runtime.events import (
     Event,
     GoalChanged,
+    OrderDelivered,
     OrderPaid,
     SpotlightChanged,
     StockChanged,
@@ -42,13 +44,13 @@ from commerce.money import Money
 from commerce.reports import STREAM_GAP
 from commerce.store import Store
 
-NAMES = ("recent", "top", "ticker", "goal")
+NAMES = ("recent", "top", "ticker", "goal", "queue")
 STATIC_FILES = {"widgets.css": "text/css", "widgets.js": "text/javascript"}
 KEEPALIVE_SECONDS = 15.0
 CHECK_SECONDS = 1.0
 RETRY_MS = 2000
 MAX_ITEMS = 20
-WATCHED = (OrderPaid, TipReceived, GoalChanged, SpotlightChanged, StockChanged)
+WATCHED = (OrderPaid, OrderDelivered, TipReceived, GoalChanged, SpotlightChanged, StockChanged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,10 @@ class Widgets:
         if q.widget == "goal":
             found["goal"] = self.overlay.state("")["goal"]
             found["sold"] = await self._sold(q.sku)
+        if q.widget == "queue":
+            found["queue"] = await self._queue(rules, q.n)
+            found["title"] = self._t("widget_queue")
+            found["empty"] = self._t("widget_queue_empty")
         return found
 
     def _name(self, rules: Rules, name: str) -> str:
@@ -163,6 +169,30 @@ class Widgets:
                 }
             )
         return items
+
+    async def _queue(self, rules: Rules, n: int) -> dict[str, Any]:
+        """The shout-outs to do, oldest first: the buyer's name and message, filtered. Nobody
+        approves a queue item on its way, so a word the owner holds is covered instead."""
+        waiting = await asyncio.to_thread(self.store.shoutout_queue)
+        if rules.action is Action.HOLD:
+            rules = replace(rules, action=Action.REPLACE)
+        items = []
+        for w in waiting[:n]:
+            message = screen_text(rules, "message", w.message).text if w.message else ""
+            items.append(
+                {
+                    "code": w.code,
+                    "name": self._name(rules, w.name),
+                    "platform": w.platform,
+                    "message": message,
+                }
+            )
+        more = len(waiting) - len(items)
+        return {
+            "items": items,
+            "total": len(waiting),
+            "more": self._t("widget_queue_more", count=more) if more > 0 else "",
+        }
 
     async def _top(self, rules: Rules, q: Query) -> dict[str, Any]:
         supporters = await asyncio.to_thread(
@@ -215,7 +245,7 @@ class Widgets:
     def setup(self, app: web.Application) -> None:
         app.router.add_get("/overlay/widgets/events", self._events)
         app.router.add_get("/overlay/widgets/static/{file}", self._static)
-        app.router.add_get(r"/overlay/widgets/{name:recent|top|ticker|goal}", self._page)
+        app.router.add_get(r"/overlay/widgets/{name:recent|top|ticker|goal|queue}", self._page)
         app.on_shutdown.append(self._close)
 
     async def _close(self, app: web.Application) -> None:

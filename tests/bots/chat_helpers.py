@@ -54,6 +54,7 @@ def catalog() -> list[ProductSpec]:
             "ARS",
             stock=30,
             digital=True,
+            queue=True,
         ),
         ProductSpec("GORRA", "Gorra", Decimal("9000"), "ARS", stock=10, active=False),
         ProductSpec("LLAVERO", "Llavero", Decimal("1000"), "ARS", stock=0),

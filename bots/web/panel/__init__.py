@@ -18,6 +18,7 @@ from bots.web.panel import (
     moderation,
     orders,
     products,
+    shoutouts,
     stream_alerts,
     summary,
     webhooks,
@@ -53,6 +54,7 @@ class Panel:
         products.setup(routes)
         summary.setup(routes)
         moderation.setup(routes)
+        shoutouts.setup(routes)
         settings_page.setup(routes)
         stream_alerts.setup(routes)
         webhooks.setup(routes)

@@ -27,6 +27,7 @@
 
     startFeed();
     startQueue();
+    startShoutouts();
     drawChart();
     fitPreviews();
     window.addEventListener("resize", fitPreviews);
@@ -148,6 +149,17 @@
     source.addEventListener("ready", function () { document.body.dataset.queue = "live"; });
     source.addEventListener("changed", function () {
       if (window.htmx) window.htmx.trigger(box, "panel:held");
+    });
+  }
+
+  // Saludos: the list is fetched again whenever a shout-out is paid or done.
+  function startShoutouts() {
+    var box = document.getElementById("shoutouts");
+    if (!box || !window.EventSource || !box.dataset.events) return;
+    var source = new EventSource(box.dataset.events);
+    source.addEventListener("ready", function () { document.body.dataset.shoutouts = "live"; });
+    source.addEventListener("changed", function () {
+      if (window.htmx) window.htmx.trigger(box, "panel:shoutouts");
     });
   }
 

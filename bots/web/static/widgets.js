@@ -5,7 +5,7 @@
   const params = new URLSearchParams(location.search);
   const body = document.body;
   const widget = body.dataset.widget;
-  const LAYOUTS = { recent: ["list", "row"], top: ["list", "podium"], ticker: ["strip"], goal: ["bar", "ring", "sold"] };
+  const LAYOUTS = { recent: ["list", "row"], top: ["list", "podium"], ticker: ["strip"], goal: ["bar", "ring", "sold"], queue: ["corner", "list"] };
   const allowed = LAYOUTS[widget] || ["list"];
   const wanted = params.get(widget === "goal" ? "shape" : "layout") || params.get("layout");
   body.dataset.layout = allowed.includes(wanted) ? wanted : allowed[0];
@@ -137,7 +137,30 @@
     return node;
   }
 
-  const DRAW = { recent, top, ticker, goal };
+  function queue(data) {
+    const box = el("section", "queue");
+    const head = el("header", "queue-head");
+    head.append(el("span", "title", data.title), el("span", "count", String(data.queue.total)));
+    box.append(head);
+    if (!data.queue.items.length) {
+      box.append(empty(data));
+      return box;
+    }
+    const list = el("ol", "shoutouts");
+    for (const item of data.queue.items) {
+      const li = el("li", "shoutout");
+      li.dataset.code = item.code;
+      li.dataset.platform = item.platform;
+      li.append(el("span", "name", item.name));
+      if (item.message) li.append(el("span", "message", item.message));
+      list.append(li);
+    }
+    box.append(list);
+    if (data.queue.more) box.append(el("p", "more", data.queue.more));
+    return box;
+  }
+
+  const DRAW = { recent, top, ticker, goal, queue };
 
   function render(data) {
     root.replaceChildren(DRAW[widget](data));

@@ -24,6 +24,7 @@ ANNOUNCER_KEYS = {
     "order_late_paid": {"name", "code"},
     "refund_needed_superseded_owner": {"code", "name", "amount", "total"},
     "order_superseded_paid": {"name", "code", "amount", "total"},
+    "shoutout_thanks": {"name", "code"},
 }
 
 # Templates whose number counts no noun, so no form of theirs changes with it:

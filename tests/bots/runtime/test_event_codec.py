@@ -76,6 +76,14 @@ SAMPLES: list[object] = [
     events.SpotlightChanged(None),
     events.GoalChanged(Money(Decimal("5000"), "CLP"), "tips"),
     events.StockChanged(PRODUCT),
+    events.OrderReserved(ORDER),
+    events.AlertTest("tip", 1, "ARS"),
+    events.AlertReplay(order=ORDER),
+    events.OrderShipped(ORDER),
+    events.OrderReadyForPickup(ORDER),
+    events.OrderDelivered(ORDER),
+    events.OrderPickedUp(ORDER),
+    events.ShoutoutDone(ORDER),
 ]
 
 

@@ -16,6 +16,7 @@ from commerce.views import LineRequest, ViewerRef
 SKIP = {
     "panel.live_events",
     "panel.moderation_events",
+    "panel.shoutouts_events",
     "panel.orders_csv",
     "panel.static",
     "panel.signin",

@@ -14,7 +14,14 @@ from aiohttp import web
 
 from bots.chat.i18n import Messages
 from bots.moderation.service import Moderation
-from bots.runtime.events import EventBus, GoalChanged, OrderPaid, SpotlightChanged, TipReceived
+from bots.runtime.events import (
+    EventBus,
+    GoalChanged,
+    OrderDelivered,
+    OrderPaid,
+    SpotlightChanged,
+    TipReceived,
+)
 from bots.web import security
 from bots.web.overlay import Overlay
 from bots.web.widgets import Query, Widgets
@@ -48,10 +55,14 @@ class Stack:
         self.bus.subscribe(self.overlay.on_event)
         self.bus.subscribe(self.widgets.on_event)
 
-    async def pay_order(self, sku: str = "TAZA", quantity: int = 1) -> None:
+    async def pay_order(
+        self, sku: str = "TAZA", quantity: int = 1, viewer: ViewerRef = ANA, message: str = ""
+    ) -> str:
         order = self.store.reserve(
-            ANA, "canal", [LineRequest(sku, quantity)], ttl=timedelta(minutes=5)
+            viewer, "canal", [LineRequest(sku, quantity)], ttl=timedelta(minutes=5)
         )
+        if message:
+            self.store.set_shoutout_message(order.code, message)
         paid = self.store.record_payment(
             PaymentReport(
                 "mercadopago", f"p-{order.code}", "approved", order.total.amount, "ARS", order.code
@@ -59,6 +70,7 @@ class Stack:
         )
         assert paid.order is not None
         await self.bus.publish(OrderPaid(paid.order))
+        return order.code
 
 
 @pytest.fixture
@@ -90,7 +102,7 @@ async def test_each_widget_page_is_served_under_the_overlays_policy(
 ) -> None:
     _, url = stack
     async with aiohttp.ClientSession() as http:
-        for name in ("recent", "top", "ticker", "goal"):
+        for name in ("recent", "top", "ticker", "goal", "queue"):
             async with http.get(f"{url}/overlay/widgets/{name}?theme=neon") as response:
                 assert response.status == 200
                 assert response.headers[security.CSP] == security.OVERLAY
@@ -190,3 +202,43 @@ def test_bad_query_values_fall_back() -> None:
     q = Query.parse("x", {"n": "-3", "by": "x", "period": "y"})
     assert (q.widget, q.n, q.by, q.period) == ("recent", 5, "tips", "stream")
     assert Query.parse("top", {"n": "500"}).n == 20
+
+
+async def test_the_shoutout_queue_follows_payments_and_done_oldest_first(
+    stack: tuple[Stack, str],
+) -> None:
+    s, url = stack
+    first = await s.pay_order("SALUDO", message="feliz cumple puto")
+    await s.pay_order()  # a taza is no shout-out
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{url}/overlay/widgets/events?widget=queue&layout=corner") as response,
+    ):
+        data = await next_data(response)
+        assert data["title"] == "Saludos" and data["queue"]["total"] == 1
+        assert [(i["code"], i["name"], i["message"]) for i in data["queue"]["items"]] == [
+            (first, "ana", "feliz cumple ***")  # filtered like every viewer's text
+        ]
+        second = await s.pay_order("SALUDO", viewer=TROLL)
+        data = await next_data(response)
+        assert [(i["name"], i["message"]) for i in data["queue"]["items"]] == [
+            ("ana", "feliz cumple ***"),
+            ("***_you", ""),  # no message: the name only
+        ]
+        step = s.store.shoutout_done(first)
+        await s.bus.publish(OrderDelivered(step.order))
+        data = await next_data(response)
+    assert [i["code"] for i in data["queue"]["items"]] == [second]
+
+
+async def test_the_queue_says_how_many_more_wait_beyond_n(stack: tuple[Stack, str]) -> None:
+    s, _ = stack
+    for _ in range(3):
+        await s.pay_order("SALUDO")
+    data = await s.widgets.data(Query.parse("queue", {"n": "1"}))
+    assert len(data["queue"]["items"]) == 1 and data["queue"]["more"] == "y 2 más"
+    s.store.shoutout_done()
+    s.store.shoutout_done()
+    s.store.shoutout_done()
+    data = await s.widgets.data(Query.parse("queue", {}))
+    assert data["queue"]["items"] == [] and data["empty"] == "No hay saludos en la cola."
