@@ -28,6 +28,9 @@ def register_all(router: Router) -> None:
     register(builtin)
     for command in builtin.commands:
         router.add(command)
+    from bots.commands import delivery
+
+    delivery.answer_in(router)
 
 
 async def catalog(

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.base import Button, Form, FormField, Priority
 from bots.chat.conversations import PICKUP_FIELDS, SHIP_FIELDS, Draft
-from bots.chat.router import Command, Context, Router
+from bots.chat.router import Command, Commands, Context, Router
 from bots.chat.text import words
 from bots.commands import send_link
 from commerce.delivery import PICKUP, SHIP, DeliveryChoice, DeliveryOptions
@@ -327,8 +327,11 @@ async def _save(ctx: Context, draft: Draft, *, form: bool = False) -> None:
     await send_link(ctx, url, order.code, left)
 
 
-def register(router: Router) -> None:
-    command = Command(names={"entrega": None, "delivery": "en", "envio": "es"}, handler=entrega)
-    router.add(command)
-    router.answer_command = command
+def register(registry: Commands) -> None:
+    registry.add(Command(names={"entrega": None, "delivery": "en"}, handler=entrega))
+
+
+def answer_in(router: Router) -> None:
+    """Lines without a prefix answer the question `/entrega` asked, in `router`."""
+    router.answer_command = router.get("entrega")
     router.on_answer = answer
