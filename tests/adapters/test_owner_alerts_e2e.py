@@ -95,6 +95,7 @@ async def stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
         whole.store.add_owner("discord", owner_dc, "lu")
         whole.bot.alerts.retry_first = timedelta(seconds=0.2)
         whole.bot.alerts.tick = 0.1
+        whole.bot.services.conversations = None  # buyers here go straight to the link
         yield Both(**vars(whole), owner_telegram=owner_tg, owner_discord=owner_dc)
 
 
