@@ -28,6 +28,9 @@ WAIT_MS = 20_000  # how long a browser expectation may wait for the bot (not ass
 async def show(tmp_path: Path) -> AsyncIterator[Stage]:
     async with open_stage(tmp_path, sandbox_adapters, short_links=True) as stage:
         stage.sandbox.chatpage.links["Overlay"] = f"{stage.web_url}/overlay"
+        # This show is the link, the checkout and the alert; the delivery questions asked
+        # before the link are tests/adapters/test_telegram_delivery_e2e.py's.
+        stage.bot.services.conversations = None
         yield stage
 
 

@@ -106,6 +106,7 @@ async def test_old_claims_are_pruned_by_the_expiry_loop(tmp_path: Path) -> None:
         old = datetime.now(UTC) - CLAIM_RETENTION - timedelta(hours=1)
         for n in range(3):
             assert stage.store.claim_message("rec", f"old-{n}", now=old)
+        stage.bot._last_prune = float("-inf")  # the loop may have pruned before these existed
         await chat.say("ana", "!tienda", message_id="fresh")
         await until(lambda: _claims(stage) == 1)
         # the fresh claim still de-duplicates; the pruned ones are forgotten
