@@ -6,8 +6,8 @@ STAMP := $(VENV)/.installed
 # MercadoPago's Node SDK for tests/sandbox/peers/, from the committed lockfile.
 NODE_PEER := tests/sandbox/peers/node
 NODE_STAMP := $(NODE_PEER)/node_modules/.installed
-# Test processes: most slow tests wait on sockets and subprocesses, so 3 beat 2 on 2 cores.
-TEST_WORKERS ?= 3
+# Test processes: most slow tests wait on sockets and subprocesses, so 4 beat 2 on 2 cores.
+TEST_WORKERS ?= 4
 
 .PHONY: demo test lint bench services screenshots clean
 
