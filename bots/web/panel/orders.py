@@ -21,7 +21,7 @@ from bots.web.panel.core import SESSION, PanelContext, Routes, page, panel, url
 from commerce.errors import CommerceError, OrderNotFound
 from commerce.payments.base import PaymentError
 from commerce.reports import OrderQuery
-from commerce.views import OrderStatus
+from commerce.views import OrderStatus, OutcomeKind
 
 PLATFORMS = ("twitch", "youtube", "discord", "telegram", "console", "web")
 EXPORT_BATCH = 500
@@ -184,7 +184,9 @@ async def refund(request: web.Request) -> web.StreamResponse:
         return await _problem(request, "provider_down")
     detail = f"{result.refunded} {result.order.total.currency} {result.provider_status}"
     await ctx.run(ctx.store.panel_note, code, "refund_requested", _actor(request), detail)
-    if result.order.status == OrderStatus.REFUNDED:
+    if result.outcome.kind is OutcomeKind.REFUNDED:
+        # Only when this call moved the order: a webhook or the poller that saw the
+        # refund first has announced it already.
         await ctx.publish(OrderRefunded(result.order))
         for line in result.order.lines:
             product = await ctx.run(ctx.store.get_product, line.sku)

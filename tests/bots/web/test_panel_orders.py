@@ -167,6 +167,19 @@ def test_the_export_pages_through_orders_by_id(store: Any) -> None:
     assert store.panel_export(third[-1].order_id, 2) == []
 
 
+class WebhookFirst(MercadoPagoProvider):
+    """The refund's webhook (or the poller) records it before the refund call returns."""
+
+    def __init__(self, store: Any, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.store = store
+
+    def refund(self, payment_id: str, amount: Decimal | None = None, **kw: Any) -> PaymentReport:
+        report = super().refund(payment_id, amount, **kw)
+        self.store.record_payment(report)
+        return report
+
+
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
     async with Sandbox(SandboxConfig(mp_access_token="TEST-panel")) as running:
@@ -201,8 +214,32 @@ async def test_refund_in_part_then_in_full_through_the_provider(
             await owner.close()
         assert store.get_order(made.code).status is OrderStatus.REFUNDED
         assert store.get_product("TAZA").available == 20
-        assert any(isinstance(e, OrderRefunded) for e in served.events)
+        assert sum(isinstance(e, OrderRefunded) for e in served.events) == 1
     kinds = [(e.kind, e.actor) for e in store.panel_order_history(made.code)]
     assert kinds.count(("refund_requested", "owner")) == 2
     [payment] = store.payments_for(made.code)
     assert payment.status == "refunded" and payment.amount == Decimal(8500)
+
+
+async def test_a_refund_the_webhook_recorded_first_is_announced_once(
+    store: Any, settings: Settings, sandbox: Sandbox
+) -> None:
+    provider = WebhookFirst(store, "TEST-panel", None, endpoint=f"{sandbox.url}/mercadopago")
+    links = LinkService(store, provider, EventBus(), store_name="Panel")
+    made = buy(store, ANA)
+    link = await asyncio.to_thread(provider.create_link, links._order_request(made))
+    store.set_order_link(made.code, link.url, link.preference_id)
+    sandbox.mercadopago.pay(sandbox.mercadopago.preferences[link.preference_id])
+    for report in await asyncio.to_thread(provider.search_by_reference, made.code):
+        store.record_payment(report)
+    async with serve_panel(store, settings, provider) as served:
+        owner = Browser(served)
+        try:
+            await owner.sign_in()
+            full = await owner.post(f"/panel/pedidos/{made.code}/reembolsar", {"amount": ""})
+            assert full.status == 303
+        finally:
+            await owner.close()
+        assert store.get_order(made.code).status is OrderStatus.REFUNDED
+        assert not any(isinstance(e, OrderRefunded) for e in served.events)
+    assert store.get_product("TAZA").available == 20
