@@ -241,6 +241,8 @@ async def test_no_secret_reaches_any_log_line(tmp_path: Path, console: bool) -> 
                 "[platforms.console]\nenabled = true",
                 f"[platforms.console]\nenabled = {'true' if console else 'false'}",
             ),
+            # the link at once, without the delivery questions first
+            ("# ask_in_chat = true", "ask_in_chat = false"),
             (
                 'enabled = false\ntoken = "env:TELEGRAM_TOKEN"',
                 f'enabled = true\nendpoint = "{sandbox.url}/telegram"\n'
@@ -263,15 +265,17 @@ async def test_no_secret_reaches_any_log_line(tmp_path: Path, console: bool) -> 
         async with aiohttp.ClientSession() as http:
             # a viewer buys on Telegram: sends, and MercadoPago calls with the access token
             deadline = asyncio.get_running_loop().time() + 60
+            sent: list[dict[str, object]] = []
             await http.post(
                 f"{sandbox.url}/_sandbox/telegram/say",
                 json={"user": "ana", "text": "/comprar taza", "chat": "private"},
             )
             while asyncio.get_running_loop().time() < deadline:
                 sent = await (await http.get(f"{sandbox.url}/_sandbox/telegram/sent")).json()
-                if any("mercadopago" in str(m) for m in sent):
-                    break
+                if sandbox.mercadopago.preferences and any("mercadopago" in str(m) for m in sent):
+                    break  # MercadoPago was called with the token and the link went out
                 await asyncio.sleep(0.1)
+            assert any("mercadopago" in str(m) for m in sent), sent
         proc.stdin.close()
         if not console:
             proc.terminate()
