@@ -8,13 +8,20 @@ conditional UPDATEs and row locks are enough under READ COMMITTED.
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -72,11 +79,72 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at `url` to `revision` (a fresh database gets the whole schema)."""
+_REVISION = re.compile(r"^(down_)?revision\b[^=]*=\s*(?:'([^']*)'|\"([^\"]*)\"|None)", re.M)
+MIGRATE_URL_ENV = "VIVO_MIGRATE_URL"
+
+
+def head_revision(directory: Path = MIGRATIONS_DIR / "versions") -> str:
+    """The newest migration's id, read from the files themselves: knowing whether a database
+    is up to date must not cost importing alembic (with mako and pygments, 12 MB that a
+    long-running bot would then hold for nothing)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in directory.glob("*.py"):
+        for down, single, double in _REVISION.findall(path.read_text(encoding="utf-8")):
+            value = single or double
+            if value:
+                (parents if down else revisions).add(value)
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations must form one line; heads: {sorted(heads)}")
+    return heads.pop()
+
+
+def schema_revision(url: str) -> str | None:
+    """The revision the database at `url` is at; None when it has no schema yet."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+    except DBAPIError:
+        return None
+    finally:
+        engine.dispose()
+    return None if row is None else str(row[0])
+
+
+def upgrade(url: str, revision: str = "head", *, apart: bool = False) -> None:
+    """Bring the database at `url` to `revision` (a fresh database gets the whole schema).
+
+    A database already at head is left alone without loading alembic. With `apart` the
+    migration runs in a short-lived child process, so that a long-running bot never carries
+    alembic in memory; its errors are raised here all the same."""
+    if revision == "head" and schema_revision(url) == head_revision():
+        return
+    if apart:
+        _upgrade_in_child(url, revision)
+        return
     from alembic import command
 
     _alembic(url, lambda config: command.upgrade(config, revision))
+
+
+def _upgrade_in_child(url: str, revision: str) -> None:
+    # The URL travels in the environment, not argv: `ps` shows argv to every local user.
+    code = (
+        "import os; from commerce.db import upgrade; "
+        f"upgrade(os.environ[{MIGRATE_URL_ENV!r}], {revision!r})"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, MIGRATE_URL_ENV: url},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines()
+        raise RuntimeError(f"the schema upgrade failed: {lines[-1] if lines else done.returncode}")
 
 
 def downgrade(url: str, revision: str) -> None:
@@ -95,6 +163,8 @@ def _alembic(url: str, run: Callable[[Config], None]) -> None:
     take turns: PostgreSQL through a transaction-scoped advisory lock, SQLite through the
     BEGIN IMMEDIATE every transaction here starts with. The later ones then find the schema
     already at head and do nothing."""
+    from alembic.config import Config
+
     config = Config(str(MIGRATIONS_DIR / "alembic.ini"))
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     engine = make_engine(url)

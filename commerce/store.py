@@ -124,8 +124,9 @@ class Store:
         self._catalog: tuple[float, list[ProductView]] | None = None
         self._catalog_generation = 0
 
-    def migrate(self) -> None:
-        upgrade(self.url)
+    def migrate(self, *, apart: bool = False) -> None:
+        """Bring the schema to head; `apart` runs alembic in a child process (see db.upgrade)."""
+        upgrade(self.url, apart=apart)
 
     def close(self) -> None:
         self._engine.dispose()

@@ -299,7 +299,7 @@ def open_store(config: Config) -> Store:
     price or active (docs/configuration.md). `vivo products import` is the explicit way to
     make a file win."""
     store = Store(config.database_url)
-    store.migrate()
+    store.migrate(apart=True)
     store.seed_catalog(list(config.products))
     return store
 

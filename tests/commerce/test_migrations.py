@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,7 +12,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, inspect, text
 
-from commerce.db import downgrade, make_engine, normalize_url, upgrade
+from commerce.db import (
+    MIGRATIONS_DIR,
+    downgrade,
+    head_revision,
+    make_engine,
+    normalize_url,
+    schema_revision,
+    upgrade,
+)
 from commerce.models import TABLES
 from commerce.store import Store
 
@@ -92,3 +103,61 @@ def test_sqlite_engine_settings(tmp_path: Path) -> None:
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
     finally:
         engine.dispose()
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    assert head_revision() == _head()
+
+
+def test_two_heads_are_refused_by_name(tmp_path: Path) -> None:
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "9998_side.py").write_text(
+        f"revision: str = '9998_side'\ndown_revision: str | None = '{_head()}'\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "9999_other.py").write_text(
+        f'revision = "9999_other"\ndown_revision = "{_head()}"\n', encoding="utf-8"
+    )
+    with pytest.raises(RuntimeError, match=r"9998_side.*9999_other"):
+        head_revision(tmp_path)
+
+
+def _in_a_fresh_process(script: str) -> list[str]:
+    """Run `script` in a new interpreter; return the migration modules it ended up holding."""
+    report = (
+        "\nimport json, sys; print(json.dumps(sorted(m for m in sys.modules"
+        " if m.split('.')[0] in ('alembic', 'mako', 'pygments'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script + report],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+@pytest.mark.parametrize("store_url", ["sqlite", "postgres"], indirect=True)
+def test_an_upgrade_apart_leaves_alembic_out_of_the_caller(store_url: str) -> None:
+    downgrade(store_url, "base")
+    assert schema_revision(store_url) is None
+    script = f"from commerce.db import upgrade; upgrade({store_url!r}, apart=True)"
+    assert _in_a_fresh_process(script) == []
+    assert schema_revision(store_url) == _head()
+    # at head, even a plain upgrade does not load alembic
+    assert _in_a_fresh_process(f"from commerce.db import upgrade; upgrade({store_url!r})") == []
+
+
+def test_an_upgrade_apart_that_fails_says_why(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'ahead.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    engine.dispose()
+    with pytest.raises(RuntimeError, match=r"schema upgrade failed.*9999_from_the_future"):
+        upgrade(url, apart=True)
