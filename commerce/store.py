@@ -60,7 +60,7 @@ from commerce.codes import (
     new_code,
     parse_variant_key,
 )
-from commerce.db import make_engine, normalize_url, upgrade
+from commerce.db import WalCheckpointer, make_engine, normalize_url, sqlite_file, upgrade
 from commerce.fastpath import FastReserve
 from commerce.imports import ImportPlan
 from commerce.models import PROCESSED_MESSAGES
@@ -119,7 +119,11 @@ class Store:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = normalize_url(url)
-        self._engine = make_engine(self.url, echo=echo)
+        path = sqlite_file(self.url)
+        self._checkpointer = WalCheckpointer(path) if path is not None else None
+        self._engine = make_engine(self.url, echo=echo, checkpoint_apart=path is not None)
+        if self._checkpointer is not None:
+            self._checkpointer.start()
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._catalog: tuple[float, list[ProductView]] | None = None
         self._catalog_generation = 0
@@ -130,6 +134,8 @@ class Store:
 
     def close(self) -> None:
         self._engine.dispose()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
 
     # --- plumbing ------------------------------------------------------------------------
 

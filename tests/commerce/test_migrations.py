@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -23,6 +28,7 @@ from commerce.db import (
 )
 from commerce.models import TABLES
 from commerce.store import Store
+from commerce.views import LineRequest, ProductSpec, ViewerRef
 
 
 def _model_metadata() -> MetaData:
@@ -161,3 +167,38 @@ def test_an_upgrade_apart_that_fails_says_why(tmp_path: Path) -> None:
     engine.dispose()
     with pytest.raises(RuntimeError, match=r"schema upgrade failed.*9999_from_the_future"):
         upgrade(url, apart=True)
+
+
+def test_the_write_ahead_log_reaches_the_database_file_off_the_commit_path(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "wal.db"
+    store = Store(f"sqlite:///{path}")
+    try:
+        store.migrate()
+        store.sync_catalog(
+            [ProductSpec(sku="T", name="Taza", price=Decimal(100), currency="ARS", stock=500)]
+        )
+        with store._engine.connect() as conn:  # commits never checkpoint themselves
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        for i in range(200):
+            viewer = ViewerRef("console", f"u{i}", f"u{i}")
+            store.reserve(viewer, "chan", [LineRequest("T", 1)], ttl=timedelta(minutes=15))
+
+        def in_the_file() -> int:
+            # immutable=1 reads the database file alone, ignoring the log
+            raw = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+            try:
+                return int(raw.execute("SELECT count(*) FROM orders").fetchone()[0])
+            except sqlite3.DatabaseError:
+                return -1  # read while a checkpoint was writing the file: look again
+            finally:
+                raw.close()
+
+        deadline = time.monotonic() + 15
+        while in_the_file() < 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert in_the_file() == 200  # while the store is still open
+    finally:
+        store.close()
+    assert not any(t.name == "vivo-wal-checkpoint" and t.is_alive() for t in threading.enumerate())
