@@ -8,6 +8,7 @@ English plurals and gender), so both sides are folded the same way.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -80,8 +81,12 @@ def stem(word: str) -> str:
     return w
 
 
+@functools.lru_cache(maxsize=4096)
 def stems(text: str) -> tuple[str, ...]:
-    """The stems of each word in `text`, in order: the key a name or alias is matched by."""
+    """The stems of each word in `text`, in order: the key a name or alias is matched by.
+
+    Cached: every `!comprar` stems each product's name and aliases again to find the one
+    the viewer named, and the catalog's names are few."""
     return tuple(stem(w) for w in words(fold(text)))
 
 
