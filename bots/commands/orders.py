@@ -40,8 +40,7 @@ async def buy(ctx: Context) -> None:
     except OutOfStock as exc:
         if exc.available > 0 or len(items) != 1:
             raise
-        await waitlist.offer_place(ctx, items[0])  # sold out: a place in line instead
-        return
+        raise waitlist.offer_place(ctx, items[0]) from exc  # sold out: a place in line
     if message is not None:
         await ctx.run(
             services.store.set_shoutout_message, order.code, neutralize(message)[:MAX_MESSAGE]

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from adapters.base import Button, Role
 from bots.chat.converters import Item, find_variant, resolve_product
-from bots.chat.router import Command, Commands, Context, MissingArgument, variant_label
+from bots.chat.router import (
+    Command,
+    CommandError,
+    Commands,
+    Context,
+    MissingArgument,
+    variant_label,
+)
 from bots.chat.text import words
 from bots.commands import catalog
 from commerce.waitlist import Place
@@ -37,18 +44,22 @@ def place_text(ctx: Context, place: Place) -> str:
     return ctx.t("waitlist_place", product=item, position=place.position)
 
 
-async def offer_place(ctx: Context, item: Item) -> None:
+class SoldOut(CommandError):
+    """`!comprar` found it sold out and offers the line instead: still counted as out of
+    stock (`/metrics`), and forgiven by the cooldown like any refusal."""
+
+    key = "out_of_stock"
+
+
+def offer_place(ctx: Context, item: Item) -> CommandError:
     """`!comprar` found it sold out: say so and offer a place in line (a button where the
     platform has them, the `!avisame` command in words everywhere)."""
     key = item.variant.key if item.variant is not None else None
     label = variant_label(key)
     name = f"{item.product.name} {label}".strip()
     command = f"{ctx.prefix}avisame {item.product.sku} {label}".strip()
-    await ctx.respond(
-        "waitlist_offer",
-        {"name": ctx.author.name, "product": name, "command": command},
-        buttons=(offer_button(ctx, item.product.sku, key),),
-    )
+    offer = SoldOut("waitlist_offer", name=ctx.author.name, product=name, command=command)
+    return offer.with_buttons(offer_button(ctx, item.product.sku, key))
 
 
 async def show_places(ctx: Context) -> bool:
