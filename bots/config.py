@@ -71,7 +71,14 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
         "digest_minutes",
     ),
     "panel": ("link_minutes", "session_days", "low_stock", "stream_gap_minutes", "timezone"),
-    "store": ("name", "currency", "locale", "reservation_minutes", "database_url"),
+    "store": (
+        "name",
+        "currency",
+        "locale",
+        "reservation_minutes",
+        "remind_before_minutes",
+        "database_url",
+    ),
     "bot": ("prefix", "cooldown_seconds", "tip_min", "tip_max", "owners"),
     "web": ("host", "port", "public_url", "trusted_proxies"),
     "payments": ("provider", "mercadopago"),
@@ -601,6 +608,7 @@ def _parse(
         r.problem("store.locale", f"{locale!r} is not a reply language", "use es, en or pt")
         locale = "es"
     minutes = r.integer("store", "reservation_minutes", 15, minimum=1)
+    remind = r.integer("store", "remind_before_minutes", 5, minimum=0)
     base = path.parent if path else Path.cwd()
     database_url = r.string("store", "database_url", "sqlite:///vivo.db") or "sqlite:///vivo.db"
     database_url = _anchor_sqlite(database_url, base)
@@ -647,6 +655,7 @@ def _parse(
         locale=locale,
         prefix=prefix,
         reservation_ttl=timedelta(minutes=minutes),
+        remind_before=timedelta(minutes=remind),
         cooldown_seconds=float(cooldown),
         tip_min=tip_min,
         tip_max=tip_max,

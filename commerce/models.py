@@ -187,6 +187,9 @@ class Order(SQLModel, table=True):
     # What the buyer asked the streamer to say (a queue item's `!comprar saludo …`), already
     # trimmed and neutralised (commerce.shoutouts); NULL: the queue shows their name only.
     shoutout_message: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    # When the buyer was reminded that this hold is about to expire (commerce.waitlist):
+    # claimed by one conditional UPDATE, so the reminder goes out once across processes.
+    reminded_at: datetime | None = _when(nullable=True)
 
 
 class DeliveryDetails(SQLModel, table=True):
@@ -679,3 +682,39 @@ OWNER_ALERTS: Table = OwnerAlert.__table__  # type: ignore[attr-defined]
 OWNER_ALERT_DELIVERIES: Table = OwnerAlertDelivery.__table__  # type: ignore[attr-defined]
 ALERT_PREFERENCES: Table = AlertPreferences.__table__  # type: ignore[attr-defined]
 TABLES = (*TABLES, OWNER_ALERTS, OWNER_ALERT_DELIVERIES, ALERT_PREFERENCES)
+# --- waitlist: viewers in line for a sold-out product or variant (commerce.waitlist) ---
+
+
+class WaitlistEntry(SQLModel, table=True):
+    """One viewer's place in line for a product (or one of its variants).
+
+    `status` moves waiting -> offered (a unit freed up and was reserved for them as the
+    pending order `order_id`) -> bought | passed (paid, or let the hold expire); waiting or
+    offered -> left (`!avisame cancelar`). The line's order is `id`: first come, first held.
+    `announced_at` is set by the one process that tells the viewer of their hold."""
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        Index("ix_waitlist_line", "status", "product_id", "variant_id", "id"),
+        Index("ix_waitlist_viewer", "viewer_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="products.id")
+    variant_id: int | None = Field(default=None, foreign_key="variants.id")
+    viewer_id: int = Field(foreign_key="viewers.id")
+    platform: str = Field(sa_column=Column(String(32), nullable=False))
+    channel_id: str = Field(sa_column=Column(String(128), nullable=False))
+    locale: str = Field(default="es", sa_column=Column(String(16), nullable=False))
+    quantity: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+    # How long the hold lasts once offered (the reservation time when they joined).
+    hold_seconds: int = Field(sa_column=Column(Integer, nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    order_id: int | None = Field(default=None, foreign_key="orders.id")
+    created_at: datetime = _when()
+    offered_at: datetime | None = _when(nullable=True)
+    announced_at: datetime | None = _when(nullable=True)
+
+
+WAITLIST_ENTRIES: Table = WaitlistEntry.__table__  # type: ignore[attr-defined]
+TABLES = (*TABLES, WAITLIST_ENTRIES)

@@ -49,6 +49,7 @@ from commerce import (
     sessions,
     shoutouts,
     tips,
+    waitlist,
     webhooks,
 )
 from commerce.codes import (
@@ -212,7 +213,15 @@ class Store:
         return self._tx(lambda s: product_view(s, rows.product_id(s, sku)))
 
     def set_stock(self, sku: str, stock: int, variant_key: str | None = None) -> ProductView:
-        return self._catalog_tx(lambda s: catalog.set_stock(s, sku, stock, variant_key))
+        """The owner's new stock; units it frees go to the product's waitlist first, in the
+        same transaction (commerce.waitlist)."""
+
+        def work(s: Session) -> ProductView:
+            catalog.set_stock(s, sku, stock, variant_key)
+            waitlist.hand_out(s, _utc(None))
+            return product_view(s, rows.product_id(s, sku))
+
+        return self._catalog_tx(work)
 
     def set_price(self, sku: str, price: Decimal, variant_key: str | None = None) -> ProductView:
         return self._catalog_tx(lambda s: catalog.set_price(s, sku, price, variant_key))
@@ -348,14 +357,16 @@ class Store:
 
     def cancel_order(self, code: str, viewer: ViewerRef | None = None) -> OrderView:
         """pending -> cancelled (stock released). A viewer may only cancel their own order."""
-        return self._tx(lambda s: orders.cancel_order(s, code, viewer))
+        return self._tx(lambda s: _handing_out(s, orders.cancel_order(s, code, viewer)))
 
     def expire_due(
         self, now: datetime | None = None, *, events: EventsOf[list[OrderView]] | None = None
     ) -> list[OrderView]:
         """pending orders past expires_at -> expired, stock released; pending tips likewise."""
         at = _utc(now)
-        return self._tx_reporting(lambda s: orders.expire_due(s, at), events, at)
+        return self._tx_reporting(
+            lambda s: _handing_out(s, orders.expire_due(s, at), at), events, at
+        )
 
     def fulfill_order(self, code: str, now: datetime | None = None) -> OrderView:
         """paid -> fulfilled (the owner delivered). Repeating it changes nothing."""
@@ -365,7 +376,7 @@ class Store:
     def refund_order(self, code: str) -> OrderView:
         """paid|fulfilled -> refunded; a paid order's units return to stock, a delivered
         order's do not. Repeating it changes nothing."""
-        return self._tx(lambda s: orders.refund_order(s, code))
+        return self._tx(lambda s: _handing_out(s, orders.refund_order(s, code)))
 
     # --- delivery (commerce.delivery) ----------------------------------------------------
 
@@ -771,7 +782,11 @@ class Store:
     def panel_cancel(self, code: str, actor: str, now: datetime | None = None) -> OrderView:
         """pending -> cancelled from the panel (stock released), recorded with who did it."""
         return self._panel_transition(
-            code, "cancelled", actor, now, lambda s, at: orders.cancel_order(s, code, None)
+            code,
+            "cancelled",
+            actor,
+            now,
+            lambda s, at: _handing_out(s, orders.cancel_order(s, code, None), at),
         )
 
     def _panel_transition(
@@ -1009,6 +1024,66 @@ class Store:
     ) -> None:
         at = _utc(now)
         self._tx(lambda s: alerts.save_preferences(s, chosen, at))
+
+    # --- waitlists and hold reminders (commerce.waitlist) ----------------------------------
+
+    def waitlist_join(
+        self,
+        viewer: ViewerRef,
+        channel_id: str,
+        sku: str,
+        variant_key: str | None = None,
+        *,
+        hold: timedelta,
+        locale: str = "es",
+        now: datetime | None = None,
+    ) -> waitlist.Place:
+        """Put the viewer in the product's (variant's) line, once; `hold` is how long the
+        unit is kept for them when it comes. Outcome "in_stock": there is no need."""
+        at = _utc(now)
+        return self._tx(
+            lambda s: waitlist.join(
+                s, viewer, channel_id, sku, variant_key, hold=hold, locale=locale, at=at
+            )
+        )
+
+    def waitlist_leave(self, viewer: ViewerRef, sku: str | None = None) -> int:
+        """Take the viewer out of their lines (or `sku`'s); how many places they left."""
+        return self._tx(lambda s: waitlist.leave(s, viewer, sku))
+
+    def waitlist_places(self, platform: str, user_id: str) -> list[waitlist.Place]:
+        return self._tx(lambda s: waitlist.places(s, platform, user_id))
+
+    def waitlist_line(self, sku: str) -> list[waitlist.LineEntry]:
+        return self._tx(lambda s: waitlist.line(s, sku))
+
+    def waitlist_sizes(self) -> dict[str, int]:
+        return self._tx(waitlist.line_sizes)
+
+    def waitlist_hand_out(self, now: datetime | None = None) -> list[str]:
+        """Free units to the lines (those freed outside the store's own releases, e.g. a
+        catalog sync); the codes of the new holds."""
+        at = _utc(now)
+        return self._tx(lambda s: waitlist.hand_out(s, at))
+
+    def waitlist_offers(self, now: datetime | None = None, limit: int = 50) -> list[OrderView]:
+        """New holds whose viewer is still to be told, each claimed for one teller."""
+        at = _utc(now)
+        return self._tx(lambda s: waitlist.claim_offers(s, at, limit))
+
+    def claim_reminders(
+        self, before: timedelta, now: datetime | None = None, limit: int = 100
+    ) -> list[OrderView]:
+        """Pending orders expiring within `before`, never reminded, each claimed once."""
+        at = _utc(now)
+        return self._tx(lambda s: waitlist.claim_reminders(s, at, before, limit))
+
+
+def _handing_out(s: Session, result: T, at: datetime | None = None) -> T:
+    """`result` of a change that may free units, after the waitlists had them (same
+    transaction: a new buyer never sees them first)."""
+    waitlist.hand_out(s, _utc(at))
+    return result
 
 
 __all__ = [

@@ -8,9 +8,9 @@ from adapters.base import neutralize
 from bots.chat.converters import Item, parse_purchase, split_shoutout
 from bots.chat.router import Command, CommandError, Commands, Context, variant_label
 from bots.chat.text import words
-from bots.commands import catalog, delivery, minutes, order_items, send_link
+from bots.commands import catalog, delivery, minutes, order_items, send_link, waitlist
 from bots.runtime.events import OrderReserved
-from commerce.errors import CommerceError, InvalidTransition, OrderNotFound
+from commerce.errors import CommerceError, InvalidTransition, OrderNotFound, OutOfStock
 from commerce.shoutouts import MAX_MESSAGE
 from commerce.views import OrderStatus, OrderView
 
@@ -28,14 +28,19 @@ async def buy(ctx: Context) -> None:
         # The answer may name what is in stock: say it from a fresh reading.
         products = await catalog(ctx, include_inactive=True)
         items = parse_purchase(wanted, products, settings.max_line_items, synonyms)
-    order = await ctx.run(
-        services.store.reserve,
-        ctx.viewer,
-        ctx.message.channel,
-        [item.line() for item in items],
-        ttl=settings.reservation_ttl,
-        locale=ctx.locale,
-    )
+    try:
+        order = await ctx.run(
+            services.store.reserve,
+            ctx.viewer,
+            ctx.message.channel,
+            [item.line() for item in items],
+            ttl=settings.reservation_ttl,
+            locale=ctx.locale,
+        )
+    except OutOfStock as exc:
+        if exc.available > 0 or len(items) != 1:
+            raise
+        raise waitlist.offer_place(ctx, items[0]) from exc  # sold out: a place in line
     if message is not None:
         await ctx.run(
             services.store.set_shoutout_message, order.code, neutralize(message)[:MAX_MESSAGE]
@@ -114,8 +119,10 @@ async def my_orders(ctx: Context) -> None:
     orders = await ctx.run(
         ctx.services.store.viewer_orders, ctx.author.platform, ctx.author.id, limit=5
     )
+    in_line = await waitlist.show_places(ctx)  # their places in line, if any
     if not orders:
-        await ctx.reply("no_orders")
+        if not in_line:
+            await ctx.reply("no_orders")
         return
     cart = _cart(ctx, orders)
     if cart is not None:

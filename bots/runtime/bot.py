@@ -45,12 +45,14 @@ from bots.runtime.alerts import RECEIPT, OwnerAlerts, missing_details_source
 from bots.runtime.events import (
     Event,
     EventBus,
+    HoldReminder,
     LinkReady,
     OrderExpired,
     OrderPaid,
     RefundNeeded,
     ShoutoutDone,
     TipReceived,
+    WaitlistHold,
     platform_of,
 )
 from bots.runtime.leases import DUTIES, Leases
@@ -633,6 +635,8 @@ class Bot:
             order = event.order
             text = t(order.locale, "order_expired", name=order.viewer.display_name, code=order.code)
             return Reply(order.channel_id, text, mention=_user(order), priority=Priority.ANNOUNCE)
+        if isinstance(event, WaitlistHold | HoldReminder):
+            return self._render_hold(event)
         if isinstance(event, LinkReady):
             view: OrderView | TipView | None = event.order or event.tip
             if view is None:
@@ -698,6 +702,48 @@ class Bot:
             )
         return None
 
+    def _render_hold(self, event: WaitlistHold | HoldReminder) -> Reply:
+        """A waitlist hold or a reminder: privately where the platform can, otherwise a
+        mention in the order's chat, through the outbox like every reply."""
+        order, t = event.order, self.messages.t
+        name = order.viewer.display_name
+        if isinstance(event, HoldReminder):
+            key = "hold_reminder" if event.url else "hold_reminder_no_link"
+            text = t(
+                order.locale,
+                key,
+                name=name,
+                code=order.code,
+                url=Verbatim(event.url),
+                minutes=event.minutes,
+                p=self.config.settings.prefix,
+            )
+            return Reply(
+                order.channel_id, text, mention=_user(order), private=True, priority=Priority.REPLY
+            )
+        minutes = max(1, round((order.expires_at - order.created_at).total_seconds() / 60))
+        params = {"name": name, "product": _products(order), "code": order.code}
+        if not event.url:  # LinkReady follows with the link
+            text = t(order.locale, "waitlist_hold_delayed", **params)
+            return Reply(
+                order.channel_id,
+                text,
+                mention=_user(order),
+                private=True,
+                priority=Priority.PAYMENT,
+            )
+        text = t(
+            order.locale, "waitlist_hold_ready", url=Verbatim(event.url), minutes=minutes, **params
+        )
+        return Reply(
+            order.channel_id,
+            text,
+            mention=_user(order),
+            private=True,
+            priority=Priority.PAYMENT,
+            receipt=order.code,
+        )
+
     async def _expire_forever(self) -> None:
         while True:
             await asyncio.sleep(self.expiry_interval)
@@ -708,7 +754,29 @@ class Bot:
                 )
             except Exception:
                 log.exception("expiring reservations failed")
+            try:
+                await self._waitlist_duty()
+            except Exception:
+                log.exception("handing out waitlist holds failed")
             await self._prune_claims()
+
+    async def _waitlist_duty(self) -> None:
+        """Tell each new waitlist hold's viewer (once: claimed in the store) with its link,
+        and remind buyers whose hold is about to expire. Run by the duty holder, after the
+        expiry that freed the units (and handed them to the lines in its transaction)."""
+        store = self.store
+        await asyncio.to_thread(store.waitlist_hand_out)  # units freed outside the store
+        for order in await asyncio.to_thread(store.waitlist_offers):
+            url = await self.links.for_order(order)
+            await self.bus.publish(WaitlistHold(order, url or ""))
+        before = self.config.settings.remind_before
+        if before <= timedelta(0):
+            return
+        now = datetime.now(UTC)
+        for order in await asyncio.to_thread(store.claim_reminders, before):
+            url = self.links.shown(order.code, order.payment_url) or ""
+            left = max(1, round((order.expires_at - now).total_seconds() / 60))
+            await self.bus.publish(HoldReminder(order, url, left))
 
     async def _prune_claims(self) -> None:
         """Forget message claims older than CLAIM_RETENTION, every PRUNE_EVERY seconds."""

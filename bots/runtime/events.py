@@ -162,6 +162,26 @@ FULFILMENT_EVENTS: dict[
 }
 
 
+@dataclass(frozen=True, slots=True)
+class WaitlistHold:
+    """A freed unit was reserved for the first viewer in its line (commerce.waitlist):
+    `order` is their hold; `url` its payment link, "" while the link is still being made
+    (LinkReady brings it then)."""
+
+    order: OrderView
+    url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HoldReminder:
+    """A pending order is about to expire: its one reminder (`url` "" when it has no
+    link yet). `minutes` is how long is left."""
+
+    order: OrderView
+    url: str
+    minutes: int
+
+
 Event = (
     OrderReserved
     | OrderPaid
@@ -180,6 +200,8 @@ Event = (
     | OrderDelivered
     | OrderPickedUp
     | ShoutoutDone
+    | WaitlistHold
+    | HoldReminder
 )
 Listener = Callable[[Event], Awaitable[None]]
 T = TypeVar("T")

@@ -33,6 +33,8 @@ class Settings:
     locale: str = "es"
     prefix: str = "!"
     reservation_ttl: timedelta = timedelta(minutes=15)
+    # One reminder this long before a hold expires (commerce.waitlist); zero: none.
+    remind_before: timedelta = timedelta(minutes=5)
     cooldown_seconds: float = 2.0
     tip_min: Decimal = Decimal("100")
     tip_max: Decimal = Decimal("1000000")

@@ -37,10 +37,12 @@ class FormProblem(Exception):
 async def list_products(request: web.Request) -> web.StreamResponse:
     ctx = panel(request)
     catalog = await ctx.run(ctx.store.panel_catalog)
+    waiting = await ctx.run(ctx.store.waitlist_sizes)
+    lines = {sku: await ctx.run(ctx.store.waitlist_line, sku) for sku in sorted(waiting)}
     return page(
         request,
         "products.html",
-        {"nav": "products", "catalog": catalog, "low": ctx.panel.low_stock},
+        {"nav": "products", "catalog": catalog, "low": ctx.panel.low_stock, "lines": lines},
     )
 
 

@@ -119,7 +119,11 @@ def _rejections(locale: str) -> list[tuple[str, str, dict[str, object]]]:
             "unknown_words",
             {"words": "gigante", "product": "Taza", "example": f"{buy} taza"},
         ),
-        (f"{buy} llavero", "error_sold_out", {"product": "Llavero"}),
+        (
+            f"{buy} llavero",
+            "waitlist_offer",  # sold out: a place in line (bots/commands/waitlist.py)
+            {"product": "Llavero", "name": "ana", "command": "!avisame LLAVERO"},
+        ),
         (
             f"{buy} taza 21",
             "error_out_of_stock",
