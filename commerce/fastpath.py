@@ -543,8 +543,8 @@ class FastReserve:
                 ),
             )
         total = cart.total_minor + sum(price * q for (_, _, price, _), q in added.items())
-        discount, coupon_code = self._rediscount(cursor, cart.id)
-        total -= discount
+        change, discount, coupon_code = self._rediscount(cursor, cart.id)
+        total -= change
         expires_at = max(cart.expires_at, at + ttl)
         if cart.preference_id is not None or cart.payment_url is not None:
             self._execute(
@@ -603,13 +603,13 @@ class FastReserve:
             coupon=coupon_code,
         )
 
-    def _rediscount(self, cursor: Any, order_id: int) -> tuple[int, str | None]:
+    def _rediscount(self, cursor: Any, order_id: int) -> tuple[int, int, str | None]:
         """A coupon on the cart follows its growth (a percent grows with the goods, an amount
-        stays): the discount's change to apply to the total (negative: it grew by that much
-        less), and the coupon's code; (0, None) without one."""
+        stays): how much the discount grew, the discount, and the coupon's code; (0, 0, None)
+        without one."""
         row = self._first(cursor, _CART_COUPON, {"order_id": order_id})
         if row is None:
-            return 0, None
+            return 0, 0, None
         use_id, old, kind, percent, amount_minor, code = row
         goods = self._all(
             cursor,
@@ -627,7 +627,7 @@ class FastReserve:
         )
         if new != int(old):
             self._execute(cursor, _SET_DISCOUNT, {"discount": new, "id": int(use_id)})
-        return new - int(old), str(code)
+        return new - int(old), new, str(code)
 
     # --- steps ---------------------------------------------------------------------------
 
