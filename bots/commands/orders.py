@@ -44,8 +44,10 @@ async def buy(ctx: Context) -> None:
         await ctx.run(
             services.store.set_shoutout_message, order.code, neutralize(message)[:MAX_MESSAGE]
         )
-    if coupon is not None:
-        order = await promos.apply_coupon(ctx, order, coupon) or order
+    coupon_reply: tuple[str, dict[str, object]] | None = None
+    if coupon is not None:  # said after the reservation (bots.commands.promos)
+        applied, key, params = await promos.try_coupon(ctx, order, coupon)
+        order, coupon_reply = applied or order, (key, params)
     total = services.messages.money(order.total, ctx.locale)
     if order.revision:
         # It joined the viewer's pending order: one cart, one link (a new one, new total).
@@ -67,6 +69,8 @@ async def buy(ctx: Context) -> None:
             code=order.code,
             minutes=minutes(ttl),
         )
+    if coupon_reply is not None:
+        await ctx.reply(coupon_reply[0], **coupon_reply[1])
     await promos.tell_flash_prices(ctx, order)
     if await delivery.after_purchase(ctx, order):
         return  # the link follows the delivery questions (bots.commands.delivery)

@@ -134,22 +134,33 @@ async def parse_with_coupon(
 async def apply_coupon(ctx: Context, order: OrderView, code: str) -> OrderView | None:
     """Put the coupon on the order and say so; on a refusal say why (in the viewer's
     language) and return None: the order stands as it was."""
+    updated, key, params = await try_coupon(ctx, order, code)
+    await ctx.reply(key, **params)
+    return updated
+
+
+async def try_coupon(
+    ctx: Context, order: OrderView, code: str
+) -> tuple[OrderView | None, str, dict[str, object]]:
+    """`apply_coupon` without the reply: the order (None when refused) and what to say, so
+    `!comprar` can say it after the reservation."""
     try:
         updated = await ctx.run(ctx.services.store.apply_coupon, order.code, code, ctx.viewer)
     except CouponInvalid as refused:
         key, params = describe_commerce_error(refused, ctx)
-        await ctx.reply(key, **params)
-        return None
+        return None, key, params
     money = ctx.services.messages.money
     discount = updated.discount
-    await ctx.reply(
+    return (
+        updated,
         "coupon_applied",
-        coupon=updated.coupon or code,
-        discount=money(discount, ctx.locale) if discount is not None else "",
-        code=updated.code,
-        total=money(updated.total, ctx.locale),
+        {
+            "coupon": updated.coupon or code,
+            "discount": money(discount, ctx.locale) if discount is not None else "",
+            "code": updated.code,
+            "total": money(updated.total, ctx.locale),
+        },
     )
-    return updated
 
 
 async def tell_flash_prices(ctx: Context, order: OrderView) -> None:
