@@ -228,3 +228,13 @@ async def test_cupon_on_a_pending_order_makes_a_new_link(
     await chat.send("!comprar taza")
     (again,) = await chat.public("!cupon CUPON10")
     assert again == t("es", "coupon_already_used", coupon="CUPON10")
+
+
+async def test_precio_during_a_sale_says_the_sale_price(chat: PlatformChat) -> None:
+    await chat.public("!oferta taza 6000 5m", chat.mod)
+    replies = await chat.public("!precio taza")
+    assert replies[-1] == t(
+        "es", "flash_applied", product="Taza", price=ars("6000"), old=ars("8500")
+    )
+    await chat.public("!oferta fin", chat.mod)
+    assert len(await chat.public("!precio taza")) == 1
