@@ -16,7 +16,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from bots.chat.i18n import flatten, load_catalog, plural_keys
 from bots.runtime.plugins import LISTENER_TIMEOUT, Loaded
 from bots.runtime.plugins import templates as plugin_templates
 from bots.runtime.services import Settings
+from commerce.coupons import CouponSpec
 from commerce.delivery import METHODS as DELIVERY_METHODS
 from commerce.delivery import DeliveryRules, PickupPoint, ShippingOption
 from commerce.money import EXPONENTS
@@ -50,6 +51,7 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
         "alerts",
         "metrics",
         "logging",
+        "coupons",
     ),
     "metrics": ("token",),
     "logging": ("format",),
@@ -323,6 +325,7 @@ class Config:
     metrics: MetricsSettings = field(default_factory=lambda: MetricsSettings())
     logging: LoggingSettings = field(default_factory=lambda: LoggingSettings())
     delivery_chat: DeliveryChat = field(default_factory=lambda: DeliveryChat())
+    coupons: tuple[CouponSpec, ...] = ()  # [[coupons]]: seeded when new (bots/config.py end)
 
     def enabled_platforms(self) -> list[str]:
         return [name for name, section in self.platforms.items() if section.get("enabled")]
@@ -704,6 +707,7 @@ def _parse(
         metrics=_metrics(r),
         logging=_logging(r),
         delivery_chat=_delivery_chat(r),
+        coupons=tuple(_coupons(r, raw.get("coupons", []), currency)),
     )
     return config, r.problems
 
@@ -1403,3 +1407,113 @@ def _variants(r: _Reader, where: str, items: Any) -> list[VariantSpec]:
             continue
         out.append(VariantSpec(options=options, stock=stock, price=price))
     return out
+
+
+# --- promotions: [[coupons]] (commerce.coupons) --------------------------------------------
+
+COUPON_KEYS = (
+    "code",
+    "percent",
+    "amount",
+    "min_total",
+    "max_uses",
+    "once_per_viewer",
+    "live_only",
+    "expires",
+    "active",
+)
+
+
+def _coupons(r: _Reader, items: Any, currency: str) -> list[CouponSpec]:
+    """`[[coupons]]`: a code and exactly one of percent (1..100) or amount, then optional
+    limits. Seeded into the store when the code is new; the panel owns it after that."""
+    if not isinstance(items, list):
+        r.problem(
+            "coupons", "must be a list of [[coupons]] tables", "write each one as [[coupons]]"
+        )
+        return []
+    specs: list[CouponSpec] = []
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        where = f"coupons[{i}]"
+        if not isinstance(item, Mapping):
+            r.problem(where, "must be a table", "write it as [[coupons]]")
+            continue
+        code = item.get("code")
+        if not isinstance(code, str) or not _COUPON_CODE.match(code.strip()):
+            r.problem(
+                f"{where}.code",
+                "is missing" if code is None else f"{code!r} is not a code",
+                'write code = "CUPON10" (letters, digits, - or _, 3 to 32 characters)',
+            )
+            continue
+        code = code.strip().upper()
+        where = f"coupons[{code}]"
+        for key in item:
+            if key not in COUPON_KEYS:
+                r.problem(f"{where}.{key}", "is not a coupon key", _did_you_mean(key, COUPON_KEYS))
+        if code in seen:
+            r.problem(f"{where}.code", "is used twice", "give each coupon its own code")
+            continue
+        seen.add(code)
+        percent, amount = item.get("percent"), item.get("amount")
+        if (percent is None) == (amount is None):
+            r.problem(where, "needs percent or amount (one of them)", "write percent = 10")
+            continue
+        if percent is not None and (
+            isinstance(percent, bool) or not isinstance(percent, int) or not 1 <= percent <= 100
+        ):
+            r.problem(f"{where}.percent", f"{percent!r} must be 1..100", "write percent = 10")
+            continue
+        money = None
+        if amount is not None:
+            money = r.decimal(f"{where}.amount", amount)
+            if money is None or money <= 0:
+                if money is not None:
+                    r.problem(f"{where}.amount", "must be above zero", 'write amount = "1000"')
+                continue
+        minimum = r.decimal(f"{where}.min_total", item.get("min_total"), Decimal(0))
+        uses = item.get("max_uses")
+        if uses is not None and (isinstance(uses, bool) or not isinstance(uses, int) or uses < 0):
+            r.problem(
+                f"{where}.max_uses",
+                f"{uses!r} must be a whole number >= 0",
+                "remove it for no limit",
+            )
+            uses = None
+        expires = item.get("expires")
+        if isinstance(expires, str):
+            try:
+                expires = datetime.fromisoformat(expires)
+            except ValueError:
+                expires = "bad"
+        if expires is not None and (
+            not isinstance(expires, datetime) or expires.utcoffset() is None
+        ):
+            r.problem(
+                f"{where}.expires",
+                f"{item.get('expires')!r} is not a date and time with its offset",
+                "write expires = 2026-12-24T23:59:00-03:00",
+            )
+            expires = None
+        specs.append(
+            CouponSpec(
+                code=code,
+                kind="percent" if percent is not None else "amount",
+                currency=currency,
+                percent=percent,
+                amount=money,
+                min_total=minimum or Decimal(0),
+                max_uses=uses,
+                once_per_viewer=r.boolean(
+                    f"{where}.once_per_viewer", item.get("once_per_viewer"), True
+                ),
+                live_only=r.boolean(f"{where}.live_only", item.get("live_only"), False),
+                expires_at=expires,
+                active=r.boolean(f"{where}.active", item.get("active"), True),
+            )
+        )
+    return specs
+
+
+_COUPON_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,30}[A-Za-z0-9]$")

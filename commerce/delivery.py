@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from commerce import errors, reports, rows
+from commerce import coupons, errors, reports, rows
 from commerce.models import (
     DELIVERY_DETAILS,
     ORDER_LINES,
@@ -415,7 +415,8 @@ def set_details(
     if choice.ship_with is not None:
         with_id = rows.find_order(s, choice.ship_with).id
     _write_details(s, order, details, "buyer", at)
-    total = subtotal_minor(s, order.id) + shipping
+    # A coupon's discount (commerce.coupons) stays inside the total.
+    total = subtotal_minor(s, order.id) - coupons.discount_of(s, order.id) + shipping
     if total != order.total_minor:
         if order.preference_id is not None or order.payment_url is not None:
             s.execute(

@@ -139,3 +139,48 @@ class InvalidDeliveryDetails(CommerceError):
         super().__init__(f"delivery {field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+# --- promotions: flash sales and coupons (commerce.flash_sales, commerce.coupons) ---------
+
+
+class FlashLimitExceeded(LimitExceeded):
+    """The viewer would take more units at the flash price than the sale's per-buyer limit."""
+
+    code = "flash_limit_exceeded"
+
+
+class FlashSaleInvalid(CommerceError):
+    """A flash sale the owner asked for cannot be: `reason` is "not_lower" (the sale price is
+    not below the regular one), "percent" (outside 1..90) or "duration" (outside the limits)."""
+
+    code = "flash_invalid"
+
+    def __init__(self, sku: str, reason: str) -> None:
+        super().__init__(f"{sku}: flash sale refused ({reason})")
+        self.sku = sku
+        self.reason = reason
+
+
+class CouponInvalid(CommerceError):
+    """A viewer's coupon does not apply. `reason` (the reply's key is `coupon_<reason>`):
+    unknown, expired, used_up, below_minimum, already_used, not_live, one_per_order, paying.
+    `minimum` is the order total it needs (below_minimum only)."""
+
+    code = "coupon_invalid"
+
+    def __init__(self, coupon: str, reason: str, minimum: object = None) -> None:
+        super().__init__(f"coupon {coupon!r}: {reason}")
+        self.coupon = coupon
+        self.reason = reason
+        self.minimum = minimum
+
+
+class CouponExists(CommerceError):
+    """The owner created a coupon whose code the store already has."""
+
+    code = "coupon_exists"
+
+    def __init__(self, coupon: str) -> None:
+        super().__init__(f"coupon {coupon!r} already exists")
+        self.coupon = coupon

@@ -46,7 +46,8 @@ from sqlalchemy import Column, Engine, Table
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.pool import PoolProxiedConnection
 
-from commerce import errors
+from commerce import coupons, errors
+from commerce.flash_sales import sale_price_minor
 from commerce.models import ORDER_LINES, ORDERS, PRODUCTS, SUPERSEDED_LINKS, VARIANTS
 from commerce.money import Money
 from commerce.views import (
@@ -108,9 +109,26 @@ _PAYING = (
     f"AND status IN ({', '.join(repr(s) for s in IN_PROGRESS)}) LIMIT 1"
 )
 _CART_LINES = (
-    "SELECT id, product_id, variant_id, unit_price_minor FROM order_lines "
+    "SELECT id, product_id, variant_id, unit_price_minor, flash_sale_id FROM order_lines "
     "WHERE order_id = :order_id"
 )
+# The flash sales on at the reservation's instant (commerce.flash_sales): read ONCE per
+# reservation, so every line of it gets the same answer even as a sale ends meanwhile.
+_FLASH_ON = (
+    "SELECT id, product_id, percent, price_minor, max_per_buyer FROM flash_sales "
+    "WHERE ended_at IS NULL AND starts_at <= :at AND ends_at > :at"
+)
+_FLASH_HELD = (
+    "SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l "
+    "JOIN orders o ON o.id = l.order_id "
+    "WHERE o.viewer_id = :viewer_id AND l.flash_sale_id = :sale_id "
+    f"AND o.status IN ({', '.join(repr(s.value) for s in HOLDING)})"
+)
+_CART_COUPON = (
+    "SELECT u.id, u.discount_minor, c.kind, c.percent, c.amount_minor, c.code "
+    "FROM coupon_uses u JOIN coupons c ON c.id = u.coupon_id WHERE u.order_id = :order_id"
+)
+_SET_DISCOUNT = "UPDATE coupon_uses SET discount_minor = :discount WHERE id = :id"
 _GROW_LINE = "UPDATE order_lines SET quantity = quantity + :q WHERE id = :id"
 _UPDATE_CART = (
     "UPDATE orders SET total_minor = :total, expires_at = :expires_at, "
@@ -154,6 +172,15 @@ class _Line(NamedTuple):
     product: _Product
     variant: VariantRow | None
     price_minor: int
+    flash_sale_id: int | None = None  # the sale that set `price_minor`, if one did
+    regular_minor: int | None = None  # the price without that sale
+
+
+class _Flash(NamedTuple):
+    id: int
+    percent: int | None
+    price_minor: int | None
+    max_per_buyer: int | None
 
 
 class _Cart(NamedTuple):
@@ -243,7 +270,14 @@ class FastReserve:
         self._line = _Insert(
             engine,
             ORDER_LINES,
-            ["order_id", "product_id", "variant_id", "quantity", "unit_price_minor"],
+            [
+                "order_id",
+                "product_id",
+                "variant_id",
+                "quantity",
+                "unit_price_minor",
+                "flash_sale_id",
+            ],
             returning=False,
         )
         self._superseded = _Insert(
@@ -321,6 +355,7 @@ class FastReserve:
         locale: str,
     ) -> OrderView:
         resolved = [self._resolve(cursor, line, first=i == 0) for i, line in enumerate(lines)]
+        resolved, flash_limits = self._flash_priced(cursor, resolved, at)
         currencies = {r.product.currency for r in resolved}
         if len(currencies) != 1:
             raise ValueError(f"one order cannot mix currencies: {sorted(currencies)}")
@@ -339,6 +374,7 @@ class FastReserve:
         )
         cart = self._cart(cursor, viewer_id, viewer.platform, channel_id, currency, at)
         self._check_limits(cursor, viewer_id, resolved, lines)
+        self._check_flash_limits(cursor, viewer_id, resolved, lines, flash_limits)
 
         wanted: dict[tuple[str, int], int] = defaultdict(int)
         skus: dict[tuple[str, int], str] = {}
@@ -385,6 +421,7 @@ class FastReserve:
                         "variant_id": None if r.variant is None else r.variant.id,
                         "quantity": line.quantity,
                         "unit_price_minor": r.price_minor,
+                        "flash_sale_id": r.flash_sale_id,
                     }
                 ),
             )
@@ -395,6 +432,9 @@ class FastReserve:
                     variant_key=None if r.variant is None else r.variant.key,
                     quantity=line.quantity,
                     unit_price=Money.from_minor(r.price_minor, currency),
+                    list_price=None
+                    if r.regular_minor is None
+                    else Money.from_minor(r.regular_minor, currency),
                 )
             )
         return OrderView(
@@ -466,22 +506,28 @@ class FastReserve:
         ttl: timedelta,
     ) -> OrderView:
         """Add the (already reserved) lines to the cart, supersede its link, and view it."""
-        existing: dict[tuple[int, int | None, int], int] = {}
-        for line_id, product_id, variant_id, price in self._all(
+        Key = tuple[int, int | None, int, int | None]
+        existing: dict[Key, int] = {}
+        for line_id, product_id, variant_id, price, sale_id in self._all(
             cursor, _CART_LINES, {"order_id": cart.id}
         ):
-            key = (int(product_id), None if variant_id is None else int(variant_id), int(price))
+            key = (
+                int(product_id),
+                None if variant_id is None else int(variant_id),
+                int(price),
+                None if sale_id is None else int(sale_id),
+            )
             existing.setdefault(key, int(line_id))
-        added: dict[tuple[int, int | None, int], int] = defaultdict(int)
+        added: dict[Key, int] = defaultdict(int)
         for r, line in zip(resolved, lines, strict=True):
             variant_id = None if r.variant is None else r.variant.id
-            added[(r.product.id, variant_id, r.price_minor)] += line.quantity
+            added[(r.product.id, variant_id, r.price_minor, r.flash_sale_id)] += line.quantity
         for key, quantity in added.items():
             line_id = existing.get(key)
             if line_id is not None:
                 self._execute(cursor, _GROW_LINE, {"q": quantity, "id": line_id})
                 continue
-            product_id, variant_id, price = key
+            product_id, variant_id, price, sale_id = key
             self._execute(
                 cursor,
                 self._line.sql,
@@ -492,10 +538,13 @@ class FastReserve:
                         "variant_id": variant_id,
                         "quantity": quantity,
                         "unit_price_minor": price,
+                        "flash_sale_id": sale_id,
                     }
                 ),
             )
-        total = cart.total_minor + sum(price * q for (_, _, price), q in added.items())
+        total = cart.total_minor + sum(price * q for (_, _, price, _), q in added.items())
+        change, discount, coupon_code = self._rediscount(cursor, cart.id)
+        total -= change
         expires_at = max(cart.expires_at, at + ttl)
         if cart.preference_id is not None or cart.payment_url is not None:
             self._execute(
@@ -518,6 +567,13 @@ class FastReserve:
             _UPDATE_CART,
             {"total": total, "expires_at": self._when_in(expires_at), "id": cart.id},
         )
+        regular = {
+            (r.product.sku, None if r.variant is None else r.variant.key, r.price_minor): (
+                Money.from_minor(r.regular_minor, currency)
+            )
+            for r in resolved
+            if r.regular_minor is not None
+        }
         line_views = tuple(
             OrderLineView(
                 sku=sku,
@@ -525,6 +581,7 @@ class FastReserve:
                 variant_key=key,
                 quantity=int(quantity),
                 unit_price=Money.from_minor(int(price), currency),
+                list_price=regular.get((sku, key, int(price))),
             )
             for quantity, price, sku, name, key in self._all(
                 cursor, _VIEW_LINES, {"order_id": cart.id}
@@ -542,9 +599,90 @@ class FastReserve:
             expires_at=expires_at,
             locale=cart.locale,
             revision=cart.revision + 1,
+            discount=None if coupon_code is None else Money.from_minor(discount, currency),
+            coupon=coupon_code,
         )
 
+    def _rediscount(self, cursor: Any, order_id: int) -> tuple[int, int, str | None]:
+        """A coupon on the cart follows its growth (a percent grows with the goods, an amount
+        stays): how much the discount grew, the discount, and the coupon's code; (0, 0, None)
+        without one."""
+        row = self._first(cursor, _CART_COUPON, {"order_id": order_id})
+        if row is None:
+            return 0, 0, None
+        use_id, old, kind, percent, amount_minor, code = row
+        goods = self._all(
+            cursor,
+            "SELECT quantity, unit_price_minor FROM order_lines WHERE order_id = :id",
+            {"id": order_id},
+        )
+        subtotal = sum(int(q) * int(p) for q, p in goods)
+        units = sum(int(q) for q, _ in goods)
+        new = coupons.discount_minor(
+            kind,
+            None if percent is None else int(percent),
+            None if amount_minor is None else int(amount_minor),
+            subtotal,
+            units,
+        )
+        if new != int(old):
+            self._execute(cursor, _SET_DISCOUNT, {"discount": new, "id": int(use_id)})
+        return new - int(old), new, str(code)
+
     # --- steps ---------------------------------------------------------------------------
+
+    def _flash_priced(
+        self, cursor: Any, resolved: list[_Line], at: datetime
+    ) -> tuple[list[_Line], dict[int, int | None]]:
+        """The lines at the flash price where a sale is on (one read for the whole
+        reservation: see _FLASH_ON), and each sale's per-buyer limit by its id."""
+        sales = {
+            int(row[1]): _Flash(
+                int(row[0]),
+                None if row[2] is None else int(row[2]),
+                None if row[3] is None else int(row[3]),
+                None if row[4] is None else int(row[4]),
+            )
+            for row in self._all(cursor, _FLASH_ON, {"at": self._when_in(at)})
+        }
+        if not sales:
+            return resolved, {}
+        priced = []
+        for r in resolved:
+            sale = sales.get(r.product.id)
+            if sale is None:
+                priced.append(r)
+                continue
+            price = sale_price_minor(r.price_minor, sale.percent, sale.price_minor)
+            priced.append(
+                r._replace(price_minor=price, flash_sale_id=sale.id, regular_minor=r.price_minor)
+            )
+        return priced, {sale.id: sale.max_per_buyer for sale in sales.values()}
+
+    def _check_flash_limits(
+        self,
+        cursor: Any,
+        viewer_id: int,
+        resolved: list[_Line],
+        lines: list[LineRequest],
+        limits: dict[int, int | None],
+    ) -> None:
+        """A sale's per-buyer limit against the units the viewer holds at that sale's price."""
+        asked: dict[int, int] = defaultdict(int)
+        skus: dict[int, str] = {}
+        for r, line in zip(resolved, lines, strict=True):
+            if r.flash_sale_id is not None:
+                asked[r.flash_sale_id] += line.quantity
+                skus[r.flash_sale_id] = r.product.sku
+        for sale_id, quantity in asked.items():
+            limit = limits.get(sale_id)
+            if limit is None:
+                continue
+            held = int(
+                self._one(cursor, _FLASH_HELD, {"viewer_id": viewer_id, "sale_id": sale_id})[0]
+            )
+            if held + quantity > limit:
+                raise errors.FlashLimitExceeded(skus[sale_id], limit, held)
 
     def _resolve(self, cursor: Any, line: LineRequest, *, first: bool) -> _Line:
         """The stock row for one request, checking (in this order) that the store is open,

@@ -244,6 +244,9 @@ class OrderLine(SQLModel, table=True):
     variant_id: int | None = Field(default=None, foreign_key="variants.id")
     quantity: int
     unit_price_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    # The flash sale this line was priced by (commerce.flash_sales), for its per-buyer limit;
+    # NULL for the regular price. The price itself is `unit_price_minor`, kept for good.
+    flash_sale_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
 
 
 class Tip(SQLModel, table=True):
@@ -718,3 +721,73 @@ class WaitlistEntry(SQLModel, table=True):
 
 WAITLIST_ENTRIES: Table = WaitlistEntry.__table__  # type: ignore[attr-defined]
 TABLES = (*TABLES, WAITLIST_ENTRIES)
+
+
+# --- promotions: flash sales and coupons (commerce.flash_sales, commerce.coupons) ---------
+
+
+class FlashSale(SQLModel, table=True):
+    """`!oferta remera 20% 5m`: a product's price drops from `starts_at` until `ends_at`
+    (or `ended_at`, when the owner ends it early). It lives here, not in a process's memory,
+    so every `vivo run` prices a reservation the same way."""
+
+    __tablename__ = "flash_sales"
+    __table_args__ = (Index("ix_flash_sales_ends", "ended_at", "ends_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    product_id: int = Field(foreign_key="products.id", index=True)
+    # Exactly one of the two: a percent off every variant's price, or one price for all.
+    percent: int | None = None
+    price_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    max_per_buyer: int | None = None
+    starts_at: datetime = _when()
+    ends_at: datetime = _when()
+    ended_at: datetime | None = _when(nullable=True)
+
+
+class Coupon(SQLModel, table=True):
+    """An owner's discount code. Seeded from `[[coupons]]` in config when its code is new,
+    then the owner's (panel): a restart never changes it. `uses` only grows through one
+    conditional UPDATE, so `max_uses` is never exceeded under any concurrency."""
+
+    __tablename__ = "coupons"
+    __table_args__ = (UniqueConstraint("code", name="uq_coupons_code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(sa_column=Column(String(32), nullable=False))  # upper case
+    kind: str = Field(sa_column=Column(String(16), nullable=False))  # "percent" | "amount"
+    percent: int | None = None
+    amount_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    min_total_minor: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0")
+    )
+    max_uses: int | None = None
+    uses: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    once_per_viewer: bool = True
+    live_only: bool = False
+    expires_at: datetime | None = _when(nullable=True)
+    active: bool = True
+    source: str = Field(default="panel", sa_column=Column(String(16), nullable=False))
+    created_at: datetime = _when()
+
+
+class CouponUse(SQLModel, table=True):
+    """A coupon on one order: one per order, and (for `once_per_viewer`) one per viewer.
+    `discount_minor` is inside the order's total already."""
+
+    __tablename__ = "coupon_uses"
+    __table_args__ = (UniqueConstraint("order_id", name="uq_coupon_uses_order"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    coupon_id: int = Field(foreign_key="coupons.id", index=True)
+    order_id: int = Field(foreign_key="orders.id")
+    viewer_id: int = Field(foreign_key="viewers.id", index=True)
+    discount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    used_at: datetime = _when()
+
+
+FLASH_SALES: Table = FlashSale.__table__  # type: ignore[attr-defined]
+COUPONS: Table = Coupon.__table__  # type: ignore[attr-defined]
+COUPON_USES: Table = CouponUse.__table__  # type: ignore[attr-defined]
+TABLES = (*TABLES, FLASH_SALES, COUPONS, COUPON_USES)

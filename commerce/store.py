@@ -30,9 +30,11 @@ from commerce import (
     alerts,
     buyers,
     catalog,
+    coupons,
     delivery,
     errors,
     eventlog,
+    flash_sales,
     fulfilment,
     imports,
     leaderboards,
@@ -1078,12 +1080,78 @@ class Store:
         at = _utc(now)
         return self._tx(lambda s: waitlist.claim_reminders(s, at, before, limit))
 
+    # --- promotions: flash sales and coupons (commerce.flash_sales, commerce.coupons) ---
 
-def _handing_out(s: Session, result: T, at: datetime | None = None) -> T:
-    """`result` of a change that may free units, after the waitlists had them (same
-    transaction: a new buyer never sees them first)."""
-    waitlist.hand_out(s, _utc(at))
-    return result
+    def start_flash_sale(
+        self,
+        sku: str,
+        *,
+        percent: int | None = None,
+        price: Decimal | None = None,
+        duration: timedelta,
+        max_per_buyer: int | None = None,
+        now: datetime | None = None,
+    ) -> flash_sales.FlashSaleView:
+        """`!oferta`: drop `sku`'s price by `percent` or to `price` for `duration`, ending
+        any sale on now. Reservations made meanwhile take the sale price (commerce.fastpath)."""
+        at = _utc(now)
+        return self._tx(
+            lambda s: flash_sales.start(
+                s,
+                sku,
+                percent=percent,
+                price=price,
+                duration=duration,
+                max_per_buyer=max_per_buyer,
+                at=at,
+            )
+        )
+
+    def end_flash_sale(self, now: datetime | None = None) -> flash_sales.FlashSaleView | None:
+        """`!oferta fin`: the sale on now ends now; the one ended, or None."""
+        at = _utc(now)
+        return self._tx(lambda s: flash_sales.end_all(s, at))
+
+    def active_flash_sale(self, now: datetime | None = None) -> flash_sales.FlashSaleView | None:
+        at = _utc(now)
+        return self._tx(lambda s: flash_sales.active(s, at))
+
+    def seed_coupons(
+        self, specs: Sequence[coupons.CouponSpec], now: datetime | None = None
+    ) -> list[str]:
+        """Add config's coupons whose code is new; the codes added. The rest is the owner's."""
+        at = _utc(now)
+        return self._tx(lambda s: coupons.seed(s, specs, at))
+
+    def create_coupon(
+        self, spec: coupons.CouponSpec, now: datetime | None = None
+    ) -> coupons.CouponView:
+        at = _utc(now)
+        return self._tx(lambda s: coupons.create(s, spec, at))
+
+    def set_coupon_active(self, code: str, active: bool) -> coupons.CouponView:
+        return self._tx(lambda s: coupons.set_active(s, code, active))
+
+    def list_coupons(self) -> list[coupons.CouponView]:
+        return self._tx(coupons.list_all)
+
+    def coupon_exists(self, code: str) -> bool:
+        return self._tx(lambda s: coupons.known(s, code))
+
+    def apply_coupon(
+        self,
+        order_code: str,
+        coupon_code: str,
+        viewer: ViewerRef | None = None,
+        now: datetime | None = None,
+    ) -> OrderView:
+        """Put a coupon on a pending order (one per order): its discount comes off the total
+        and, when the order had a link, the revision goes up for a new one. Raises
+        CouponInvalid with the reason a viewer should hear (see commerce.coupons)."""
+        at = _utc(now)
+        return self._tx(
+            lambda s: order_view(s, coupons.apply(s, order_code, coupon_code, viewer, at))
+        )
 
 
 __all__ = [
@@ -1095,3 +1163,10 @@ __all__ = [
     "new_code",
     "parse_variant_key",
 ]
+
+
+def _handing_out(s: Session, result: T, at: datetime | None = None) -> T:
+    """`result` of a change that may free units, after the waitlists had them (same
+    transaction: a new buyer never sees them first)."""
+    waitlist.hand_out(s, _utc(at))
+    return result

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from commerce import delivery, rows
+from commerce import coupons, delivery, rows
 from commerce.models import (
     ORDER_LINES,
     PRODUCTS,
@@ -145,6 +145,7 @@ def order_view(s: Session, order: Order) -> OrderView:
         link_sent_at=order.link_sent_at,
         revision=int(order.revision),
         **delivery.order_fields(s, order),
+        **coupons.order_fields(s, int(order.id or 0), order.currency),
     )
 
 

@@ -86,6 +86,9 @@ class OrderLineView:
     variant_key: str | None
     quantity: int
     unit_price: Money
+    # The regular price when a flash sale set `unit_price` (commerce.flash_sales), as the
+    # reservation saw it, for "$8.000 (antes $10.000)"; None otherwise and when read back.
+    list_price: Money | None = field(default=None, compare=False)
 
     @property
     def subtotal(self) -> Money:
@@ -129,6 +132,10 @@ class OrderView:
     shipped_at: datetime | None = field(default=None, compare=False)
     ready_at: datetime | None = field(default=None, compare=False)
     fulfilled_at: datetime | None = field(default=None, compare=False)
+    # A coupon on the order (commerce.coupons): its code and what it takes off (inside
+    # `total` already); None without one.
+    discount: Money | None = field(default=None, compare=False)
+    coupon: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -26,6 +26,7 @@ from bots.runtime.events import Event
 from bots.runtime.services import Services
 from commerce import errors
 from commerce.errors import CommerceError
+from commerce.money import Money
 from commerce.views import ViewerRef
 
 log = logging.getLogger(__name__)
@@ -605,7 +606,22 @@ def describe_commerce_error(error: CommerceError, ctx: Context) -> tuple[str, di
             params = {"status": ctx.t(f"status_{error.current}")}
         case errors.InvalidDeliveryDetails():
             params = {"field": ctx.t(f"delivery_field_{error.field}")}
+        case errors.CouponInvalid():  # commerce.coupons: the reason is the reply
+            key, params = promo_reply("coupon", error.reason, ctx), {"coupon": error.coupon}
+            if isinstance(error.minimum, Money):
+                params["minimum"] = ctx.services.messages.money(error.minimum, ctx.locale)
+        case errors.CouponExists():
+            params = {"coupon": error.coupon}
+        case errors.FlashSaleInvalid():
+            key, params = promo_reply("flash", error.reason, ctx), {"product": name(error.sku)}
     return key, params
+
+
+def promo_reply(kind: str, reason: str, ctx: Context) -> str:
+    """`coupon_expired`, `flash_invalid_percent`…: the reply for a promotion's refusal, or
+    its generic one for a reason without its own words."""
+    key = f"coupon_{reason}" if kind == "coupon" else f"flash_invalid_{reason}"
+    return key if ctx.services.messages.has(key) else f"error_{kind}_invalid"
 
 
 def variant_label(key: str | None) -> str:

@@ -13,10 +13,22 @@ from commerce.views import OrderView, ProductView
 
 def register(registry: Commands) -> None:
     """Add every built-in command to `registry`: what a plugin's `register` does too."""
-    from bots.commands import claim, delivery, orders, owner, shop, shoutouts, show, tips, waitlist
+    from bots.commands import (
+        claim,
+        delivery,
+        orders,
+        owner,
+        promos,
+        shop,
+        shoutouts,
+        show,
+        tips,
+        waitlist,
+    )
     from bots.commands import help as help_
 
-    for module in (shop, orders, delivery, tips, owner, shoutouts, show, claim, waitlist, help_):
+    modules = (shop, orders, delivery, tips, owner, shoutouts, show, claim, waitlist, promos)
+    for module in (*modules, help_):
         module.register(registry)
 
 

@@ -8,7 +8,7 @@ from adapters.base import neutralize
 from bots.chat.converters import Item, parse_purchase, split_shoutout
 from bots.chat.router import Command, CommandError, Commands, Context, variant_label
 from bots.chat.text import words
-from bots.commands import catalog, delivery, minutes, order_items, send_link, waitlist
+from bots.commands import catalog, delivery, minutes, order_items, promos, send_link, waitlist
 from bots.runtime.events import OrderReserved
 from commerce.errors import CommerceError, InvalidTransition, OrderNotFound, OutOfStock
 from commerce.shoutouts import MAX_MESSAGE
@@ -22,12 +22,16 @@ async def buy(ctx: Context) -> None:
     products = await catalog(ctx, include_inactive=True, recent=True)
     # `!comprar saludo ¡feliz cumple Ana!`: after a queue item, the rest is its message.
     wanted, message = split_shoutout(ctx.args, products)
+    coupon: str | None = None
     try:
         items = parse_purchase(wanted, products, settings.max_line_items, synonyms)
     except (CommandError, CommerceError):
-        # The answer may name what is in stock: say it from a fresh reading.
+        # The answer may name what is in stock: say it from a fresh reading. Or the last
+        # word is a coupon (`!comprar remera M CUPON10`: bots.commands.promos).
         products = await catalog(ctx, include_inactive=True)
-        items = parse_purchase(wanted, products, settings.max_line_items, synonyms)
+        items, coupon = await promos.parse_with_coupon(
+            ctx, wanted, products, settings.max_line_items
+        )
     try:
         order = await ctx.run(
             services.store.reserve,
@@ -45,6 +49,10 @@ async def buy(ctx: Context) -> None:
         await ctx.run(
             services.store.set_shoutout_message, order.code, neutralize(message)[:MAX_MESSAGE]
         )
+    coupon_reply: tuple[str, dict[str, object]] | None = None
+    if coupon is not None:  # said after the reservation (bots.commands.promos)
+        applied, key, params = await promos.try_coupon(ctx, order, coupon)
+        order, coupon_reply = applied or order, (key, params)
     total = services.messages.money(order.total, ctx.locale)
     if order.revision:
         # It joined the viewer's pending order: one cart, one link (a new one, new total).
@@ -66,6 +74,9 @@ async def buy(ctx: Context) -> None:
             code=order.code,
             minutes=minutes(ttl),
         )
+    if coupon_reply is not None:
+        await ctx.reply(coupon_reply[0], **coupon_reply[1])
+    await promos.tell_flash_prices(ctx, order)
     if await delivery.after_purchase(ctx, order):
         return  # the link follows the delivery questions (bots.commands.delivery)
     if order.revision and services.conversations is not None:

@@ -86,6 +86,17 @@ async def show_price(ctx: Context) -> None:
         available=product.available,
         options=Options(product.variants),
     )
+    # During a flash sale on it, the sale price too (bots.commands.promos).
+    sale = await ctx.run(ctx.services.store.active_flash_sale)
+    if sale is not None and sale.sku == product.sku:
+        sale_price = money(sale.price, ctx.locale)
+        shown = ctx.t("price_from", price=sale_price) if sale.varies else sale_price
+        await ctx.reply(
+            "flash_applied",
+            product=product.name,
+            price=shown,
+            old=money(sale.old_price, ctx.locale),
+        )
 
 
 def register(router: Commands) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
 from bots.runtime.event_codec import encode
+from commerce.flash_sales import FlashSaleView
 from commerce.money import Money
 from commerce.views import OrderView, ProductView, TipView
 
@@ -182,6 +183,23 @@ class HoldReminder:
     minutes: int
 
 
+# --- promotions: flash sales (commerce.flash_sales) ------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FlashSaleStarted:
+    """`!oferta remera 20% 5m`: the overlay shows the card with its countdown."""
+
+    sale: FlashSaleView
+
+
+@dataclass(frozen=True, slots=True)
+class FlashSaleEnded:
+    """`!oferta fin` (a sale that runs out needs no event: its end time is in the sale)."""
+
+    sale: FlashSaleView
+
+
 Event = (
     OrderReserved
     | OrderPaid
@@ -202,6 +220,8 @@ Event = (
     | ShoutoutDone
     | WaitlistHold
     | HoldReminder
+    | FlashSaleStarted
+    | FlashSaleEnded
 )
 Listener = Callable[[Event], Awaitable[None]]
 T = TypeVar("T")

@@ -301,6 +301,7 @@ def open_store(config: Config) -> Store:
     store = Store(config.database_url)
     store.migrate(apart=True)
     store.seed_catalog(list(config.products))
+    store.seed_coupons(list(config.coupons))  # new codes only: the panel owns the rest
     return store
 
 

@@ -25,6 +25,8 @@ from decimal import Decimal
 from typing import Literal
 
 from bots.runtime.events import EventBus, LinkReady
+from commerce.coupons import spread
+from commerce.money import Money
 from commerce.payments.base import (
     LinkItem,
     LinkRequest,
@@ -119,18 +121,25 @@ class LinkService:
         return f"{self.short_base}/p/{code}"
 
     def _order_request(self, order: OrderView) -> LinkRequest:
+        # A coupon's discount is spread over the unit prices (MercadoPago takes no negative
+        # item), so the items still add up to the total: see commerce.coupons.spread.
+        discount = order.discount.minor if order.discount is not None else 0
+        parts = spread([(line.quantity, line.unit_price.minor) for line in order.lines], discount)
         items = tuple(
             LinkItem(
                 id=line.sku,
                 title=line.product_name
                 + (f" ({_variant_label(line.variant_key)})" if line.variant_key else ""),
-                quantity=line.quantity,
-                unit_price=line.unit_price.amount,
+                quantity=quantity,
+                unit_price=Money.from_minor(unit, line.unit_price.currency).amount,
                 currency=line.unit_price.currency,
             )
-            for line in order.lines
+            for line, pieces in zip(order.lines, parts, strict=True)
+            for quantity, unit in pieces
         )
         goods = sum((line.subtotal.amount for line in order.lines), Decimal(0))
+        if order.discount is not None:
+            goods -= order.discount.amount
         if order.total.amount > goods:  # the buyer's shipping (commerce.delivery)
             title = _SHIPPING_TITLES.get(order.locale[:2], _SHIPPING_TITLES["es"])
             items += (shipping_item(order.total.amount - goods, order.total.currency, title),)

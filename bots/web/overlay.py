@@ -18,6 +18,7 @@ import json
 import logging
 from collections import deque
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
@@ -32,6 +33,8 @@ from bots.runtime.events import (
     AlertReplay,
     AlertTest,
     Event,
+    FlashSaleEnded,
+    FlashSaleStarted,
     GoalChanged,
     OrderPaid,
     SpotlightChanged,
@@ -42,6 +45,7 @@ from bots.web.alert_config import AlertSettings
 from bots.web.alert_media import MediaStore
 from bots.web.alert_text import Screen, Screened
 from commerce.errors import CommerceError
+from commerce.flash_sales import FlashSaleView
 from commerce.money import Money
 from commerce.store import Store
 from commerce.views import OrderView, ProductView, TipView
@@ -120,6 +124,10 @@ class Overlay:
         self._speech: dict[int, bytes] = {}
         self._next_id = 1
         self._clients: set[asyncio.Queue[_Message]] = set()
+        # The flash sale on now (commerce.flash_sales), read from the store at the first
+        # page so an overlay started mid-sale shows it; then kept by FlashSale* events.
+        self.flash: FlashSaleView | None = None
+        self._flash_read = False
 
     # -- state --------------------------------------------------------------------------
 
@@ -135,6 +143,11 @@ class Overlay:
         elif isinstance(event, TipReceived):
             self._count("tips", event.tip.amount)
             await self._show(self._tip_facts(event.tip))
+        elif isinstance(event, FlashSaleStarted):
+            self.flash, self._flash_read = event.sale, True
+        elif isinstance(event, FlashSaleEnded):
+            if self.flash is None or self.flash.id == event.sale.id:
+                self.flash, self._flash_read = None, True
         elif isinstance(event, AlertTest):
             await self._show_test(event)
         elif isinstance(event, AlertReplay):
@@ -174,7 +187,47 @@ class Overlay:
 
     def state(self, base_url: str) -> dict[str, Any]:
         """Everything the page shows but alerts, as JSON-ready data."""
-        return {"spotlight": self._spotlight_state(base_url), "goal": self._goal_state()}
+        flash = self._flash_state()
+        spotlight = self._spotlight_state(base_url)
+        if spotlight is not None:
+            spotlight["flash"] = flash if flash and flash["sku"] == spotlight["sku"] else None
+        return {"spotlight": spotlight, "goal": self._goal_state(), "flash": flash}
+
+    # -- flash sales (commerce.flash_sales) ------------------------------------------------
+
+    async def _read_flash(self) -> None:
+        """The sale on now, from the store, once: later changes come as events."""
+        if self._flash_read:
+            return
+        try:
+            self.flash = await asyncio.to_thread(self.store.active_flash_sale)
+        except Exception:
+            log.exception("could not read the flash sale on now")
+            return
+        self._flash_read = True
+
+    def _flash_state(self) -> dict[str, Any] | None:
+        """The flash-sale card: new and old price, and the time left in milliseconds (the
+        page counts down from when it got it, so the two clocks need not agree)."""
+        sale = self.flash
+        now = datetime.now(UTC)
+        if sale is None or not sale.on_at(now):
+            return None
+        price = self._money(sale.price)
+        if sale.varies:
+            price = self._t("price_from", price=price)
+        return {
+            "sku": sale.sku,
+            "name": sale.product_name,
+            "price": price,
+            "old_price": self._money(sale.old_price),
+            "percent": sale.percent,
+            "limit": sale.max_per_buyer,
+            "ends_at": sale.ends_at.isoformat(),
+            "remaining_ms": max(0, int((sale.ends_at - now).total_seconds() * 1000)),
+            "tag_label": self._t("overlay_flash"),
+            "ends_label": self._t("overlay_flash_ends"),
+        }
 
     def _spotlight_state(self, base_url: str) -> dict[str, Any] | None:
         product = self.spotlight
@@ -468,6 +521,7 @@ class Overlay:
         return web.Response(body=clip, content_type="audio/wav")
 
     async def _state(self, request: web.Request) -> web.Response:
+        await self._read_flash()
         return web.json_response(self.state(str(request.url.origin())))
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
@@ -479,6 +533,7 @@ class Overlay:
             }
         )
         await response.prepare(request)
+        await self._read_flash()
         base = str(request.url.origin())
         queue: asyncio.Queue[_Message] = asyncio.Queue()
         self._clients.add(queue)

@@ -13,6 +13,7 @@ from bots.config import PanelSettings
 from bots.web.panel import (
     alerts,
     auth,
+    coupons,
     fulfilment,
     live,
     moderation,
@@ -59,6 +60,7 @@ class Panel:
         stream_alerts.setup(routes)
         webhooks.setup(routes)
         alerts.setup(routes)
+        coupons.setup(routes)
 
     def setup(self, app: web.Application) -> None:
         app.add_subapp("/panel", self.app)

@@ -52,6 +52,7 @@
       }
       $("spotlight").dataset.sku = spot.sku;
     }
+    renderFlash(state);
     const goal = state.goal;
     $("goal").hidden = !goal;
     if (goal) {
@@ -61,6 +62,64 @@
       $("goal-target").textContent = goal.target;
       $("goal-fill").style.width = `${goal.percent}%`;
       $("goal").classList.toggle("reached", goal.percent >= 100);
+    }
+  }
+
+  // ---- flash sales: a card with the old price struck through and a countdown, and the same
+  // on the spotlight card when the sale is on the product shown there. The server sends the
+  // time left, so the countdown runs on this page's clock (performance.now), not the bot's.
+  let flashDeadline = 0;
+  let flashTimer = null;
+  let lastState = null;
+
+  function renderFlash(state) {
+    lastState = state;
+    const flash = state.flash;
+    const spotFlash = state.spotlight && state.spotlight.flash;
+    $("flash").hidden = !flash;
+    $("spot-flash").hidden = !spotFlash;
+    if (spotFlash) {
+      $("spot-price").textContent = spotFlash.price;
+      $("spot-old").textContent = spotFlash.old_price;
+      $("spotlight").classList.add("on-sale");
+    } else {
+      $("spotlight").classList.remove("on-sale");
+    }
+    if (!flash) {
+      flashDeadline = 0;
+      if (flashTimer) clearInterval(flashTimer);
+      flashTimer = null;
+      return;
+    }
+    $("flash").dataset.sku = flash.sku;
+    $("flash-tag").textContent = `⚡ ${flash.tag_label}`;
+    $("flash-name").textContent = flash.name;
+    $("flash-old").textContent = flash.old_price;
+    $("flash-price").textContent = flash.price;
+    $("flash-ends-label").textContent = flash.ends_label;
+    flashDeadline = performance.now() + flash.remaining_ms;
+    tick();
+    if (!flashTimer) flashTimer = setInterval(tick, 250);
+  }
+
+  function clock(ms) {
+    const total = Math.max(0, Math.ceil(ms / 1000));
+    const h = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const s = String(total % 60).padStart(2, "0");
+    return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
+  }
+
+  function tick() {
+    const left = flashDeadline - performance.now();
+    const text = clock(left);
+    $("flash-countdown").textContent = text;
+    $("spot-countdown").textContent = text;
+    $("flash").classList.toggle("ending", left < 10000);
+    if (left <= 0 && lastState) {
+      // Over: show the regular price again without waiting for the bot.
+      const spotlight = lastState.spotlight ? { ...lastState.spotlight, flash: null } : null;
+      render({ ...lastState, flash: null, spotlight });
     }
   }
 

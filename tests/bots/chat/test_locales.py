@@ -156,6 +156,8 @@ def _example(cls: type[errors.CommerceError]) -> errors.CommerceError:
         "reason": "negative",
         "committed": 4,
         "field": "contact",
+        "coupon": "CUPON10",
+        "minimum": None,
     }
     params = list(inspect.signature(cls).parameters)
     return cls(**{name: samples[name] for name in params})

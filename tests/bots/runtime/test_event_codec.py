@@ -10,6 +10,7 @@ import pytest
 
 from bots.runtime import events
 from bots.runtime.event_codec import decode, encode
+from commerce.flash_sales import FlashSaleView
 from commerce.money import Money
 from commerce.views import (
     OrderLineView,
@@ -25,6 +26,18 @@ from commerce.views import (
 
 NOW = datetime(2026, 5, 1, 20, 30, tzinfo=UTC)
 ANA = ViewerRef("twitch", "42", "Ana")
+FLASH = FlashSaleView(
+    id=3,
+    sku="REM",
+    product_name="Remera",
+    percent=20,
+    price=Money(Decimal("12000"), "ARS"),
+    old_price=Money(Decimal("15000"), "ARS"),
+    varies=True,
+    max_per_buyer=1,
+    starts_at=datetime(2025, 6, 1, 20, 0, tzinfo=UTC),
+    ends_at=datetime(2025, 6, 1, 20, 5, tzinfo=UTC),
+)
 ORDER = OrderView(
     "K7Q2M9",
     OrderStatus.PAID,
@@ -84,6 +97,10 @@ SAMPLES: list[object] = [
     events.OrderDelivered(ORDER),
     events.OrderPickedUp(ORDER),
     events.ShoutoutDone(ORDER),
+    events.FlashSaleStarted(FLASH),
+    events.FlashSaleEnded(FLASH),
+    events.WaitlistHold(ORDER, "https://pay.example/o"),
+    events.HoldReminder(ORDER, "", 5),
 ]
 
 
