@@ -3,6 +3,7 @@ winner's order holding the one auctioned unit, the runner-up after an unpaid win
 
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -233,7 +234,9 @@ def test_many_bids_race_and_the_unit_is_reserved_once(shop: Store) -> None:
     outcomes = _together(
         12,
         lambda i: shop.auction_bid(
-            ANA.__class__("telegram", f"t{i}", f"t{i}"), "canal", ars(str(5000 + 500 * (i % 4))),
+            ANA.__class__("telegram", f"t{i}", f"t{i}"),
+            "canal",
+            ars(str(5000 + 500 * (i % 4))),
             now=at,
         ),
     )
@@ -243,7 +246,7 @@ def test_many_bids_race_and_the_unit_is_reserved_once(shop: Store) -> None:
     accepted = [o for o in outcomes if o.accepted]
     # Every accepted bid beat the one before it by the increment.
     amounts = sorted(o.auction.current.amount for o in accepted)
-    assert all(b - a >= Decimal("500") for a, b in zip(amounts, amounts[1:], strict=False))
+    assert all(b - a >= Decimal("500") for a, b in itertools.pairwise(amounts))
     assert final.current.amount == amounts[-1]
     ticks = _together(3, lambda i: shop.auction_tick(now=T0 + TWO_MIN))
     assert sum(len(t.offers) for t in ticks) == 1
