@@ -13,10 +13,10 @@ from commerce.views import OrderView, ProductView
 
 def register(registry: Commands) -> None:
     """Add every built-in command to `registry`: what a plugin's `register` does too."""
-    from bots.commands import claim, delivery, orders, owner, shop, shoutouts, show, tips
+    from bots.commands import auctions, claim, delivery, orders, owner, shop, shoutouts, show, tips
     from bots.commands import help as help_
 
-    for module in (shop, orders, delivery, tips, owner, shoutouts, show, claim, help_):
+    for module in (shop, orders, delivery, tips, owner, shoutouts, show, claim, auctions, help_):
         module.register(registry)
 
 
