@@ -241,6 +241,7 @@ class Bot:
             public_url=public,
             media=media,
             moderation=self.moderation,
+            prefix=config.settings.prefix,
         )
         self.serve_web = serve_web
         if serve_web:
