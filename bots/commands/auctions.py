@@ -256,5 +256,7 @@ def register(router: Commands) -> None:
         Command(
             names={"oferto": "es", "pujo": "es", "bid": "en", "lance": "pt"},
             handler=bid,
+            # Raising one's own bid a second later is bidding, not spam; the same bid again is.
+            cooldown_per_line=True,
         )
     )

@@ -204,7 +204,7 @@ class Bot:
             AuctionAnnouncer(
                 platform,
                 self.messages,
-                self._send,
+                self.outboxes[platform].put,  # a channel line names no user to route by
                 self.links,
                 locale=config.settings.locale,
                 prefix=config.settings.prefix,
