@@ -42,15 +42,24 @@ async def test_the_auction_card_follows_the_bids(browser: BrowserContext, tmp_pa
         await expect(page.locator("#auction-label")).to_have_text("Oferta actual")
         await expect(card).to_have_attribute("data-platform", "discord")
         await expect(page.locator("#auction-icon svg")).to_be_visible()
-        await expect(page.locator("#auction-hint")).to_have_text("!oferto 6750")  # the base set a 250 step
+        # The step was set by the base (5% of 5000), not by the current bid.
+        await expect(page.locator("#auction-hint")).to_have_text("!oferto 6750")
         clock = page.locator("#auction-clock")
         await expect(clock).to_have_text(re.compile(r"^[12]:\d\d$"))
         first = await clock.text_content()
         await expect(clock).not_to_have_text(first or "", timeout=WAIT_MS)  # it counts down
         box = await card.bounding_box()
         assert box is not None and box["x"] > 960  # on the right, clear of the spotlight
+        margin = 40
         await page.screenshot(
-            path=str(shots_dir(tmp_path) / "overlay-auction.png"), animations="disabled"
+            path=str(shots_dir(tmp_path) / "overlay-auction.png"),
+            animations="disabled",
+            clip={
+                "x": box["x"] - margin,
+                "y": box["y"] - margin,
+                "width": box["width"] + 2 * margin,
+                "height": box["height"] + 2 * margin,
+            },
         )
 
         await twitch.say("lu", "!subasta fin", role=Role.OWNER)
