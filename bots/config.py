@@ -24,7 +24,7 @@ from typing import Any
 from bots.chat.i18n import flatten, load_catalog, plural_keys
 from bots.runtime.plugins import LISTENER_TIMEOUT, Loaded
 from bots.runtime.plugins import templates as plugin_templates
-from bots.runtime.services import Settings
+from bots.runtime.services import AuctionSettings, Settings
 from commerce.coupons import CouponSpec
 from commerce.delivery import METHODS as DELIVERY_METHODS
 from commerce.delivery import DeliveryRules, PickupPoint, ShippingOption
@@ -52,6 +52,14 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
         "metrics",
         "logging",
         "coupons",
+        "auctions",
+    ),
+    "auctions": (
+        "min_increment",
+        "extend_seconds",
+        "pay_minutes",
+        "announce_seconds",
+        "max_minutes",
     ),
     "metrics": ("token",),
     "logging": ("format",),
@@ -326,6 +334,7 @@ class Config:
     logging: LoggingSettings = field(default_factory=lambda: LoggingSettings())
     delivery_chat: DeliveryChat = field(default_factory=lambda: DeliveryChat())
     coupons: tuple[CouponSpec, ...] = ()  # [[coupons]]: seeded when new (bots/config.py end)
+    auctions: AuctionSettings = field(default_factory=lambda: AuctionSettings())
 
     def enabled_platforms(self) -> list[str]:
         return [name for name, section in self.platforms.items() if section.get("enabled")]
@@ -594,6 +603,7 @@ def _parse(
         "alerts",
         "metrics",
         "logging",
+        "auctions",
     ):
         r.unknown_keys(r.section(sect), sect, SECTION_KEYS[sect])
     r.unknown_keys(r.section("platforms"), "platforms", (*PLATFORMS, *extra_platforms))
@@ -708,6 +718,7 @@ def _parse(
         logging=_logging(r),
         delivery_chat=_delivery_chat(r),
         coupons=tuple(_coupons(r, raw.get("coupons", []), currency)),
+        auctions=_auctions(r),
     )
     return config, r.problems
 
@@ -771,6 +782,27 @@ def _delivery_chat(r: _Reader) -> DeliveryChat:
         ask = True
     contact = r.text("delivery.contact", sect.get("contact"), "") or ""
     return DeliveryChat(ask_in_chat=ask, contact=contact)
+
+
+def _auctions(r: _Reader) -> AuctionSettings:
+    """`[auctions]` (bots.commands.auctions); every key optional."""
+    sect = r.section("auctions")
+    default = AuctionSettings()
+    announce = sect.get("announce_seconds", default.announce_seconds)
+    if isinstance(announce, bool) or not isinstance(announce, int | float) or announce < 0:
+        r.problem(
+            "auctions.announce_seconds",
+            f"must be a number of seconds, got {announce!r}",
+            "write announce_seconds = 3",
+        )
+        announce = default.announce_seconds
+    return AuctionSettings(
+        min_increment=r.decimal("auctions.min_increment", sect.get("min_increment")),
+        extend_seconds=r.integer("auctions", "extend_seconds", 15, maximum=600),
+        pay_minutes=r.integer("auctions", "pay_minutes", 10, minimum=1, maximum=1440),
+        announce_seconds=float(announce),
+        max_minutes=r.integer("auctions", "max_minutes", 60, minimum=1, maximum=1440),
+    )
 
 
 def _tables(r: _Reader, key: str, value: Any) -> list[Mapping[str, Any]]:

@@ -791,3 +791,68 @@ FLASH_SALES: Table = FlashSale.__table__  # type: ignore[attr-defined]
 COUPONS: Table = Coupon.__table__  # type: ignore[attr-defined]
 COUPON_USES: Table = CouponUse.__table__  # type: ignore[attr-defined]
 TABLES = (*TABLES, FLASH_SALES, COUPONS, COUPON_USES)
+
+
+# --- auctions (commerce.auctions) -------------------------------------------------------
+
+
+class Auction(SQLModel, table=True):
+    """One auctioned unit, from `!subasta` to a paid order (or nobody's).
+
+    `running` is 1 while the auction is open or its unit is offered to a bidder, NULL
+    after: the unique constraint keeps one auction at a time per store, whatever races.
+    `holds_unit` says the auction itself holds the unit reserved (while bidding, or between
+    offers); once offered, the offered order's line holds it instead."""
+
+    __tablename__ = "auctions"
+    __table_args__ = (UniqueConstraint("running", name="uq_auctions_running"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    running: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    product_id: int = Field(foreign_key="products.id")
+    variant_id: int | None = Field(default=None, foreign_key="variants.id")
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    base_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    increment_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    current_minor: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    leader_bid_id: int | None = None
+    extend_seconds: int = 0
+    pay_seconds: int = 600
+    holds_unit: bool = True
+    platform: str = Field(sa_column=Column(String(32), nullable=False))
+    channel_id: str = Field(sa_column=Column(String(128), nullable=False))
+    started_at: datetime = _when()
+    ends_at: datetime = _when()
+    closed_at: datetime | None = _when(nullable=True)
+    # The order offered now (to the winner, then the runner-up...), and to which bid.
+    order_id: int | None = None
+    offered_bid_id: int | None = None
+    offers: int = 0
+
+
+class AuctionBid(SQLModel, table=True):
+    """Every bid our process received, accepted or not, in the order it was received.
+
+    `reason` is NULL for an accepted bid, else why it was refused ("below_base",
+    "below_needed", "ended"). `offered_at` is set when this bidder was offered the unit."""
+
+    __tablename__ = "auction_bids"
+    __table_args__ = (Index("ix_auction_bids_auction", "auction_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    auction_id: int = Field(foreign_key="auctions.id")
+    platform: str = Field(sa_column=Column(String(32), nullable=False))
+    user_id: str = Field(sa_column=Column(String(255), nullable=False))
+    display_name: str = Field(sa_column=Column(String(200), nullable=False))
+    channel_id: str = Field(sa_column=Column(String(128), nullable=False))
+    locale: str = Field(default="es", sa_column=Column(String(16), nullable=False))
+    amount_minor: int = Field(sa_column=Column(BigInteger, nullable=False))
+    received_at: datetime = _when()
+    reason: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    offered_at: datetime | None = _when(nullable=True)
+
+
+AUCTIONS: Table = Auction.__table__  # type: ignore[attr-defined]
+AUCTION_BIDS: Table = AuctionBid.__table__  # type: ignore[attr-defined]
+TABLES = (*TABLES, AUCTIONS, AUCTION_BIDS)

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commerce import (
     alerts,
+    auctions,
     buyers,
     catalog,
     coupons,
@@ -1152,6 +1153,82 @@ class Store:
         return self._tx(
             lambda s: order_view(s, coupons.apply(s, order_code, coupon_code, viewer, at))
         )
+
+    # --- auctions (commerce.auctions) ----------------------------------------------------
+
+    def auction_start(
+        self,
+        sku: str,
+        variant_key: str | None,
+        base: Money,
+        duration: timedelta,
+        rules: auctions.AuctionRules,
+        *,
+        platform: str,
+        channel_id: str,
+        now: datetime | None = None,
+        events: EventsOf[auctions.AuctionView] | None = None,
+    ) -> auctions.AuctionView:
+        """Open an auction of one unit (taken off sale now); one at a time per store."""
+        at = _utc(now)
+        return self._tx_reporting(
+            lambda s: auctions.start(
+                s,
+                sku,
+                variant_key,
+                base,
+                duration,
+                rules,
+                platform=platform,
+                channel_id=channel_id,
+                at=at,
+            ),
+            events,
+            at,
+        )
+
+    def auction_bid(
+        self,
+        viewer: ViewerRef,
+        channel_id: str,
+        amount: Money,
+        *,
+        locale: str = "es",
+        now: datetime | None = None,
+        events: EventsOf[auctions.BidOutcome] | None = None,
+    ) -> auctions.BidOutcome:
+        """Decide and record one bid, `now` being when our process received it."""
+        at = _utc(now)
+        return self._tx_reporting(
+            lambda s: auctions.bid(s, viewer, channel_id, amount, locale=locale, at=at),
+            events,
+            at,
+        )
+
+    def auction_end(
+        self, now: datetime | None = None, *, events: EventsOf[auctions.Progress] | None = None
+    ) -> auctions.Progress:
+        """`!subasta fin`: close the bidding now and offer the unit to the leader."""
+        at = _utc(now)
+        return self._tx_reporting(lambda s: auctions.end(s, at), events, at)
+
+    def auction_tick(
+        self, now: datetime | None = None, *, events: EventsOf[auctions.Progress] | None = None
+    ) -> auctions.Progress:
+        """The auction clock's duty: close what is due, move unpaid offers on."""
+        at = _utc(now)
+        return self._tx_reporting(lambda s: auctions.tick(s, at), events, at)
+
+    def auction_next_due(self) -> datetime | None:
+        return self._tx(auctions.next_due)
+
+    def current_auction(self) -> auctions.AuctionView | None:
+        """The running auction, else the latest one."""
+        return self._tx(auctions.current)
+
+    def auction_bids(self, auction_id: int) -> list[tuple[auctions.BidView, str | None]]:
+        """Every bid received, in the order received, with its refusal reason (None: taken)."""
+        return self._tx(lambda s: auctions.bids(s, auction_id))
 
 
 __all__ = [

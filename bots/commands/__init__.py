@@ -14,6 +14,7 @@ from commerce.views import OrderView, ProductView
 def register(registry: Commands) -> None:
     """Add every built-in command to `registry`: what a plugin's `register` does too."""
     from bots.commands import (
+        auctions,
         claim,
         delivery,
         orders,
@@ -28,7 +29,7 @@ def register(registry: Commands) -> None:
     from bots.commands import help as help_
 
     modules = (shop, orders, delivery, tips, owner, shoutouts, show, claim, waitlist, promos)
-    for module in (*modules, help_):
+    for module in (*modules, auctions, help_):
         module.register(registry)
 
 

@@ -42,6 +42,7 @@ from bots.chat.router import Router
 from bots.config import Config
 from bots.moderation.service import Moderation
 from bots.runtime.alerts import RECEIPT, OwnerAlerts, missing_details_source
+from bots.runtime.auctions import AuctionAnnouncer, AuctionClock
 from bots.runtime.events import (
     Event,
     EventBus,
@@ -154,6 +155,7 @@ class Bot:
                 if config.delivery_chat.ask_in_chat
                 else None
             ),
+            auctions=config.auctions,
         )
         self.links.hold = self._awaiting_details
         self.router = Router(self.services)
@@ -197,6 +199,28 @@ class Bot:
                 role=f"chat:{platform}",
                 wants=_about(platform),
             )
+        # Auctions (bots.runtime.auctions): the clock is a duty; each platform's chat hears
+        # of leaders and winners from one process, the winner's link from the chat role's.
+        self.auction_clock = AuctionClock(store, self.bus)
+        self.auction_announcers = [
+            AuctionAnnouncer(
+                platform,
+                self.messages,
+                self.outboxes[platform].put,  # a channel line names no user to route by
+                self.links,
+                locale=config.settings.locale,
+                prefix=config.settings.prefix,
+                every=config.auctions.announce_seconds,
+            )
+            for platform in self.adapters
+        ]
+        for announcer in self.auction_announcers:
+            self.bus.subscribe(announcer.on_changed, role=f"auction:{announcer.platform}")
+            self.bus.subscribe(
+                announcer.on_offered,
+                role=f"chat:{announcer.platform}",
+                wants=_about(announcer.platform),
+            )
         # The owner's alert images and sounds: `media/` next to config.toml.
         media = MediaStore((config.path.parent if config.path else Path.cwd()) / "media")
         self.moderation = Moderation(store, config.settings.currency)
@@ -219,6 +243,7 @@ class Bot:
             public_url=public,
             media=media,
             moderation=self.moderation,
+            prefix=config.settings.prefix,
         )
         self.serve_web = serve_web
         if serve_web:
@@ -360,6 +385,7 @@ class Bot:
         if self.shared:
             self.notifications.start()
         self._duties.append(loop.create_task(self.webhooks.run()))
+        self._duties.append(loop.create_task(self.auction_clock.run()))
         resumed = await self.links.resume()
         if resumed:
             log.info("retrying payment links for %d pending order(s)", resumed)
@@ -818,6 +844,7 @@ class Bot:
             and not (self.shared_events is not None and self.shared_events.busy)
             and not self.links.busy
             and not self.notifications.busy
+            and not any(a.busy for a in self.auction_announcers)
             and all(o.idle for o in self.outboxes.values())
         )
 
@@ -866,6 +893,8 @@ class Bot:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks.clear()
+        for announcer in self.auction_announcers:
+            await announcer.stop()
         await self._stop_duties()
         if self.leases is not None:
             await self.leases.stop()

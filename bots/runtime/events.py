@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
 from bots.runtime.event_codec import encode
+from commerce.auctions import AuctionView
 from commerce.flash_sales import FlashSaleView
 from commerce.money import Money
 from commerce.views import OrderView, ProductView, TipView
@@ -200,6 +201,31 @@ class FlashSaleEnded:
     sale: FlashSaleView
 
 
+# --- auctions (commerce.auctions, bots.commands.auctions) ----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AuctionChanged:
+    """The auction moved: `kind` is "started", "bid" (a new leader), "offered" (the unit
+    offered to a bidder: the winner, or the next after an unpaid window), "sold" or
+    "unsold". The overlay shows `auction`; chat hears of it in the channels that took part."""
+
+    auction: AuctionView
+    kind: str
+    extended: bool = False  # a late bid put time back on the clock
+
+
+@dataclass(frozen=True, slots=True)
+class AuctionOffered:
+    """The unit is offered to a bidder as `order` (at their bid, with its own pay window):
+    the process that speaks on the order's platform sends them the link, privately where
+    it can. `rank` 1 is the winner, 2 the runner-up..."""
+
+    order: OrderView
+    auction: AuctionView
+    rank: int = 1
+
+
 Event = (
     OrderReserved
     | OrderPaid
@@ -222,6 +248,8 @@ Event = (
     | HoldReminder
     | FlashSaleStarted
     | FlashSaleEnded
+    | AuctionChanged
+    | AuctionOffered
 )
 Listener = Callable[[Event], Awaitable[None]]
 T = TypeVar("T")

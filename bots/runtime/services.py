@@ -42,6 +42,19 @@ class Settings:
     owner_ids: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class AuctionSettings:
+    """`[auctions]`: the minimum increment (None: 5% of the base, at least one whole unit
+    of the currency), how many seconds a late bid puts back on the clock, the winner's pay
+    window, and how often chat hears of a new leader at most (bids between are folded)."""
+
+    min_increment: Decimal | None = None
+    extend_seconds: int = 15
+    pay_minutes: int = 10
+    announce_seconds: float = 3.0
+    max_minutes: int = 60
+
+
 class PaymentLinks(Protocol):
     """Turns a reserved order or a pending tip into a payment URL.
 
@@ -70,3 +83,4 @@ class Services:
     delivery: DeliveryRules = field(default_factory=DeliveryRules)
     # Delivery questions in progress (`/entrega`); None: details are not asked in chat.
     conversations: Conversations | None = None
+    auctions: AuctionSettings = field(default_factory=AuctionSettings)  # `!subasta`

@@ -18,7 +18,7 @@ import json
 import logging
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
@@ -29,9 +29,12 @@ from aiohttp import web
 
 from bots.chat.i18n import Messages
 from bots.moderation.service import Moderation
+from bots.runtime.auctions import item_name, typed
 from bots.runtime.events import (
     AlertReplay,
     AlertTest,
+    AuctionChanged,
+    AuctionOffered,
     Event,
     FlashSaleEnded,
     FlashSaleStarted,
@@ -44,6 +47,8 @@ from bots.web import alert_config, alert_media, alert_text, security, speech
 from bots.web.alert_config import AlertSettings
 from bots.web.alert_media import MediaStore
 from bots.web.alert_text import Screen, Screened
+from commerce import auctions
+from commerce.auctions import AuctionView
 from commerce.errors import CommerceError
 from commerce.flash_sales import FlashSaleView
 from commerce.money import Money
@@ -62,6 +67,7 @@ STATIC_FILES = {
 }
 SOUND_FILES = frozenset(f"{name}.wav" for name in alert_config.SOUNDS)
 SPEECH_KEPT = 20  # server-made read-aloud clips kept for overlays that fetch them late
+AUCTION_SHOWN_AFTER = timedelta(seconds=30)  # a finished auction's card stays this long
 # The names a test alert shows, per language: obviously made up.
 SAMPLE_BUYER = {"es": "Prueba", "en": "Test", "pt": "Teste"}
 
@@ -106,8 +112,12 @@ class Overlay:
         media: MediaStore | None = None,
         screen: Screen = alert_text.screen,
         moderation: Moderation | None = None,
+        prefix: str = "!",
     ) -> None:
         self.store = store
+        self.prefix = prefix  # for the auction card's "!oferto 6000"
+        self.auction: AuctionView | None = None
+        self._auction_read = False
         self.moderation = moderation
         if moderation is not None:
             moderation.on_release(self.release)
@@ -155,6 +165,8 @@ class Overlay:
                 await self._show(self._order_facts(event.order), replay=True)
             elif event.tip is not None:
                 await self._show(self._tip_facts(event.tip), replay=True)
+        elif isinstance(event, AuctionChanged | AuctionOffered):
+            self._take_auction(event.auction)
         await self._refresh_spotlight()
         self._broadcast(_Message("state"))
 
@@ -191,7 +203,12 @@ class Overlay:
         spotlight = self._spotlight_state(base_url)
         if spotlight is not None:
             spotlight["flash"] = flash if flash and flash["sku"] == spotlight["sku"] else None
-        return {"spotlight": spotlight, "goal": self._goal_state(), "flash": flash}
+        return {
+            "spotlight": spotlight,
+            "goal": self._goal_state(),
+            "flash": flash,
+            "auction": self._auction_state(),
+        }
 
     # -- flash sales (commerce.flash_sales) ------------------------------------------------
 
@@ -462,6 +479,71 @@ class Overlay:
         for queue in list(self._clients):
             queue.put_nowait(message)
 
+    # -- the auction card (bots.runtime.auctions) ----------------------------------------
+
+    def _take_auction(self, shown: AuctionView) -> None:
+        """Keep the newest state of the newest auction (events from several processes may
+        cross: a bid's view never replaces a later one)."""
+        old = self.auction
+        if old is not None and old.id == shown.id and old.status == shown.status:
+            old_bid = old.current.minor if old.current else -1
+            if (shown.current.minor if shown.current else -1) < old_bid:
+                return
+        if old is None or shown.id >= old.id:
+            self.auction = shown
+        self._auction_read = True
+
+    async def _read_auction(self) -> None:
+        """On the first page after a start, the store's auction (one may be running)."""
+        if self._auction_read:
+            return
+        self._auction_read = True
+        try:
+            found = await asyncio.to_thread(self.store.current_auction)
+        except Exception:
+            log.exception("reading the running auction failed")
+            return
+        if found is not None and self.auction is None:
+            self.auction = found
+
+    def _auction_state(self) -> dict[str, Any] | None:
+        """The card: item, current bid (or base), its bidder and platform, the clock."""
+        shown = self.auction
+        if shown is None:
+            return None
+        leader = shown.leader
+        if shown.status == auctions.OPEN:
+            result = ""
+        elif shown.status == auctions.OFFERED:
+            name = shown.offered_to.name if shown.offered_to else ""
+            result = self._t("overlay_auction_offered", name=name)
+        elif shown.status == auctions.SOLD:
+            result = self._t("overlay_auction_sold")
+        else:
+            result = self._t("overlay_auction_unsold")
+        closed = shown.closed_at or (None if shown.running else shown.ends_at)
+        return {
+            "id": shown.id,
+            "status": shown.status,
+            "product": item_name(shown),
+            "image_url": shown.image_url,
+            "tag_label": self._t("overlay_auction"),
+            "amount": self._money(shown.current or shown.base),
+            "amount_label": self._t(
+                "overlay_auction_current" if shown.current else "overlay_auction_base"
+            ),
+            "leader": leader.name if leader else None,
+            "platform": leader.platform if leader else None,
+            "no_bids_label": self._t("overlay_auction_no_bids"),
+            "hint": self._t("overlay_auction_hint", p=self.prefix, amount=typed(shown.needed)),
+            "ends_at": shown.ends_at.isoformat(),
+            "now": datetime.now(UTC).isoformat(),
+            "result_label": result,
+            # A finished auction's card stays a little while, then goes (the page hides it).
+            "hide_at": (closed + AUCTION_SHOWN_AFTER).isoformat() if closed else None,
+            "bids": shown.bids,
+        }
+
     # -- web ----------------------------------------------------------------------------
 
     def setup(self, app: web.Application) -> None:
@@ -522,6 +604,7 @@ class Overlay:
 
     async def _state(self, request: web.Request) -> web.Response:
         await self._read_flash()
+        await self._read_auction()
         return web.json_response(self.state(str(request.url.origin())))
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
@@ -534,6 +617,7 @@ class Overlay:
         )
         await response.prepare(request)
         await self._read_flash()
+        await self._read_auction()
         base = str(request.url.origin())
         queue: asyncio.Queue[_Message] = asyncio.Queue()
         self._clients.add(queue)

@@ -72,7 +72,17 @@ def assert_stock_invariant(url: str) -> None:
                             {"id": row_id},
                         ).all()
                     )
-                    assert reserved == held.get("pending", 0), (table, row_id, held)
+                    # An auction holds its unit itself while bidding (commerce.auctions).
+                    auction_col = "variant_id" if table == "variants" else "product_id"
+                    by_auction = conn.execute(
+                        text(
+                            "SELECT COUNT(*) FROM auctions WHERE running = 1 AND holds_unit"
+                            f" AND {auction_col} = :id{extra.replace('l.', '')}"
+                        ),
+                        {"id": row_id},
+                    ).scalar_one()
+                    pending = held.get("pending", 0) + int(by_auction)
+                    assert reserved == pending, (table, row_id, held, by_auction)
                     delivered = held.get("fulfilled", 0) + held.get("delivered_refunded", 0)
                     assert sold == held.get("paid", 0) + delivered, (
                         table,

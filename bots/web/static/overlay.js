@@ -63,6 +63,8 @@
       $("goal-fill").style.width = `${goal.percent}%`;
       $("goal").classList.toggle("reached", goal.percent >= 100);
     }
+    // Other cards (the auction's, below) draw themselves from the same state.
+    document.dispatchEvent(new CustomEvent("vivo:state", { detail: { state, icons: ICONS } }));
   }
 
   // ---- flash sales: a card with the old price struck through and a countdown, and the same
@@ -291,4 +293,71 @@
   }
 
   connect();
+})();
+
+// ---- auction card: the item, the current bid, its bidder and platform, and the clock.
+// The clock counts down on the page from the bot's `ends_at`, corrected by the bot's `now`
+// so a browser whose clock is off still shows the bot's time; a late bid that extends the
+// auction arrives as a new state.
+(() => {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  let auction = null;
+  let skew = 0; // bot time minus browser time, in ms
+  let timer = null;
+
+  function left() {
+    if (!auction) return 0;
+    return Math.max(0, Date.parse(auction.ends_at) - (Date.now() + skew));
+  }
+
+  function tick() {
+    const card = $("auction");
+    if (!auction) {
+      card.hidden = true;
+      return;
+    }
+    const now = Date.now() + skew;
+    if (auction.hide_at && now >= Date.parse(auction.hide_at)) {
+      card.hidden = true;
+      return;
+    }
+    card.hidden = false;
+    const seconds = Math.ceil(left() / 1000);
+    const open = auction.status === "open";
+    $("auction-clock").textContent = open
+      ? `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`
+      : "0:00";
+    card.classList.toggle("ending", open && seconds <= 10);
+  }
+
+  document.addEventListener("vivo:state", (event) => {
+    const { state, icons } = event.detail;
+    auction = state.auction || null;
+    if (!auction) {
+      tick();
+      return;
+    }
+    skew = Date.parse(auction.now) - Date.now();
+    const card = $("auction");
+    card.dataset.status = auction.status;
+    card.dataset.platform = auction.platform || "";
+    $("auction-tag").textContent = `🔨 ${auction.tag_label}`;
+    $("auction-product").textContent = auction.product;
+    $("auction-label").textContent = auction.amount_label;
+    $("auction-amount").textContent = auction.amount;
+    $("auction-name").textContent = auction.leader || auction.no_bids_label;
+    $("auction-icon").innerHTML = auction.platform ? icons[auction.platform] || "" : "";
+    $("auction-icon").hidden = !auction.platform;
+    $("auction-hint").textContent = auction.status === "open" ? auction.hint : "";
+    $("auction-result").textContent = auction.result_label;
+    $("auction-result").hidden = !auction.result_label;
+    const image = $("auction-image");
+    image.hidden = !auction.image_url;
+    if (auction.image_url && image.getAttribute("src") !== auction.image_url) {
+      image.src = auction.image_url;
+    }
+    if (!timer) timer = setInterval(tick, 250);
+    tick();
+  });
 })();

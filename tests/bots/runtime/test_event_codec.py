@@ -10,6 +10,7 @@ import pytest
 
 from bots.runtime import events
 from bots.runtime.event_codec import decode, encode
+from commerce.auctions import AuctionView, BidView
 from commerce.flash_sales import FlashSaleView
 from commerce.money import Money
 from commerce.views import (
@@ -78,6 +79,28 @@ PRODUCT = ProductView(
     False,
     (VariantView(1, "talle=M", {"talle": "M"}, Money(Decimal("15000"), "ARS"), 5, 3),),
 )
+BID = BidView("twitch", "u1", "ana", Money(Decimal("6000"), "ARS"), NOW, "chan", "pt")
+AUCTION = AuctionView(
+    7,
+    "offered",
+    "REM",
+    "Remera",
+    "talle=M",
+    None,
+    Money(Decimal("5000"), "ARS"),
+    Money(Decimal("500"), "ARS"),
+    BID.amount,
+    Money(Decimal("6500"), "ARS"),
+    BID,
+    NOW,
+    NOW,
+    None,
+    3,
+    (("twitch", "chan"), ("telegram", "-100")),
+    BID,
+    "ABC123",
+    1,
+)
 SAMPLES: list[object] = [
     events.OrderPaid(ORDER, late=True),
     events.OrderExpired(ORDER),
@@ -101,6 +124,8 @@ SAMPLES: list[object] = [
     events.FlashSaleEnded(FLASH),
     events.WaitlistHold(ORDER, "https://pay.example/o"),
     events.HoldReminder(ORDER, "", 5),
+    events.AuctionChanged(AUCTION, "bid", extended=True),
+    events.AuctionOffered(ORDER, AUCTION, rank=2),
 ]
 
 
