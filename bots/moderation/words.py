@@ -13,6 +13,7 @@ Pure text logic, no database: the shipped lists live next to this file (one word
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -26,6 +27,7 @@ LOCALES = ("es", "en", "pt")
 
 # Leetspeak digits and symbols, as letters. "1" is i or l: both are tried.
 LEET = {"4": "a", "@": "a", "3": "e", "0": "o", "$": "s", "5": "s", "7": "t", "!": "i", "|": "l"}
+_MAX_ONES = 4  # 16 readings at most
 EDGES = "@$!|"  # a mention's "@" or an exclamation mark may also be just punctuation
 TOKEN = re.compile(r"(?:[^\W_]|[@$!|])+")
 # What may sit between the letters of a spelled-out word: "p.u.t.a", "p u t a", "p-u-t-a".
@@ -106,15 +108,29 @@ def _word_of(raw: str, words: WordList) -> str | None:
         return None  # "100", "$$$": numbers and symbols are never words
     forms = {raw, raw.strip(EDGES)}
     for form in forms:
-        if not form:
-            continue
-        for one in ("i", "l"):
-            found = words.match(fold(form, one))
+        for reading in _ones(form):
+            found = words.match(fold(reading))
             if found:
                 return found
-            if "1" not in form:
-                break
     return None
+
+
+def _ones(form: str) -> Iterator[str]:
+    """`form` with each "1" read as i or as l, independently: "ma1par1da" is "malparida".
+
+    Past a few ones the choices multiply, so a long run of them is read all-i or all-l."""
+    count = form.count("1")
+    if count == 0:
+        if form:
+            yield form
+        return
+    if count > _MAX_ONES:
+        yield form.replace("1", "i")
+        yield form.replace("1", "l")
+        return
+    parts = form.split("1")
+    for letters in itertools.product("il", repeat=count):
+        yield parts[0] + "".join(c + rest for c, rest in zip(letters, parts[1:], strict=True))
 
 
 def find(text: str, words: WordList) -> list[Match]:
