@@ -735,7 +735,8 @@ class TwitchAdapter:
             if delay is None or delay > 0:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()
                 continue
             batch = self.pacer.take()
             self.pacer.record()

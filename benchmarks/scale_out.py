@@ -215,7 +215,8 @@ async def spawn(*args: str) -> asyncio.subprocess.Process:
 async def read(proc: asyncio.subprocess.Process) -> dict[str, Any]:
     assert proc.stdout is not None
     while True:
-        line = await asyncio.wait_for(proc.stdout.readline(), DEADLINE)
+        async with asyncio.timeout(DEADLINE):
+            line = await proc.stdout.readline()
         if not line:
             raise RuntimeError("a worker ended early")
         if line.startswith(b"{"):
@@ -326,7 +327,8 @@ async def scale_out(
             for w in workers:
                 await tell(w, "stop")
             for w in workers:
-                await asyncio.wait_for(w.wait(), 60)
+                async with asyncio.timeout(60):
+                    await w.wait()
         finally:
             for w in workers:
                 if w.returncode is None:
@@ -355,7 +357,8 @@ async def raw_rate(url: str, processes: int, viewers: int, units: int) -> float:
         await tell(w, "go")
     elapsed = max([(await read(w))["elapsed"] for w in workers])
     for w in workers:
-        await asyncio.wait_for(w.wait(), 60)
+        async with asyncio.timeout(60):
+            await w.wait()
     return viewers / elapsed
 
 

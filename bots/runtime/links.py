@@ -184,7 +184,8 @@ class LinkService:
         """The URL, or None with a retry scheduled; raises _Stale (see `_create`)."""
         attempt = asyncio.ensure_future(self._create(kind, code, request, revision))
         try:
-            return await asyncio.wait_for(asyncio.shield(attempt), self.policy.wait_seconds)
+            async with asyncio.timeout(self.policy.wait_seconds):
+                return await asyncio.shield(attempt)
         except (ProviderUnavailable, TimeoutError) as exc:
             log.warning(
                 "payment link for %s delayed: %s", code, exc or "timeout", extra={"order": code}

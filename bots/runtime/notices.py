@@ -71,7 +71,8 @@ class BuyerNotices:
             except Exception:
                 log.exception("telling buyers about their orders failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
+                async with asyncio.timeout(self.interval):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def run_once(self) -> int:

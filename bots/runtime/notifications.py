@@ -223,7 +223,8 @@ class NotificationInbox:
             if timeout == 0.0:
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wake.wait()
 
     async def _until_due(self) -> float | None:
         """Seconds until the earliest unprocessed row is due; None when none waits."""

@@ -266,7 +266,8 @@ class IsolatedListener:
     async def _run(self, event: object) -> None:
         name = getattr(self.listener, "__qualname__", repr(self.listener))
         try:
-            await asyncio.wait_for(self.listener(event), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                await self.listener(event)
         except TimeoutError:
             log.error(
                 "plugin %s: listener %s took over %gs on %s; cancelled",

@@ -99,7 +99,8 @@ class SharedEvents:
     async def _dispatch(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll)
+                async with asyncio.timeout(self.poll):
+                    await self._wake.wait()
             self._wake.clear()
             self._delivering = True
             try:

@@ -630,7 +630,8 @@ class Overlay:
             idle = 0.0
             while _open(request):
                 try:
-                    message = await asyncio.wait_for(queue.get(), CHECK_SECONDS)
+                    async with asyncio.timeout(CHECK_SECONDS):
+                        message = await queue.get()
                 except TimeoutError:
                     idle += CHECK_SECONDS
                     if idle >= KEEPALIVE_SECONDS:

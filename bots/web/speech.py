@@ -36,7 +36,8 @@ async def synthesize(text: str, locale: str) -> bytes | None:
         stderr=asyncio.subprocess.DEVNULL,
     )
     try:
-        out, _ = await asyncio.wait_for(process.communicate(), TIMEOUT)
+        async with asyncio.timeout(TIMEOUT):
+            out, _ = await process.communicate()
     except TimeoutError:
         process.kill()
         log.warning("espeak-ng took longer than %.0f s; not reading this message", TIMEOUT)

@@ -282,7 +282,8 @@ class Widgets:
             idle = 0.0
             while request.transport is not None and not request.transport.is_closing():
                 try:
-                    more = await asyncio.wait_for(queue.get(), CHECK_SECONDS)
+                    async with asyncio.timeout(CHECK_SECONDS):
+                        more = await queue.get()
                 except TimeoutError:
                     idle += CHECK_SECONDS
                     if idle >= KEEPALIVE_SECONDS:

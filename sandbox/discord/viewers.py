@@ -270,7 +270,8 @@ class Viewers(Gateway):
         interaction = await self._interact(body, AUTOCOMPLETE)
         assert interaction.choices is not None
         try:
-            choices = await asyncio.wait_for(asyncio.shield(interaction.choices), timeout)
+            async with asyncio.timeout(timeout):
+                choices = await asyncio.shield(interaction.choices)
         except TimeoutError:
             return {"id": interaction.id, "answered": False, "choices": []}
         return {"id": interaction.id, "answered": True, "choices": choices}

@@ -123,7 +123,8 @@ class BotApi(WebhookMethods):
                 break
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._new_update.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._new_update.wait()
             if generation != self._poll_generation:
                 raise ApiError(
                     409,

@@ -197,7 +197,8 @@ async def live_events(request: web.Request) -> web.StreamResponse:
         idle = 0.0
         while request.transport is not None and not request.transport.is_closing():
             try:
-                message = await asyncio.wait_for(queue.get(), CHECK_SECONDS)
+                async with asyncio.timeout(CHECK_SECONDS):
+                    message = await queue.get()
             except TimeoutError:
                 idle += CHECK_SECONDS
                 if idle >= KEEPALIVE_SECONDS:

@@ -99,7 +99,8 @@ async def events(request: web.Request) -> web.StreamResponse:
         await response.write(f"retry: {RETRY_MS}\nevent: ready\ndata: {{}}\n\n".encode())
         while request.transport is not None and not request.transport.is_closing():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), 1.0)
+                async with asyncio.timeout(1.0):
+                    await changed.wait()
             if streams.closing:
                 break
             if changed.is_set():

@@ -3,12 +3,18 @@ to their next command, once; a digital item's text is never said in that public 
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from sqlalchemy import text
 
+from adapters.base import Reply
+from bots.chat.i18n import Messages
+from bots.runtime.notices import BuyerNotices
 from bots.testing import RecordingAdapter, open_stage, until
 from commerce.db import make_engine
+from commerce.delivery import DeliveryRules
+from commerce.store import Store
 from commerce.views import OrderStatus
 
 
@@ -60,3 +66,29 @@ async def test_a_digital_text_is_not_said_in_a_public_chat(tmp_path: Path) -> No
         assert not any("CODIGO-SECRETO" in r.text for r in chat.sent)
         [told] = [r for r in chat.to("beto") if code in r.text and "email" in r.text]
         assert not told.private
+
+
+async def test_the_notices_loop_stops_when_cancelled_as_it_is_woken(tmp_path: Path) -> None:
+    """A wake-up and the bot's stop in the same instant: the loop ends, whichever of the two
+    the event loop gets to first (asyncio.wait_for in Python 3.11 could swallow the cancel
+    then, and the bot's stop waited forever)."""
+    store = Store(f"sqlite:///{tmp_path / 'notices.db'}")
+    store.migrate()
+    notices = BuyerNotices(store, Messages(), _nowhere, [], DeliveryRules(), interval=60.0)
+    try:
+        for yields in range(8):
+            task = asyncio.get_running_loop().create_task(notices.run_forever())
+            for _ in range(3):
+                await asyncio.sleep(0)  # the loop is now waiting to be woken
+            notices.wake()
+            for _ in range(yields):
+                await asyncio.sleep(0)
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=5)
+            assert task in done, f"still running after a cancel {yields} steps after waking"
+    finally:
+        store.close()
+
+
+async def _nowhere(reply: Reply) -> None:
+    raise AssertionError(f"nothing is owed, yet {reply.text!r} was sent")
