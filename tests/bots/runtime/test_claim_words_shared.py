@@ -71,7 +71,8 @@ async def _process(url: str, platform: str = "twitch") -> Process:
     settings = Settings(
         currency="ARS", cooldown_seconds=0.0, owner_ids={platform: frozenset({OWNER_ID})}
     )
-    services = Services(store=store, links=_Links(), settings=settings, messages=Messages(), bus=bus)
+    links = _Links()
+    services = Services(store=store, links=links, settings=settings, messages=Messages(), bus=bus)
     router = Router(services)
     bus.subscribe(
         router.on_event, wants=lambda e: isinstance(e, SpotlightChanged | ClaimWordsChanged)
@@ -131,9 +132,7 @@ async def test_two_processes_race_for_the_last_unit(pair: tuple[Process, Process
     await a.say("!destacar taza", "lu")
     await until(lambda: b.claims("quiero") == "TAZA", timeout=10)
     await asyncio.gather(a.say("quiero", "ana"), b.say("yo", "beto", "youtube"))
-    orders = a.store.viewer_orders("twitch", "id-ana") + a.store.viewer_orders(
-        "youtube", "id-beto"
-    )
+    orders = a.store.viewer_orders("twitch", "id-ana") + a.store.viewer_orders("youtube", "id-beto")
     assert len(orders) == 1
     taza = a.store.get_product("TAZA")
     assert taza.available == 0 and taza.stock == 1
