@@ -17,11 +17,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from bots.chat.text import fold, strip_edges
+from bots.chat.text import EDGE_PUNCT, fold
 from commerce.views import ProductView
 
 MAX_CHARS = 24  # longer lines are conversation, not a claim
 MAX_WORDS = 3
+_MISSING = "?"  # not a locale: the phrase is not a claim word
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +43,18 @@ def normalize(text: str) -> tuple[str, ...] | None:
     claim (over `MAX_CHARS` characters or `MAX_WORDS` words) or with no word at all."""
     if len(text) > MAX_CHARS:
         return None
-    parts = tuple(
-        w for w in (strip_edges(p) for p in fold(text).split()) if any(c.isalnum() for c in w)
-    )
-    if not parts or len(parts) > MAX_WORDS:
+    said = text.split()
+    if not said or len(said) > MAX_WORDS:
         return None
-    return parts
+    # Most chat is ASCII, and lower() is its fold.
+    said = [w.lower() for w in said] if text.isascii() else fold(text).split()
+    parts = tuple(w for p in said if (w := p.strip(EDGE_PUNCT)) and (w.isalnum() or _wordlike(w)))
+    return parts or None
+
+
+def _wordlike(word: str) -> bool:
+    """Has a letter or digit: `🙌` and `!!!` are not words."""
+    return any(c.isalnum() for c in word)
 
 
 def phrases(words: Mapping[str, Iterable[str]]) -> dict[str, str | None]:
@@ -85,11 +92,11 @@ class ClaimSnapshot:
         if parts is None:
             return None
         line = " ".join(parts)
-        locale = self.words.get(line, "")
-        if locale != "":
+        locale = self.words.get(line, _MISSING)
+        if locale is not _MISSING:
             return Claim(self.sku, "", locale)
-        if not self.variants:
-            return None
+        if not self.variants or parts[-1] not in self.variants:
+            return None  # every claim of a variant ends with one of its words
         for cut in range(len(parts)):
             rest = parts[cut:]
             if not all(word in self.variants for word in rest):

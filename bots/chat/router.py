@@ -329,6 +329,7 @@ class Router:
         self.claim_state = ClaimWordsState()
         self.claim_phrases = phrases(services.claim_words.words)
         self._claimed_at: _Bounded[tuple[str, str, str], float] = _Bounded()
+        self._last_probe: tuple[ChatMessage, ClaimSnapshot, Claim | None] | None = None
         if default_commands:
             from bots.commands import register_all  # commands import this module
 
@@ -432,6 +433,19 @@ class Router:
         elif isinstance(event, ClaimWordsChanged):
             self.set_claim_words(ClaimWordsState(event.enabled, event.until))
 
+    def _probe(self, message: ChatMessage) -> Claim | None:
+        """`claim_in`, remembered for the message the runtime asks about and then hands
+        over (`is_command`, then `handle`): each line is folded once."""
+        claim = self._claim
+        if claim is None:
+            return None
+        last = self._last_probe
+        if last is not None and last[0] is message and last[1] is claim:
+            return last[2]
+        found = claim.match(message.text)
+        self._last_probe = (message, claim, found)
+        return found
+
     def claim_in(self, message: ChatMessage) -> Claim | None:
         """The claim `message` makes, if claim words are on and it is one."""
         claim = self._claim
@@ -484,7 +498,7 @@ class Router:
         text = message.text
         if not text.lstrip().startswith(self._prefixes):
             return self.answers(message) or (
-                self._claim is not None and self._claim.match(text) is not None
+                self._claim is not None and self._probe(message) is not None
             )
         parts = self._split(clean(text[:64] if len(text) > MAX_INPUT else text))
         if parts is None:
@@ -509,7 +523,7 @@ class Router:
                 return True
             if self._claim is None:  # claim words off: the whole cost of chatter
                 return False
-            claim = self._claim.match(text)
+            claim = self._probe(message)
             if claim is None:
                 return False
             try:
