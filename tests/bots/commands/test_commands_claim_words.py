@@ -21,7 +21,7 @@ from bots.runtime.services import ClaimWordsSettings, Services, Settings
 from commerce.live_state import ClaimWordsState
 from commerce.views import OrderStatus
 
-PLATFORMS = ("twitch", "youtube", "discord", "telegram")
+PLATFORMS = ("twitch", "youtube", "discord", "telegram", "console")
 OWNER_ID = "duena"
 
 
