@@ -49,6 +49,7 @@ bench: $(STAMP) services
 	$(BIN)/python benchmarks/panel.py
 	$(BIN)/python benchmarks/idle_memory.py
 	$(BIN)/python benchmarks/scale_out.py
+	$(BIN)/python benchmarks/claim_words.py
 
 screenshots: $(STAMP) services
 	VIVO_SCREENSHOTS=docs/images $(BIN)/python -m pytest tests/browser -q

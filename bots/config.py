@@ -24,7 +24,7 @@ from typing import Any
 from bots.chat.i18n import flatten, load_catalog, plural_keys
 from bots.runtime.plugins import LISTENER_TIMEOUT, Loaded
 from bots.runtime.plugins import templates as plugin_templates
-from bots.runtime.services import AuctionSettings, Settings
+from bots.runtime.services import CLAIM_WORDS, AuctionSettings, ClaimWordsSettings, Settings
 from commerce.coupons import CouponSpec
 from commerce.delivery import METHODS as DELIVERY_METHODS
 from commerce.delivery import DeliveryRules, PickupPoint, ShippingOption
@@ -53,7 +53,9 @@ SECTION_KEYS: dict[str, tuple[str, ...]] = {
         "logging",
         "coupons",
         "auctions",
+        "claim_words",
     ),
+    "claim_words": ("es", "en", "pt", "sizes", "repeat_seconds", "hours"),
     "auctions": (
         "min_increment",
         "extend_seconds",
@@ -335,6 +337,7 @@ class Config:
     delivery_chat: DeliveryChat = field(default_factory=lambda: DeliveryChat())
     coupons: tuple[CouponSpec, ...] = ()  # [[coupons]]: seeded when new (bots/config.py end)
     auctions: AuctionSettings = field(default_factory=lambda: AuctionSettings())
+    claim_words: ClaimWordsSettings = field(default_factory=lambda: ClaimWordsSettings())
 
     def enabled_platforms(self) -> list[str]:
         return [name for name, section in self.platforms.items() if section.get("enabled")]
@@ -604,6 +607,7 @@ def _parse(
         "metrics",
         "logging",
         "auctions",
+        "claim_words",
     ):
         r.unknown_keys(r.section(sect), sect, SECTION_KEYS[sect])
     r.unknown_keys(r.section("platforms"), "platforms", (*PLATFORMS, *extra_platforms))
@@ -719,6 +723,7 @@ def _parse(
         delivery_chat=_delivery_chat(r),
         coupons=tuple(_coupons(r, raw.get("coupons", []), currency)),
         auctions=_auctions(r),
+        claim_words=_claim_words(r),
     )
     return config, r.problems
 
@@ -802,6 +807,34 @@ def _auctions(r: _Reader) -> AuctionSettings:
         pay_minutes=r.integer("auctions", "pay_minutes", 10, minimum=1, maximum=1440),
         announce_seconds=float(announce),
         max_minutes=r.integer("auctions", "max_minutes", 60, minimum=1, maximum=1440),
+    )
+
+
+def _claim_words(r: _Reader) -> ClaimWordsSettings:
+    """`[claim_words]` (bots.chat.claim_words): the words per language replace the default
+    list of that language; every key optional."""
+    sect = r.section("claim_words")
+    default = ClaimWordsSettings()
+    words = dict(default.words)
+    for locale in LOCALES:
+        if locale not in sect:
+            continue
+        example = '["' + '", "'.join(CLAIM_WORDS[locale][:3]) + '"]'
+        said = r.words(f"claim_words.{locale}", sect[locale], example)
+        empty = [w for w in said if not w.strip() or len(w) > 24 or len(w.split()) > 3]
+        if empty:
+            r.problem(
+                f"claim_words.{locale}",
+                f"{empty[0]!r} is not a claim word (1 to 3 words, at most 24 characters)",
+                f"write {locale} = {example}",
+            )
+            said = tuple(w for w in said if w not in empty)
+        words[locale] = said
+    return ClaimWordsSettings(
+        words=words,
+        sizes=r.boolean("claim_words.sizes", sect.get("sizes"), default.sizes),
+        repeat_seconds=r.integer("claim_words", "repeat_seconds", 15, maximum=3600),
+        hours=r.integer("claim_words", "hours", 6, minimum=1, maximum=48),
     )
 
 

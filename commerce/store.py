@@ -40,6 +40,7 @@ from commerce import (
     imports,
     leaderboards,
     ledger,
+    live_state,
     moderation,
     notices,
     notifications,
@@ -233,7 +234,15 @@ class Store:
         return self._catalog_tx(lambda s: catalog.set_active(s, sku, active))
 
     def set_open(self, open: bool) -> None:
-        self._tx(lambda s: catalog.set_open(s, open))
+        """Open or close the store. Closing also turns claim words off (commerce.live_state):
+        the stream is over, and the next one starts with them off."""
+
+        def work(s: Session) -> None:
+            catalog.set_open(s, open)
+            if not open and live_state.claim_words(s).enabled:
+                live_state.set_claim_words(s, live_state.ClaimWordsState(), _utc(None))
+
+        self._tx(work)
 
     def is_open(self) -> bool:
         return self._tx(catalog.is_open)
@@ -699,6 +708,26 @@ class Store:
     def set_owner_setting(self, key: str, value: str, now: datetime | None = None) -> None:
         at = _utc(now)
         self._tx(lambda s: owner_settings.put(s, key, value, at))
+
+    # --- live state (commerce.live_state: the spotlight, claim words on or off) ---------
+
+    def spotlight(self) -> str | None:
+        """The SKU on the spotlight (`!destacar`), or None: every process reads the same."""
+        return self._tx(live_state.spotlight)
+
+    def set_spotlight(self, sku: str | None, now: datetime | None = None) -> None:
+        at = _utc(now)
+        self._tx(lambda s: live_state.set_spotlight(s, sku, at))
+
+    def claim_words(self) -> live_state.ClaimWordsState:
+        """Whether claim words are on (`!palabras on`), and until when."""
+        return self._tx(live_state.claim_words)
+
+    def set_claim_words(
+        self, state: live_state.ClaimWordsState, now: datetime | None = None
+    ) -> None:
+        at = _utc(now)
+        self._tx(lambda s: live_state.set_claim_words(s, state, at))
 
     # --- panel (the owner's web panel: sign-in, listings, summaries) ---------------------
 

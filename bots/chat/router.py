@@ -17,17 +17,20 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Generic, Protocol, TypeVar
 
 from adapters.base import Button, ChatMessage, ChatUser, Priority, Reply, Role
+from bots.chat.claim_words import Claim, ClaimSnapshot, phrases, snapshot
 from bots.chat.labels import localize_all
 from bots.chat.text import clean, fold
-from bots.runtime.events import Event
+from bots.runtime.events import ClaimWordsChanged, Event, SpotlightChanged
 from bots.runtime.services import Services
 from commerce import errors
 from commerce.errors import CommerceError
+from commerce.live_state import ClaimWordsState
 from commerce.money import Money
-from commerce.views import ViewerRef
+from commerce.views import ProductView, ViewerRef
 
 log = logging.getLogger(__name__)
 
@@ -319,6 +322,14 @@ class Router:
         # the command that asked it takes the line (see `answers`).
         self.answer_command: Command | None = None
         self.on_answer: Handler | None = None
+        # Claim words (bots.chat.claim_words): None while off or with nothing spotlighted,
+        # the only thing an ordinary line looks at then.
+        self._claim: ClaimSnapshot | None = None
+        self._spotlight: ProductView | None = None
+        self.claim_state = ClaimWordsState()
+        self.claim_phrases = phrases(services.claim_words.words)
+        self._claimed_at: _Bounded[tuple[str, str, str], float] = _Bounded()
+        self._last_probe: tuple[ChatMessage, ClaimSnapshot, Claim | None] | None = None
         if default_commands:
             from bots.commands import register_all  # commands import this module
 
@@ -382,6 +393,86 @@ class Router:
             return
         self._claimed = frozenset((o.platform, o.user_id) for o in owners)
 
+    # -- claim words (bots.chat.claim_words; the state is the store's, commerce.live_state)
+
+    @property
+    def spotlight(self) -> ProductView | None:
+        return self._spotlight
+
+    def set_spotlight(self, product: ProductView | None) -> None:
+        self._spotlight = product
+        self._rebuild_claim()
+
+    def set_claim_words(self, state: ClaimWordsState) -> None:
+        self.claim_state = state
+        self._rebuild_claim()
+
+    def _rebuild_claim(self) -> None:
+        state, words = self.claim_state, self.services.claim_words
+        self._claim = snapshot(
+            state.enabled, self._spotlight, self.claim_phrases, words.sizes, state.until
+        )
+
+    async def load_live_state(self) -> None:
+        """Read the spotlight and claim words from the store (at start: another process
+        may have set them); the events keep them current from then on."""
+        store = self.services.store
+        try:
+            sku = await asyncio.to_thread(store.spotlight)
+            product = None if sku is None else await asyncio.to_thread(store.get_product, sku)
+            state = await asyncio.to_thread(store.claim_words)
+        except CommerceError:
+            product, state = None, await asyncio.to_thread(store.claim_words)
+        self._spotlight = product
+        self.set_claim_words(state)
+
+    async def on_event(self, event: Event) -> None:
+        """The bus's listener (every process): the spotlight and claim words follow."""
+        if isinstance(event, SpotlightChanged):
+            self.set_spotlight(event.product)
+        elif isinstance(event, ClaimWordsChanged):
+            self.set_claim_words(ClaimWordsState(event.enabled, event.until))
+
+    def _probe(self, message: ChatMessage) -> Claim | None:
+        """`claim_in`, remembered for the message the runtime asks about and then hands
+        over (`is_command`, then `handle`): each line is folded once."""
+        claim = self._claim
+        if claim is None:
+            return None
+        last = self._last_probe
+        if last is not None and last[0] is message and last[1] is claim:
+            return last[2]
+        found = claim.match(message.text)
+        self._last_probe = (message, claim, found)
+        return found
+
+    def claim_in(self, message: ChatMessage) -> Claim | None:
+        """The claim `message` makes, if claim words are on and it is one."""
+        claim = self._claim
+        return None if claim is None else claim.match(message.text)
+
+    async def _claim_purchase(self, message: ChatMessage, claim: Claim, send: Send) -> None:
+        """`!comprar <sku> [variant]` for a claim word, unless it repeats the viewer's
+        claim of the same product within `repeat_seconds`, claim words ran out, or the
+        store is closed: then nothing at all is said (no reply spam)."""
+        snap = self._claim
+        if snap is not None and snap.until is not None and datetime.now(UTC) >= snap.until:
+            self.set_claim_words(ClaimWordsState())  # the stream is over
+            return
+        key = (message.author.platform, message.author.id, claim.sku)
+        now = self._clock()
+        last = self._claimed_at.get(key)
+        if last is not None and now - last < self.services.claim_words.repeat_seconds:
+            return
+        if not await asyncio.to_thread(self.services.store.is_open):
+            return
+        self._claimed_at[key] = now
+        command = self.get("comprar")
+        if command is None:
+            return
+        prefix = self.services.settings.prefix or "!"
+        await self._run(message, send, command, prefix, "comprar", claim.args, claim.locale)
+
     # -- dispatch
 
     def _split(self, text: str) -> tuple[str, str, str] | None:
@@ -406,7 +497,9 @@ class Router:
         """
         text = message.text
         if not text.lstrip().startswith(self._prefixes):
-            return self.answers(message)
+            return self.answers(message) or (
+                self._claim is not None and self._probe(message) is not None
+            )
         parts = self._split(clean(text[:64] if len(text) > MAX_INPUT else text))
         if parts is None:
             return False
@@ -422,12 +515,21 @@ class Router:
         """
         text = message.text
         if not text.lstrip().startswith(self._prefixes):
-            if not self.answers(message):
+            if self.answers(message):
+                try:
+                    await self._answer(message, send)
+                except Exception:
+                    log.exception("an answer and its error reply failed")
+                return True
+            if self._claim is None:  # claim words off: the whole cost of chatter
+                return False
+            claim = self._probe(message)
+            if claim is None:
                 return False
             try:
-                await self._answer(message, send)
+                await self._claim_purchase(message, claim, send)
             except Exception:
-                log.exception("an answer and its error reply failed")
+                log.exception("a claim word's purchase failed: %r", text[:40])
             return True
         try:
             return await self._dispatch(message, send)
@@ -447,8 +549,26 @@ class Router:
         command = self.get(word)
         if command is None:
             return False
+        args = "" if too_long else rest.strip()
+        hint = command.names.get(fold(word))
+        await self._run(message, send, command, prefix, word, args, hint, too_long=too_long)
+        return True
+
+    async def _run(
+        self,
+        message: ChatMessage,
+        send: Send,
+        command: Command,
+        prefix: str,
+        word: str,
+        args: str,
+        hint: str | None,
+        *,
+        too_long: bool = False,
+    ) -> None:
+        """Run `command` as invoked with `word`: checks, cooldowns, errors as replies."""
         services = self.services
-        locale = self._choose_locale(message.author, command.names.get(fold(word)))
+        locale = self._choose_locale(message.author, hint)
         await self._refresh_owners()
         role = self.effective_role(message.author)
         ctx = Context(
@@ -458,7 +578,7 @@ class Router:
             locale=locale,
             prefix=prefix,
             invoked_with=word,
-            args="" if too_long else rest.strip(),
+            args=args,
             role=role,
             router=self,
             _send=send,
@@ -498,7 +618,6 @@ class Router:
             if metrics is not None:
                 elapsed = time.perf_counter() - started
                 metrics.command(command.name, message.platform, outcome, elapsed)
-        return True
 
     def answers(self, message: ChatMessage) -> bool:
         """Whether `message` (no prefix) answers a question a command asked privately."""

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 _SPACE = re.compile(r"\s+")
 # Edge punctuation a viewer adds around words; "-" is kept because "-5" must stay negative.
-_EDGE_PUNCT = ".,;:!?¡¿\"'`´()[]{}<>«»“”‘’*_~|#"
+EDGE_PUNCT = ".,;:!?¡¿\"'`´()[]{}<>«»“”‘’*_~|#"
 
 NUMBER_WORDS: dict[str, int] = {
     # es
@@ -57,7 +57,7 @@ def fold(text: str) -> str:
 
 
 def strip_edges(word: str) -> str:
-    return word.strip(_EDGE_PUNCT)
+    return word.strip(EDGE_PUNCT)
 
 
 def words(text: str) -> list[str]:

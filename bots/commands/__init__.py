@@ -16,6 +16,7 @@ def register(registry: Commands) -> None:
     from bots.commands import (
         auctions,
         claim,
+        claim_words,
         delivery,
         orders,
         owner,
@@ -29,7 +30,7 @@ def register(registry: Commands) -> None:
     from bots.commands import help as help_
 
     modules = (shop, orders, delivery, tips, owner, shoutouts, show, claim, waitlist, promos)
-    for module in (*modules, auctions, help_):
+    for module in (*modules, auctions, claim_words, help_):
         module.register(registry)
 
 

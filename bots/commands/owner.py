@@ -7,7 +7,8 @@ from bots.chat.converters import find_variant, resolve_product
 from bots.chat.router import BadArgument, Command, Commands, Context, MissingArgument
 from bots.chat.text import words
 from bots.commands import catalog
-from bots.runtime.events import StockChanged
+from bots.runtime.events import ClaimWordsChanged, StockChanged
+from commerce.live_state import ClaimWordsState
 
 MAX_STOCK = 1_000_000
 
@@ -37,7 +38,10 @@ async def open_store(ctx: Context) -> None:
 
 
 async def close_store(ctx: Context) -> None:
-    await ctx.run(ctx.services.store.set_open, False)
+    await ctx.run(ctx.services.store.set_open, False)  # claim words go off with it
+    if ctx.router.claim_state.enabled:
+        ctx.router.set_claim_words(ClaimWordsState())
+        await ctx.publish(ClaimWordsChanged(False))
     await ctx.reply("store_closed_now")
 
 

@@ -44,6 +44,7 @@ from bots.moderation.service import Moderation
 from bots.runtime.alerts import RECEIPT, OwnerAlerts, missing_details_source
 from bots.runtime.auctions import AuctionAnnouncer, AuctionClock
 from bots.runtime.events import (
+    ClaimWordsChanged,
     Event,
     EventBus,
     HoldReminder,
@@ -52,6 +53,7 @@ from bots.runtime.events import (
     OrderPaid,
     RefundNeeded,
     ShoutoutDone,
+    SpotlightChanged,
     TipReceived,
     WaitlistHold,
     platform_of,
@@ -156,9 +158,15 @@ class Bot:
                 else None
             ),
             auctions=config.auctions,
+            claim_words=config.claim_words,
         )
         self.links.hold = self._awaiting_details
         self.router = Router(self.services)
+        # Claim words: every process's router follows the spotlight and the on/off switch.
+        self.bus.subscribe(
+            self.router.on_event,
+            wants=lambda e: isinstance(e, SpotlightChanged | ClaimWordsChanged),
+        )
         self.plugin_listeners: list[IsolatedListener] = []
         for loaded in config.plugins:
             for command in loaded.registry.commands:
@@ -319,6 +327,7 @@ class Bot:
 
     async def start_services(self) -> Endpoints:
         """Everything but the chat platforms: web app, outboxes, expiry, reconciler."""
+        await self.router.load_live_state()  # the spotlight and claim words, as stored
         if self.shared_events is not None and self.leases is not None:
             for role in self.bus.roles():  # from now on, nothing for these roles is missed
                 await asyncio.to_thread(self.store.event_cursor, role)

@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, Protocol, TypeVar
 
 from bots.runtime.event_codec import encode
@@ -226,6 +227,15 @@ class AuctionOffered:
     rank: int = 1
 
 
+@dataclass(frozen=True, slots=True)
+class ClaimWordsChanged:
+    """Claim words were turned on (`!palabras on`, until `until`) or off (`!palabras off`,
+    `!cerrar`): every process's router follows it (bots.chat.claim_words)."""
+
+    enabled: bool
+    until: datetime | None = None
+
+
 Event = (
     OrderReserved
     | OrderPaid
@@ -250,6 +260,7 @@ Event = (
     | FlashSaleEnded
     | AuctionChanged
     | AuctionOffered
+    | ClaimWordsChanged
 )
 Listener = Callable[[Event], Awaitable[None]]
 T = TypeVar("T")

@@ -55,6 +55,27 @@ class AuctionSettings:
     max_minutes: int = 60
 
 
+#: The words that buy the spotlighted product when claim words are on, per language
+#: (`[claim_words] es = [...]`). Compared folded: `MÍO`, `mio` and `mío` are one word.
+CLAIM_WORDS: Mapping[str, tuple[str, ...]] = {
+    "es": ("quiero", "yo", "mío", "mía", "lo quiero", "me lo llevo", "para mí"),
+    "en": ("want", "i want", "i want it", "mine", "i'll take it"),
+    "pt": ("quero", "eu", "eu quero", "meu", "minha", "é meu"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimWordsSettings:
+    """`[claim_words]` (bots.chat.claim_words): the words per language, whether a variant's
+    value alone (`M`, `negro`) claims too, how long one viewer's repeated claim of the
+    same product is ignored, and after how many hours `!palabras on` turns itself off."""
+
+    words: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(CLAIM_WORDS))
+    sizes: bool = True
+    repeat_seconds: int = 15
+    hours: int = 6
+
+
 class PaymentLinks(Protocol):
     """Turns a reserved order or a pending tip into a payment URL.
 
@@ -84,3 +105,4 @@ class Services:
     # Delivery questions in progress (`/entrega`); None: details are not asked in chat.
     conversations: Conversations | None = None
     auctions: AuctionSettings = field(default_factory=AuctionSettings)  # `!subasta`
+    claim_words: ClaimWordsSettings = field(default_factory=ClaimWordsSettings)  # `!palabras`

@@ -24,6 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from bots.runtime.events import (
+    ClaimWordsChanged,
     Event,
     GoalChanged,
     OrderExpired,
@@ -242,7 +243,10 @@ async def set_open(request: web.Request) -> web.StreamResponse:
     ctx = panel(request)
     form = await request.post()
     is_open = form.get("open") == "1"
+    claiming = (await ctx.run(ctx.store.claim_words)).enabled
     await ctx.run(ctx.store.set_open, is_open)
+    if claiming and not is_open:  # closing turns claim words off (commerce.live_state)
+        await ctx.publish(ClaimWordsChanged(False))
     raise _back(request, "opened" if is_open else "closed")
 
 
@@ -257,6 +261,8 @@ async def set_spotlight(request: web.Request) -> web.StreamResponse:
             product = await ctx.run(ctx.store.get_product, sku)
         except CommerceError:
             raise web.HTTPNotFound(text="no such product") from None
+    # Kept in the store for claim words in every chat process (commerce.live_state).
+    await ctx.run(ctx.store.set_spotlight, product.sku if product else None)
     await ctx.publish(SpotlightChanged(product))
     raise _back(request, "spotlight" if product else "spotlight_off")
 

@@ -126,6 +126,8 @@ SAMPLES: list[object] = [
     events.HoldReminder(ORDER, "", 5),
     events.AuctionChanged(AUCTION, "bid", extended=True),
     events.AuctionOffered(ORDER, AUCTION, rank=2),
+    events.ClaimWordsChanged(True, datetime(2026, 12, 2, 22, 0, tzinfo=UTC)),
+    events.ClaimWordsChanged(False),
 ]
 
 

@@ -13,9 +13,17 @@ import aiohttp
 import pytest
 from panel_helpers import Browser, Served, serve_panel
 
-from bots.runtime.events import GoalChanged, OrderPaid, SpotlightChanged, StockChanged, TipReceived
+from bots.runtime.events import (
+    ClaimWordsChanged,
+    GoalChanged,
+    OrderPaid,
+    SpotlightChanged,
+    StockChanged,
+    TipReceived,
+)
 from bots.runtime.services import Settings
 from bots.web.panel.core import LiveSources
+from commerce.live_state import ClaimWordsState
 from commerce.money import Money
 from commerce.views import LineRequest, OrderView, PaymentReport, TipSource, ViewerRef
 
@@ -128,6 +136,7 @@ async def test_quick_actions_make_the_chat_commands_store_calls(
     assert (await owner.post("/panel/vivo/destacar", {"sku": "TAZA"})).status == 303
     [spot] = [e for e in served.events if isinstance(e, SpotlightChanged)]
     assert spot.product is not None and spot.product.sku == "TAZA"
+    assert store.spotlight() == "TAZA"  # kept for claim words in every chat process
     assert (
         await owner.post("/panel/vivo/meta", {"amount": "50.000", "kind": "tips"})
     ).status == 303
@@ -193,3 +202,14 @@ async def test_signing_out_everywhere_ends_an_open_feed(
         store.panel_sign_out_all()
         rest = await asyncio.wait_for(stream.content.read(), 10)  # the server closes it
     assert b"keepalive" not in rest
+
+
+async def test_closing_from_the_panel_turns_claim_words_off(
+    owner: Browser, served: Served, store: Any
+) -> None:
+    store.set_claim_words(ClaimWordsState(True, None))
+    assert (await owner.post("/panel/vivo/abrir", {"open": "0"})).status == 303
+    assert store.claim_words().enabled is False
+    assert ClaimWordsChanged(False) in served.events
+    assert (await owner.post("/panel/vivo/destacar", {"sku": ""})).status == 303
+    assert store.spotlight() is None
