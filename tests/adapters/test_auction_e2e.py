@@ -10,67 +10,24 @@ with the bot and pays; the auction is then sold, and the unit is sold once.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
-from adapters.base import Adapter
-from adapters.telegram import TelegramAdapter
-from bots.config import Config
-from bots.testing import Stage, open_stage, until
+from bots.testing import until
 from commerce import auctions
-from commerce.store import Store
 from commerce.views import OrderStatus
-from sandbox.app import Sandbox
-from tests.adapters.twitch_support import Rig
-
-
-@dataclass
-class AuctionStage(Stage):
-    rig: Rig
-
-    def twitch_said(self, *words: str) -> list[str]:
-        return [
-            m["message"]
-            for m in self.rig.twitch.sent
-            if m["is_sent"] and all(w.lower() in m["message"].lower() for w in words)
-        ]
-
-    def telegram_said(self, chat_id: int, *words: str) -> list[str]:
-        return [
-            e["text"]
-            for e in self.sandbox.telegram.sent
-            if e["method"] == "sendMessage"
-            and e["chat_id"] == chat_id
-            and all(w.lower() in e["text"].lower() for w in words)
-        ]
+from tests.adapters.two_chats import TwoChats, two_chats
 
 
 @pytest.fixture
-async def stage(tmp_path: Path) -> AsyncIterator[AuctionStage]:
-    async with aiohttp.ClientSession() as http:
-
-        async def both(config: Config, store: Store, sandbox: Sandbox) -> list[Adapter]:
-            twitch = await Rig(sandbox.twitch, sandbox.url, http).adapter()
-            telegram = TelegramAdapter(
-                sandbox.telegram.token, endpoint=f"{sandbox.url}/telegram", poll_timeout=1.0
-            )
-            return [twitch, telegram]
-
-        async with open_stage(tmp_path, both) as whole:
-            whole.bot.services.conversations = None  # the link follows at once (no questions)
-            rig = Rig(whole.sandbox.twitch, whole.sandbox.url, http)
-            yield AuctionStage(**vars(whole), rig=rig)
+async def stage(tmp_path: Path) -> AsyncIterator[TwoChats]:
+    async with two_chats(tmp_path) as whole:
+        yield whole
 
 
-async def _twitch(stage: AuctionStage, user: str, text: str) -> None:
-    await stage.rig.control("POST", "say", {"user": user, "text": text})
-
-
-async def test_an_auction_across_twitch_and_telegram(stage: AuctionStage) -> None:
+async def test_an_auction_across_twitch_and_telegram(stage: TwoChats) -> None:
     telegram: Any = stage.sandbox.telegram
     group = telegram.group_id
     before = stage.store.get_product("TAZA-01").available
@@ -81,7 +38,7 @@ async def test_an_auction_across_twitch_and_telegram(stage: AuctionStage) -> Non
     await until(lambda: stage.telegram_said(group, "Subasta", "Taza del stream"))
     assert stage.store.get_product("TAZA-01").available == before - 1
 
-    await _twitch(stage, "ana", "!oferto 5000")
+    await stage.twitch("ana", "!oferto 5000")
     await until(lambda: stage.twitch_said("ana", "va ganando", "5250"))
     await until(lambda: stage.telegram_said(group, "ana (Twitch) va ganando"))
 
@@ -92,7 +49,7 @@ async def test_an_auction_across_twitch_and_telegram(stage: AuctionStage) -> Non
     telegram.say("beto", "/oferto 6000")
     await until(lambda: stage.twitch_said("beto (Telegram) va ganando", "6250"))
 
-    await _twitch(stage, "ana", "!oferto 6000")  # the same amount, after beto's: too low
+    await stage.twitch("ana", "!oferto 6000")  # the same amount, after beto's: too low
     await until(lambda: stage.twitch_said("@ana", "hace falta al menos", "6250"))
 
     telegram.say("lu", "/subasta fin", role="creator")

@@ -7,30 +7,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
-import discord
-import discord.gateway
-import discord.http
 import pytest
 
-from bots.testing import open_stage, until
-from tests.adapters.test_discord_delivery import URL, World, discord_adapter
+from bots.testing import until
+from tests.adapters.test_discord_delivery import URL, World, discord_world
 
 
 @pytest.fixture
 async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket,
-        "DEFAULT_GATEWAY",
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-    )
-    async with (
-        aiohttp.ClientSession() as http,
-        open_stage(tmp_path, discord_adapter) as whole,
-    ):
-        whole.bot.services.conversations = None  # the link follows the purchase at once
-        yield World(**vars(whole), http=http)
+    async with discord_world(tmp_path, monkeypatch) as whole:
+        yield whole
 
 
 def _said(world: World, *words: str) -> list[str]:

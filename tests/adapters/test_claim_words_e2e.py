@@ -11,64 +11,22 @@ plays that setting.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
-from adapters.base import Adapter
-from adapters.telegram import TelegramAdapter
-from bots.config import Config
-from bots.testing import Stage, open_stage, until
+from bots.testing import until
 from commerce.store import Store
 from commerce.views import OrderStatus
-from sandbox.app import Sandbox
-from tests.adapters.twitch_support import Rig
-
-
-@dataclass
-class ClaimStage(Stage):
-    rig: Rig
-
-    def twitch_said(self, *words: str) -> list[str]:
-        return [
-            m["message"]
-            for m in self.rig.twitch.sent
-            if m["is_sent"] and all(w.lower() in m["message"].lower() for w in words)
-        ]
-
-    def telegram_said(self, chat_id: int, *words: str) -> list[str]:
-        return [
-            e["text"]
-            for e in self.sandbox.telegram.sent
-            if e["method"] == "sendMessage"
-            and e["chat_id"] == chat_id
-            and all(w.lower() in e["text"].lower() for w in words)
-        ]
+from tests.adapters.two_chats import TwoChats, two_chats
 
 
 @pytest.fixture
-async def stage(tmp_path: Path) -> AsyncIterator[ClaimStage]:
-    async with aiohttp.ClientSession() as http:
-
-        async def both(config: Config, store: Store, sandbox: Sandbox) -> list[Adapter]:
-            twitch = await Rig(sandbox.twitch, sandbox.url, http).adapter()
-            telegram = TelegramAdapter(
-                sandbox.telegram.token, endpoint=f"{sandbox.url}/telegram", poll_timeout=1.0
-            )
-            return [twitch, telegram]
-
-        async with open_stage(tmp_path, both) as whole:
-            whole.bot.services.conversations = None  # the link follows at once (no questions)
-            whole.sandbox.telegram.privacy_mode = False  # the bot reads the whole group
-            rig = Rig(whole.sandbox.twitch, whole.sandbox.url, http)
-            yield ClaimStage(**vars(whole), rig=rig)
-
-
-async def _twitch(stage: ClaimStage, user: str, text: str) -> None:
-    await stage.rig.control("POST", "say", {"user": user, "text": text})
+async def stage(tmp_path: Path) -> AsyncIterator[TwoChats]:
+    async with two_chats(tmp_path) as whole:
+        whole.sandbox.telegram.privacy_mode = False  # the bot reads the whole group
+        yield whole
 
 
 def _left(store: Store, talle: str) -> int:
@@ -76,14 +34,14 @@ def _left(store: Store, talle: str) -> int:
     return next(v.available for v in remera.variants if v.options.get("talle") == talle)
 
 
-async def test_claim_words_across_twitch_and_telegram(stage: ClaimStage) -> None:
+async def test_claim_words_across_twitch_and_telegram(stage: TwoChats) -> None:
     telegram: Any = stage.sandbox.telegram
     group = telegram.group_id
     m_before, l_before = _left(stage.store, "M"), _left(stage.store, "L")
     telegram.say("beto", "/start", chat="private")  # beto has opened the bot before
     beto = telegram.user("beto")
 
-    await _twitch(stage, "ana", "quiero M")  # off by default: plain chat
+    await stage.twitch("ana", "quiero M")  # off by default: plain chat
     telegram.say("lu", "/palabras on", role="creator")
     await until(lambda: stage.telegram_said(group, "encendidas", "no hay nada destacado"))
     telegram.say("lu", "/destacar remera", role="creator")
@@ -91,7 +49,7 @@ async def test_claim_words_across_twitch_and_telegram(stage: ClaimStage) -> None
     assert stage.store.spotlight() == "REM-VIVO"
 
     for _ in range(3):  # excited: the same claim three times in a row
-        await _twitch(stage, "ana", "quiero M")
+        await stage.twitch("ana", "quiero M")
     await until(lambda: stage.twitch_said("@ana", "Reservado"))
     ana = stage.sandbox.twitch.user("ana").id
     [order] = await until(lambda: stage.store.viewer_orders("twitch", ana))
@@ -111,7 +69,7 @@ async def test_claim_words_across_twitch_and_telegram(stage: ClaimStage) -> None
     telegram.say("lu", "/palabras off", role="creator")
     await until(lambda: stage.telegram_said(group, "apagadas"))
     telegram.say("caro", "M")
-    await _twitch(stage, "dani", "quiero")
+    await stage.twitch("dani", "quiero")
     telegram.say("lu", "/palabras", role="creator")
     await until(lambda: len(stage.telegram_said(group, "apagadas")) == 2)
     later = [e["text"] for e in stage.sandbox.telegram.sent[said:] if "text" in e]

@@ -15,9 +15,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import aiohttp
-import discord
-import discord.gateway
-import discord.http
 import pytest
 
 from adapters.discord import DiscordAdapter
@@ -26,6 +23,7 @@ from bots.testing import Stage, open_stage, until
 from commerce.store import Store
 from sandbox.app import Sandbox
 from sandbox.discord import DiscordStandIn
+from tests.adapters.test_discord_delivery import keep_discord_endpoints
 
 TOKEN = "MTIz.sandbox.bot-token"
 URL = re.compile(r"https?://\S+")
@@ -72,12 +70,7 @@ def discord_adapter(config: Config, store: Store, sandbox: Sandbox) -> list[Disc
 
 @pytest.fixture
 async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket,
-        "DEFAULT_GATEWAY",
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-    )
+    keep_discord_endpoints(monkeypatch)
     async with aiohttp.ClientSession() as http, open_stage(tmp_path, discord_adapter) as whole:
         # Links at once: the delivery modal has its own tests (test_discord_delivery.py).
         whole.bot.services.conversations = None

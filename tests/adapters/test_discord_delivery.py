@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -59,16 +60,41 @@ def discord_adapter(config: Config, store: Store, sandbox: Sandbox) -> list[Disc
     return [DiscordAdapter(TOKEN, endpoint=f"{sandbox.url}/discord", guild_ready_timeout=0.05)]
 
 
-@pytest.fixture
-async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
+def keep_discord_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The adapter points discord.py's module-wide endpoints at the stand-in: put them back
+    after the test."""
     monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
     monkeypatch.setattr(
         discord.gateway.DiscordWebSocket,
         "DEFAULT_GATEWAY",
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
     )
-    async with aiohttp.ClientSession() as http, open_stage(tmp_path, discord_adapter) as whole:
+
+
+@asynccontextmanager
+async def discord_world(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    questions: bool = False,
+    **stage_options: Any,
+) -> AsyncIterator[World]:
+    """The whole bot on the Discord stand-in. Without `questions` the payment link follows a
+    purchase at once (the delivery modal has its own tests, here)."""
+    keep_discord_endpoints(monkeypatch)
+    async with (
+        aiohttp.ClientSession() as http,
+        open_stage(tmp_path, discord_adapter, **stage_options) as whole,
+    ):
+        if not questions:
+            whole.bot.services.conversations = None
         yield World(**vars(whole), http=http)
+
+
+@pytest.fixture
+async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
+    async with discord_world(tmp_path, monkeypatch, questions=True) as whole:
+        yield whole
 
 
 async def test_a_purchase_gives_its_delivery_details_through_a_modal(world: World) -> None:

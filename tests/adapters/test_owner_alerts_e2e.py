@@ -16,9 +16,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import discord
-import discord.gateway
-import discord.http
 import pytest
 
 from adapters.base import Adapter
@@ -31,6 +28,7 @@ from commerce.money import Money
 from commerce.store import Store
 from commerce.views import OrderView
 from sandbox.app import Sandbox
+from tests.adapters.test_discord_delivery import keep_discord_endpoints
 
 TOKEN = "MTIz.sandbox.bot-token"
 
@@ -78,12 +76,7 @@ def both(config: Config, store: Store, sandbox: Sandbox) -> list[Adapter]:
 
 @pytest.fixture
 async def stage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Both]:
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket,
-        "DEFAULT_GATEWAY",
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-    )
+    keep_discord_endpoints(monkeypatch)
     async with open_stage(tmp_path, both) as whole:
         await until(lambda: {"telegram", "discord"} <= whole.bot.connected)
         tg = whole.sandbox.telegram

@@ -7,30 +7,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
-import discord
-import discord.gateway
-import discord.http
 import pytest
 
-from bots.testing import open_stage, until
-from tests.adapters.test_discord_delivery import URL, World, discord_adapter, labels
+from bots.testing import until
+from tests.adapters.test_discord_delivery import URL, World, discord_world, labels
 
 
 @pytest.fixture
 async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(
-        discord.gateway.DiscordWebSocket,
-        "DEFAULT_GATEWAY",
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY,
-    )
-    async with (
-        aiohttp.ClientSession() as http,
-        open_stage(tmp_path, discord_adapter, expiry_interval=0.2) as whole,
-    ):
-        whole.bot.services.conversations = None  # the link follows the purchase at once
-        yield World(**vars(whole), http=http)
+    async with discord_world(tmp_path, monkeypatch, expiry_interval=0.2) as whole:
+        yield whole
 
 
 async def test_the_button_takes_a_place_and_the_freed_unit_comes_privately(world: World) -> None:
