@@ -132,6 +132,24 @@ def active(s: Session, at: datetime) -> FlashSaleView | None:
     return None if found is None else _view(s, int(found))
 
 
+def price_on(
+    s: Session, product_id: int, regular_minor: int, at: datetime
+) -> tuple[int, int | None]:
+    """One unit's price of the product at `at`, and the sale that set it (None: no sale).
+
+    For the reservations made outside the fast path (a waitlist's hold): whoever holds a
+    unit during a sale holds it at the sale's price, like a buyer typing `!comprar` then."""
+    sale = s.execute(
+        select(FLASH_SALES.c.id, FLASH_SALES.c.percent, FLASH_SALES.c.price_minor)
+        .where(FLASH_SALES.c.product_id == product_id, _on(at))
+        .order_by(FLASH_SALES.c.id.desc())
+        .limit(1)
+    ).first()
+    if sale is None:
+        return regular_minor, None
+    return sale_price_minor(regular_minor, sale.percent, sale.price_minor), int(sale.id)
+
+
 def _regular_prices(s: Session, product: Any) -> list[int]:
     found = s.execute(
         select(VARIANTS.c.price_minor).where(

@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import Table, func, select, true, update
 from sqlalchemy.orm import Session
 
-from commerce import errors, rows
+from commerce import errors, flash_sales, rows
 from commerce.codes import new_code
 from commerce.models import (
     ORDER_LINES,
@@ -350,6 +350,7 @@ def _serve_line(s: Session, product_id: int, variant_id: int | None, at: datetim
         table, row_id = VARIANTS, int(variant_id)
         if variant.price_minor is not None:
             price_minor = int(variant.price_minor)
+    price_minor, sale_id = flash_sales.price_on(s, product_id, price_minor, at)
     made: list[str] = []
     tried: set[int] = set()
     while True:
@@ -413,6 +414,7 @@ def _serve_line(s: Session, product_id: int, variant_id: int | None, at: datetim
                 variant_id=variant_id,
                 quantity=quantity,
                 unit_price_minor=price_minor,
+                flash_sale_id=sale_id,
             )
         )
         s.execute(update(W).where(W.c.id == entry.id).values(order_id=order.id))

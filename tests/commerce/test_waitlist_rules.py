@@ -91,6 +91,24 @@ def test_an_expired_hold_goes_to_the_next_in_line_then_the_one_after(store: Stor
     assert _pending(store, BETO) == []
 
 
+def test_a_hold_handed_out_during_a_flash_sale_keeps_the_sale_price(store: Store) -> None:
+    """The waiting viewer holds the unit as a buyer typing `!comprar` then would: at the
+    sale's price, kept after the sale ends; a hold after the sale is at the usual price."""
+    _one_left(store)
+    buy(store, "REM", variant="talle=L", viewer=ANA)
+    _join(store, BETO, "REM", "talle=L")
+    _join(store, CARLA, "REM", "talle=L")
+    store.start_flash_sale("REM", percent=20, duration=timedelta(minutes=5), now=T0 + TTL)
+    store.expire_due(now=T0 + TTL)  # ana never paid; the sale is on
+    [held] = _pending(store, BETO)
+    assert held.total.amount == Decimal("13200")  # 20% off the L's own 16.500
+    assert held.lines[0].unit_price.amount == Decimal("13200")
+    store.expire_due(now=T0 + TTL + HOLD)  # beto let it pass; the sale is over
+    [later] = _pending(store, CARLA)
+    assert later.total.amount == Decimal("16500")
+    assert store.get_order(held.code).status is OrderStatus.EXPIRED
+
+
 def test_a_paid_hold_is_bought_and_cancelling_frees_for_the_next(store: Store) -> None:
     _one_left(store)
     order = buy(store, "GORRA", viewer=ANA)
