@@ -1316,6 +1316,12 @@ class Store:
         """The giveaway, its entry list, its seed (after the draw) and the winner recomputed."""
         return self._tx(lambda s: giveaways.proof(s, giveaway_id))
 
+    def giveaway_prize(self, code: str) -> int | None:
+        """The giveaway whose prize the order `code` is, if it is one."""
+        return self._tx(
+            lambda s: giveaways.prize_of(s, int(rows.find_order(s, code).id or 0))
+        )
+
     def giveaway_entry(self, platform: str, user_id: str) -> giveaways.EntryView | None:
         """The viewer's entry in the running giveaway."""
         return self._tx(lambda s: giveaways.viewer_entry(s, platform, user_id))

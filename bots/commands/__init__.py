@@ -17,6 +17,7 @@ def register(registry: Commands) -> None:
         auctions,
         claim,
         delivery,
+        giveaways,
         orders,
         owner,
         promos,
@@ -29,7 +30,7 @@ def register(registry: Commands) -> None:
     from bots.commands import help as help_
 
     modules = (shop, orders, delivery, tips, owner, shoutouts, show, claim, waitlist, promos)
-    for module in (*modules, auctions, help_):
+    for module in (*modules, auctions, giveaways, help_):
         module.register(registry)
 
 

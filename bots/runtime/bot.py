@@ -43,6 +43,7 @@ from bots.config import Config
 from bots.moderation.service import Moderation
 from bots.runtime.alerts import RECEIPT, OwnerAlerts, missing_details_source
 from bots.runtime.auctions import AuctionAnnouncer, AuctionClock
+from bots.runtime.giveaways import GiveawayAnnouncer, GiveawayClock
 from bots.runtime.events import (
     Event,
     EventBus,
@@ -221,6 +222,27 @@ class Bot:
                 role=f"chat:{announcer.platform}",
                 wants=_about(announcer.platform),
             )
+        # Giveaways (bots.runtime.giveaways): the clock is a duty; each platform's chat hears
+        # of the start and the draw from one process, the winner privately from the chat role's.
+        self.giveaway_clock = GiveawayClock(store, self.bus)
+        self.giveaway_announcers = [
+            GiveawayAnnouncer(
+                platform,
+                self.messages,
+                self.outboxes[platform].put,
+                locale=config.settings.locale,
+                prefix=config.settings.prefix,
+                public_url=config.web.public_url,
+            )
+            for platform in self.adapters
+        ]
+        for g_announcer in self.giveaway_announcers:
+            self.bus.subscribe(g_announcer.on_changed, role=f"giveaway:{g_announcer.platform}")
+            self.bus.subscribe(
+                g_announcer.on_won,
+                role=f"chat:{g_announcer.platform}",
+                wants=_about(g_announcer.platform),
+            )
         # The owner's alert images and sounds: `media/` next to config.toml.
         media = MediaStore((config.path.parent if config.path else Path.cwd()) / "media")
         self.moderation = Moderation(store, config.settings.currency)
@@ -386,6 +408,7 @@ class Bot:
             self.notifications.start()
         self._duties.append(loop.create_task(self.webhooks.run()))
         self._duties.append(loop.create_task(self.auction_clock.run()))
+        self._duties.append(loop.create_task(self.giveaway_clock.run()))
         resumed = await self.links.resume()
         if resumed:
             log.info("retrying payment links for %d pending order(s)", resumed)
@@ -528,6 +551,9 @@ class Bot:
         try:
             if isinstance(event, ChatMessage) and not self.router.is_command(event):
                 return
+            if isinstance(event, ChatMessage):
+                for g_announcer in self.giveaway_announcers:
+                    g_announcer.heard(event)  # the chats a giveaway's start is said in
             if not await asyncio.to_thread(self.store.claim_message, event.platform, event.id):
                 return
             if isinstance(event, PlatformTip):

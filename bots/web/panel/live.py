@@ -25,6 +25,7 @@ from aiohttp import web
 
 from bots.runtime.events import (
     Event,
+    GiveawayWon,
     GoalChanged,
     OrderExpired,
     OrderPaid,
@@ -61,6 +62,8 @@ class Feed:
         item: dict[str, Any] | None = None
         if isinstance(event, OrderPaid):
             item = self._order("paid", event.order)
+        elif isinstance(event, GiveawayWon):
+            item = self._order("prize", event.order)  # a zero-price order: no revenue
         elif isinstance(event, OrderExpired):
             item = self._order("expired", event.order)
         elif isinstance(event, OrderRefunded):
