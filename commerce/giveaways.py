@@ -146,7 +146,7 @@ class EntryView:
 class GiveawayView:
     """A giveaway as chat and the overlay show it. `seed_hex` is None until the draw (the
     commitment is public from the start); `channels` every (platform, channel) that took
-    part, where chat hears of it."""
+    part, where chat hears of it, the one it was opened in first."""
 
     id: int
     status: str

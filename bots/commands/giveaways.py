@@ -131,7 +131,7 @@ async def _show(ctx: Context) -> None:
     await ctx.reply(
         "giveaway_status",
         product=prize_name(shown),
-        entries=shown.entries,
+        count=shown.entries,
         time=_time_text(_seconds_left(shown)),
         commitment=shown.commitment,
     )

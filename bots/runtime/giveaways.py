@@ -124,7 +124,7 @@ class GiveawayAnnouncer:
             return
         giveaway = event.giveaway
         if event.kind == "started":
-            opened = (giveaway.platform, giveaway.channel_id)
+            opened = giveaway.channels[0] if giveaway.channels else None  # where it was opened
             channels = [c for c in self._channels(giveaway) if (self.platform, c) != opened]
             self._told[giveaway.id] = set(channels)
             seconds = max(0, round((giveaway.ends_at - giveaway.started_at).total_seconds()))
@@ -151,7 +151,7 @@ class GiveawayAnnouncer:
         params = {
             "name": winner.name,
             "platform": platform_name(winner.platform),
-            "entries": giveaway.entries,
+            "count": giveaway.entries,
             "seed": giveaway.seed_hex or "",
             "id": giveaway.id,
             "check": self._check(giveaway),

@@ -325,3 +325,27 @@ def test_the_last_unit_raced_by_buyers(shop: Store) -> None:
     assert len(winners) == 1, results
     assert all(isinstance(r, errors.OutOfStock) for r in results if r not in winners), results
     assert available(shop) == 0
+
+
+# -- the prize's delivery ---------------------------------------------------------------------
+
+
+def test_the_prize_takes_delivery_details_and_stays_free(shop: Store) -> None:
+    from delivery_helpers import HOME, RULES
+
+    start(shop)
+    enter(shop, ANA)
+    drawn = shop.giveaway_draw(now=T0 + timedelta(minutes=1))
+    assert drawn.order is not None
+    code = drawn.order.code
+    assert shop.giveaway_prize(code) == drawn.changed[0].id
+    shop.set_delivery_details(code, RULES, "correo", HOME, now=T0 + timedelta(minutes=2))
+    after = shop.get_order(code)
+    assert after.status is OrderStatus.PAID and after.total.amount == 0
+    assert after.delivery_option == "correo" and after.details_complete
+    assert after.fulfilment == "ready_to_ship"  # the normal fulfilment flow from here
+    [shipped] = shop.mark_shipped([code], "Correo", "AB123", now=T0 + timedelta(hours=1))
+    assert shipped.order.fulfilment == "shipped"
+    # An ordinary paid order still refuses new details.
+    other = buy(shop, viewer=BETO)
+    assert shop.giveaway_prize(other.code) is None
