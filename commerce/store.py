@@ -1318,9 +1318,7 @@ class Store:
 
     def giveaway_prize(self, code: str) -> int | None:
         """The giveaway whose prize the order `code` is, if it is one."""
-        return self._tx(
-            lambda s: giveaways.prize_of(s, int(rows.find_order(s, code).id or 0))
-        )
+        return self._tx(lambda s: giveaways.prize_of(s, int(rows.find_order(s, code).id or 0)))
 
     def giveaway_entry(self, platform: str, user_id: str) -> giveaways.EntryView | None:
         """The viewer's entry in the running giveaway."""

@@ -43,7 +43,6 @@ from bots.config import Config
 from bots.moderation.service import Moderation
 from bots.runtime.alerts import RECEIPT, OwnerAlerts, missing_details_source
 from bots.runtime.auctions import AuctionAnnouncer, AuctionClock
-from bots.runtime.giveaways import GiveawayAnnouncer, GiveawayClock
 from bots.runtime.events import (
     Event,
     EventBus,
@@ -57,6 +56,7 @@ from bots.runtime.events import (
     WaitlistHold,
     platform_of,
 )
+from bots.runtime.giveaways import GiveawayAnnouncer, GiveawayClock
 from bots.runtime.leases import DUTIES, Leases
 from bots.runtime.links import LinkService
 from bots.runtime.metrics import Metrics, Readings

@@ -139,9 +139,7 @@ class GiveawayAnnouncer:
             await self._drawn(giveaway)
         elif event.kind in (giveaways.EMPTY, giveaways.CANCELLED):
             key = "giveaway_empty" if event.kind == giveaways.EMPTY else "giveaway_cancelled"
-            await self._say(
-                giveaway, self._channels(giveaway), key, seed=giveaway.seed_hex or ""
-            )
+            await self._say(giveaway, self._channels(giveaway), key, seed=giveaway.seed_hex or "")
             self._told.pop(giveaway.id, None)
 
     async def _drawn(self, giveaway: GiveawayView) -> None:
@@ -161,9 +159,7 @@ class GiveawayAnnouncer:
             if (winner.platform, winner.channel_id) == (self.platform, channel):
                 mention = ChatUser(winner.platform, winner.user_id, winner.name)
             text = self._t(self.locale, giveaway, "giveaway_won", **params)
-            await self._send(
-                Reply(channel, text, mention=mention, priority=Priority.ANNOUNCE)
-            )
+            await self._send(Reply(channel, text, mention=mention, priority=Priority.ANNOUNCE))
         self._told.pop(giveaway.id, None)
 
     def _check(self, giveaway: GiveawayView) -> str:
@@ -188,15 +184,11 @@ class GiveawayAnnouncer:
             code=order.code,
         )
         await self._send(
-            Reply(
-                order.channel_id, text, mention=winner, private=True, priority=Priority.PAYMENT
-            )
+            Reply(order.channel_id, text, mention=winner, private=True, priority=Priority.PAYMENT)
         )
 
     def _t(self, locale: str, giveaway: GiveawayView, key: str, **params: object) -> str:
-        return self.messages.t(
-            locale, key, p=self.prefix, product=prize_name(giveaway), **params
-        )
+        return self.messages.t(locale, key, p=self.prefix, product=prize_name(giveaway), **params)
 
     async def _say(
         self, giveaway: GiveawayView, channels: Sequence[str], key: str, **params: object

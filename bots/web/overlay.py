@@ -30,7 +30,6 @@ from aiohttp import web
 from bots.chat.i18n import Messages
 from bots.moderation.service import Moderation
 from bots.runtime.auctions import item_name, typed
-from bots.runtime.giveaways import prize_name, short
 from bots.runtime.events import (
     AlertReplay,
     AlertTest,
@@ -46,6 +45,7 @@ from bots.runtime.events import (
     SpotlightChanged,
     TipReceived,
 )
+from bots.runtime.giveaways import prize_name, short
 from bots.web import alert_config, alert_media, alert_text, security, speech
 from bots.web.alert_config import AlertSettings
 from bots.web.alert_media import MediaStore

@@ -98,9 +98,9 @@ async def test_a_giveaway_across_twitch_and_telegram(stage: GiveawayStage) -> No
 
     telegram.say("lu", "/sorteo fin", role="creator")
     drawn = await until(
-        lambda: (g := stage.store.current_giveaway()) is not None
-        and g.status == giveaways.DRAWN
-        and g
+        lambda: (
+            (g := stage.store.current_giveaway()) is not None and g.status == giveaways.DRAWN and g
+        )
     )
     assert drawn and drawn.winner is not None and drawn.seed_hex is not None
     seed, winner = drawn.seed_hex, drawn.winner
@@ -117,9 +117,11 @@ async def test_a_giveaway_across_twitch_and_telegram(stage: GiveawayStage) -> No
         assert stage.twitch_said(f"@{winner.name}", "gana")  # mentioned in chat
     assert stage.store.get_product("TAZA-01").available == before - 1  # one unit, given
 
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{stage.web_url}/giveaways/{drawn.id}") as response:
-            body = await response.json()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{stage.web_url}/giveaways/{drawn.id}") as response,
+    ):
+        body = await response.json()
     assert body["seed"] == seed and body["commitment_matches"] is True
     entries = [(e["platform"], e["user_id"]) for e in body["entries"]]
     assert entries == [("twitch", entries[0][1]), ("telegram", str(beto["id"]))]
