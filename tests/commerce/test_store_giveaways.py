@@ -190,7 +190,12 @@ def test_the_prize_counts_no_revenue(shop: Store) -> None:
     enter(shop, ANA)
     shop.giveaway_draw(now=T0 + timedelta(minutes=1))
     figures = shop.panel_live(now=T0 + timedelta(minutes=2), currency="ARS")
-    assert figures.revenue.amount == 0
+    assert figures.revenue.amount == 0 and figures.orders == 0  # no sale, and none lost
+    summary = shop.panel_summary(T0 - timedelta(hours=1), T0 + timedelta(hours=1), "ARS")
+    assert summary.revenue.amount == 0 and summary.orders == 0 and summary.converted == 0
+    buy(shop, viewer=BETO, now=T0 + timedelta(minutes=3))
+    summary = shop.panel_summary(T0 - timedelta(hours=1), T0 + timedelta(hours=1), "ARS")
+    assert summary.orders == 1  # the purchase counts; the prize does not
 
 
 def test_draw_early_with_fin(shop: Store) -> None:
