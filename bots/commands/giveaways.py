@@ -139,6 +139,10 @@ async def _show(ctx: Context) -> None:
 
 async def enter(ctx: Context) -> None:
     """`!participo`: one entry in the running giveaway, as our process receives it now."""
+    if ctx.role >= Role.OWNER:
+        # Not a Command check: a refused check reads "not for you"; the owner should hear why.
+        await ctx.reply("giveaway_owner_enter")
+        return
     store = ctx.services.store
     viewer, channel, locale = ctx.viewer, ctx.message.channel, ctx.locale
 

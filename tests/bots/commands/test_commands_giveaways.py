@@ -161,6 +161,8 @@ async def test_the_owners_words(stage: Stage) -> None:
     shown = stage.store.current_giveaway()
     assert shown is not None and shown.variant_key == "color=negro,talle=M"
     assert "Ya hay un sorteo" in await stage.say("!sorteo taza 5m", "lu")
+    assert "tu propio sorteo" in await stage.say("!participo", "lu")
+    assert stage.store.current_giveaway().entries == 0
 
 
 async def test_a_viewer_cannot_start_or_end_one(stage: Stage) -> None:
