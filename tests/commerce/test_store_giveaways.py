@@ -354,3 +354,15 @@ def test_the_prize_takes_delivery_details_and_stays_free(shop: Store) -> None:
     # An ordinary paid order still refuses new details.
     other = buy(shop, viewer=BETO)
     assert shop.giveaway_prize(other.code) is None
+
+
+def test_forgetting_a_viewer_keeps_the_draw_checkable(shop: Store) -> None:
+    start(shop)
+    enter(shop, ANA)
+    enter(shop, BETO, 2)
+    drawn = shop.giveaway_draw(now=T0 + timedelta(minutes=1)).changed[0]
+    assert shop.forget_buyer("twitch", "u-ana") and shop.forget_buyer("twitch", "u-beto")
+    proof = shop.giveaway_proof(drawn.id)
+    assert [e.name for e in proof.entries] == ["(borrado)", "(borrado)"]
+    assert proof.text == "twitch:u-ana\ntwitch:u-beto" and proof.commitment_ok
+    assert proof.recomputed == drawn.winner.number - 1  # type: ignore[union-attr]
