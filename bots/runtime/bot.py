@@ -233,8 +233,9 @@ class Bot:
                 locale=config.settings.locale,
                 prefix=config.settings.prefix,
                 public_url=config.web.public_url,
+                home=_home_of(adapter),
             )
-            for platform in self.adapters
+            for platform, adapter in self.adapters.items()
         ]
         for g_announcer in self.giveaway_announcers:
             self.bus.subscribe(g_announcer.on_changed, role=f"giveaway:{g_announcer.platform}")
@@ -947,6 +948,16 @@ def _why(exc: BaseException) -> str:
         seen = seen.__cause__ or seen.__context__
     said = [c for c in chain if not any(c.split(": ", 1)[-1] in o for o in chain if o != c)]
     return " ← ".join(dict.fromkeys(said or chain))
+
+
+def _home_of(adapter: Adapter) -> Callable[[], str | None]:
+    """The adapter's own chat, for announcements to everyone, if it has one."""
+
+    def home() -> str | None:
+        found = getattr(adapter, "home_channel", None)
+        return found if isinstance(found, str) and found else None
+
+    return home
 
 
 def _about(platform: str) -> Callable[[Event], bool]:

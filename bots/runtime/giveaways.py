@@ -6,8 +6,9 @@ whose time is up (commerce.giveaways.tick, under the giveaway's row lock, so two
 that both tick draw it once). Its events commit with the change.
 
 `GiveawayAnnouncer` speaks on one platform. The start (with the seed's commitment) is said
-in every chat of the platform the bot has heard a command from lately, besides the one it
-was opened in (that one hears the command's reply); the draw (winner, seed revealed) in
+in the platform's own chat where its adapter has one (Twitch's channel, YouTube's live chat)
+and in every chat of the platform the bot has heard a command from lately, besides the one
+it was opened in (that one hears the command's reply); the draw (winner, seed revealed) in
 every chat that took part or was told of the start, with a mention of the winner in their
 own chat. The winner is also told privately where the platform has a private channel
 (Telegram, Discord), with their prize order's code.
@@ -94,6 +95,7 @@ class GiveawayAnnouncer:
         prefix: str,
         public_url: str | None = None,
         private: frozenset[str] = PRIVATE_PLATFORMS,
+        home: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.platform = platform
         self.messages = messages
@@ -102,6 +104,7 @@ class GiveawayAnnouncer:
         self.prefix = prefix
         self.public_url = (public_url or "").rstrip("/") or None
         self.private = private
+        self.home = home  # the platform's one chat, when its adapter has one (Twitch, YouTube)
         self._heard: OrderedDict[str, None] = OrderedDict()
         self._told: dict[int, set[str]] = {}
 
@@ -117,7 +120,8 @@ class GiveawayAnnouncer:
     def _channels(self, giveaway: GiveawayView) -> list[str]:
         took_part = [c for p, c in giveaway.channels if p == self.platform]
         told = sorted(self._told.get(giveaway.id, set()))
-        return list(dict.fromkeys([*took_part, *told, *self._heard]))
+        home = self.home()
+        return list(dict.fromkeys([*took_part, *told, *([home] if home else []), *self._heard]))
 
     async def on_changed(self, event: Event) -> None:
         if not isinstance(event, GiveawayChanged):

@@ -1,7 +1,7 @@
 """One giveaway across two platforms, end to end: real twitchio and real PTB against the
 stand-ins, the router, the store, the giveaway clock duty and the public draw page.
 
-The owner opens it from the Telegram group, which hears the seed's commitment; a Twitch
+The owner opens it from the Telegram group; both chats hear the seed's commitment; a Twitch
 viewer and a Telegram viewer enter (the Twitch one twice: told kindly, counted once);
 `/sorteo fin` draws; both chats hear the winner and the revealed seed, the winner is
 mentioned (and, on Telegram, told privately with their prize order's code); the order is
@@ -84,6 +84,9 @@ async def test_a_giveaway_across_twitch_and_telegram(stage: GiveawayStage) -> No
     shown = stage.store.current_giveaway()
     assert shown is not None and shown.commitment in started
     assert stage.store.get_product("TAZA-01").available == before - 1
+    # Twitch's one channel hears it too, before anyone there typed a command.
+    [on_twitch] = await until(lambda: stage.twitch_said("Sorteo", shown.commitment))
+    assert "!participo" in on_twitch
 
     await _twitch(stage, "ana", "!participo")
     await until(lambda: stage.twitch_said("@ana", "participando"))
