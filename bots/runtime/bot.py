@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import logging
@@ -234,6 +235,7 @@ class Bot:
                 prefix=config.settings.prefix,
                 public_url=config.web.public_url,
                 home=_home_of(adapter),
+                asks_details=functools.partial(self._asks_details, platform),
             )
             for platform, adapter in self.adapters.items()
         ]
@@ -642,6 +644,11 @@ class Bot:
             contact=Verbatim(contact),
         )
         return Reply(order.channel_id, text, mention=_user(order), priority=Priority.ANNOUNCE)
+
+    def _asks_details(self, platform: str) -> bool:
+        """Whether `/entrega` takes delivery details in `platform`'s private chat."""
+        asked = self.services.conversations
+        return asked is not None and platform in asked.platforms
 
     def _awaiting_details(self, order: OrderView) -> bool:
         """A pending order whose link follows the delivery questions (not yet answered)."""

@@ -96,6 +96,7 @@ class GiveawayAnnouncer:
         public_url: str | None = None,
         private: frozenset[str] = PRIVATE_PLATFORMS,
         home: Callable[[], str | None] = lambda: None,
+        asks_details: Callable[[], bool] = lambda: True,
     ) -> None:
         self.platform = platform
         self.messages = messages
@@ -105,6 +106,7 @@ class GiveawayAnnouncer:
         self.public_url = (public_url or "").rstrip("/") or None
         self.private = private
         self.home = home  # the platform's one chat, when its adapter has one (Twitch, YouTube)
+        self.asks_details = asks_details  # `/entrega` takes delivery details on this platform
         self._heard: OrderedDict[str, None] = OrderedDict()
         self._told: dict[int, set[str]] = {}
 
@@ -183,7 +185,7 @@ class GiveawayAnnouncer:
         text = self._t(
             order.locale,
             event.giveaway,
-            "giveaway_won_private",
+            "giveaway_won_private" if self.asks_details() else "giveaway_won_private_later",
             name=order.viewer.display_name,
             code=order.code,
         )

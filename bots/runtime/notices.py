@@ -59,9 +59,9 @@ class BuyerNotices:
         self._wake.set()
 
     async def on_event(self, event: object) -> None:
-        from bots.runtime.events import FULFILMENT_EVENTS, GiveawayWon, OrderPaid
+        from bots.runtime.events import FULFILMENT_EVENTS, OrderPaid
 
-        if isinstance(event, (OrderPaid, GiveawayWon, *FULFILMENT_EVENTS.values())):
+        if isinstance(event, (OrderPaid, *FULFILMENT_EVENTS.values())):
             self.wake()
 
     async def run_forever(self) -> None:
