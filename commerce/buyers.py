@@ -25,8 +25,10 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from commerce import rows
 from commerce.models import (
     DELIVERY_DETAILS,
+    GIVEAWAY_ENTRIES,
     ORDERS,
     OWNERS,
     PAYMENTS,
@@ -54,8 +56,16 @@ def forget(s: Session, platform: str, user_id: str) -> bool:
             VIEWERS.c.platform == platform, VIEWERS.c.platform_user_id == user_id
         )
     ).scalar_one_or_none()
+    # Giveaway entries keep the platform user id (a draw's entry list must still hash to
+    # what was drawn, commerce.giveaways); the name goes.
+    entered = rows.rowcount(
+        s,
+        update(GIVEAWAY_ENTRIES)
+        .where(GIVEAWAY_ENTRIES.c.platform == platform, GIVEAWAY_ENTRIES.c.user_id == user_id)
+        .values(display_name=FORGOTTEN),
+    )
     if viewer_id is None:
-        return False
+        return bool(entered)
     s.execute(delete(DELIVERY_DETAILS).where(DELIVERY_DETAILS.c.viewer_id == viewer_id))
     order_ids = select(ORDERS.c.id).where(ORDERS.c.viewer_id == viewer_id)
     tip_ids = select(TIPS.c.id).where(TIPS.c.viewer_id == viewer_id)
