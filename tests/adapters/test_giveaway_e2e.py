@@ -13,66 +13,25 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from adapters.base import Adapter
-from adapters.telegram import TelegramAdapter
-from bots.config import Config
-from bots.testing import Stage, open_stage, until
+from bots.testing import until
 from commerce import giveaways
-from commerce.store import Store
 from commerce.views import OrderStatus
-from sandbox.app import Sandbox
-from tests.adapters.twitch_support import Rig
-
-
-@dataclass
-class GiveawayStage(Stage):
-    rig: Rig
-
-    def twitch_said(self, *words: str) -> list[str]:
-        return [
-            m["message"]
-            for m in self.rig.twitch.sent
-            if m["is_sent"] and all(w.lower() in m["message"].lower() for w in words)
-        ]
-
-    def telegram_said(self, chat_id: int, *words: str) -> list[str]:
-        return [
-            e["text"]
-            for e in self.sandbox.telegram.sent
-            if e["method"] == "sendMessage"
-            and e["chat_id"] == chat_id
-            and all(w.lower() in e["text"].lower() for w in words)
-        ]
+from tests.adapters.two_chats import TwoChats, two_chats
 
 
 @pytest.fixture
-async def stage(tmp_path: Path) -> AsyncIterator[GiveawayStage]:
-    async with aiohttp.ClientSession() as http:
-
-        async def both(config: Config, store: Store, sandbox: Sandbox) -> list[Adapter]:
-            twitch = await Rig(sandbox.twitch, sandbox.url, http).adapter()
-            telegram = TelegramAdapter(
-                sandbox.telegram.token, endpoint=f"{sandbox.url}/telegram", poll_timeout=1.0
-            )
-            return [twitch, telegram]
-
-        async with open_stage(tmp_path, both) as whole:
-            rig = Rig(whole.sandbox.twitch, whole.sandbox.url, http)
-            yield GiveawayStage(**vars(whole), rig=rig)
+async def stage(tmp_path: Path) -> AsyncIterator[TwoChats]:
+    async with two_chats(tmp_path, questions=True) as whole:  # the prize asks for details
+        yield whole
 
 
-async def _twitch(stage: GiveawayStage, user: str, text: str) -> None:
-    await stage.rig.control("POST", "say", {"user": user, "text": text})
-
-
-async def test_a_giveaway_across_twitch_and_telegram(stage: GiveawayStage) -> None:
+async def test_a_giveaway_across_twitch_and_telegram(stage: TwoChats) -> None:
     telegram: Any = stage.sandbox.telegram
     group = telegram.group_id
     before = stage.store.get_product("TAZA-01").available
@@ -88,12 +47,12 @@ async def test_a_giveaway_across_twitch_and_telegram(stage: GiveawayStage) -> No
     [on_twitch] = await until(lambda: stage.twitch_said("Sorteo", shown.commitment))
     assert "!participo" in on_twitch
 
-    await _twitch(stage, "ana", "!participo")
+    await stage.twitch("ana", "!participo")
     await until(lambda: stage.twitch_said("@ana", "participando"))
-    await _twitch(stage, "ana", "!participo")  # at once: the router's cooldown says wait
+    await stage.twitch("ana", "!participo")  # at once: the router's cooldown says wait
     await until(lambda: stage.twitch_said("@ana", "espera"))
     await asyncio.sleep(stage.config.settings.cooldown_seconds + 0.2)
-    await _twitch(stage, "ana", "!participo")  # later: told kindly she is already in
+    await stage.twitch("ana", "!participo")  # later: told kindly she is already in
     await until(lambda: stage.twitch_said("@ana", "ya estás participando"))
     telegram.say("beto", "/participo")
     await until(lambda: stage.telegram_said(group, "participando", "Taza"))
@@ -130,6 +89,6 @@ async def test_a_giveaway_across_twitch_and_telegram(stage: GiveawayStage) -> No
     assert entries == [("twitch", entries[0][1]), ("telegram", str(beto["id"]))]
     assert entries[giveaways.winner_index(bytes.fromhex(seed), entries)][1] == winner.user_id
 
-    await _twitch(stage, "carla", "!participo")
+    await stage.twitch("carla", "!participo")
     await until(lambda: stage.twitch_said("@carla", "ya cerró"))
     assert await stage.rig.violations() == []

@@ -46,8 +46,11 @@ class TwoChats(Stage):
 
 
 @asynccontextmanager
-async def two_chats(tmp_path: Path, **stage_options: Any) -> AsyncIterator[TwoChats]:
-    """The bot on both platforms; payment links follow at once (no delivery questions)."""
+async def two_chats(
+    tmp_path: Path, *, questions: bool = False, **stage_options: Any
+) -> AsyncIterator[TwoChats]:
+    """The bot on both platforms. Without `questions` a payment link follows a purchase at
+    once (the delivery questions have their own tests)."""
     async with aiohttp.ClientSession() as http:
 
         async def both(config: Config, store: Store, sandbox: Sandbox) -> list[Adapter]:
@@ -58,6 +61,7 @@ async def two_chats(tmp_path: Path, **stage_options: Any) -> AsyncIterator[TwoCh
             return [twitch, telegram]
 
         async with open_stage(tmp_path, both, **stage_options) as whole:
-            whole.bot.services.conversations = None
+            if not questions:
+                whole.bot.services.conversations = None
             rig = Rig(whole.sandbox.twitch, whole.sandbox.url, http)
             yield TwoChats(**vars(whole), rig=rig)
