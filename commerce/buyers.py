@@ -92,11 +92,13 @@ def forget(s: Session, platform: str, user_id: str) -> bool:
             VIEWERS.c.platform == platform, VIEWERS.c.platform_user_id == user_id
         )
     ).scalar_one_or_none()
-    bids = AUCTION_BIDS.c.platform == platform, AUCTION_BIDS.c.user_id == user_id
-    if viewer_id is None:
+    if viewer_id is None:  # never bought or tipped: perhaps only bid
+        bids = AUCTION_BIDS.c.platform == platform, AUCTION_BIDS.c.user_id == user_id
         if s.execute(select(AUCTION_BIDS.c.id).where(*bids).limit(1)).first() is None:
             return False
-        _forget_bids(s, platform, user_id, "forgotten")
+        who = _Buyer.of(s, platform, user_id, None)
+        _forget_bids(s, platform, user_id, who.pseudonym)
+        _forget_events(s, who)
         return True
     who = _Buyer.of(s, platform, user_id, int(viewer_id))
     s.execute(delete(DELIVERY_DETAILS).where(DELIVERY_DETAILS.c.viewer_id == viewer_id))
@@ -141,10 +143,11 @@ class _Buyer:
     tip_codes: frozenset[str]
 
     @classmethod
-    def of(cls, s: Session, platform: str, user_id: str, viewer_id: int) -> _Buyer:
+    def of(cls, s: Session, platform: str, user_id: str, viewer_id: int | None) -> _Buyer:
+        """The buyer's identifiers; with no viewer row (`viewer_id` None), their bids'."""
         name = s.execute(
             select(VIEWERS.c.display_name).where(VIEWERS.c.id == viewer_id)
-        ).scalar_one()
+        ).scalar_one_or_none()
         bid_names = s.scalars(
             select(AUCTION_BIDS.c.display_name).where(
                 AUCTION_BIDS.c.platform == platform, AUCTION_BIDS.c.user_id == user_id
@@ -160,7 +163,7 @@ class _Buyer:
         return cls(
             platform=platform,
             user_id=user_id,
-            pseudonym=f"forgotten-{viewer_id}",
+            pseudonym="forgotten" if viewer_id is None else f"forgotten-{viewer_id}",
             names=frozenset(n for n in (name, *bid_names) if n and n != FORGOTTEN),
             words=frozenset(w.strip() for w in words if w and w.strip()),
             order_codes=frozenset(o.code for o in orders),

@@ -10,14 +10,14 @@ from typing import Any
 
 from delivery_helpers import HOME, RULES, ars, digital_catalog, pay
 from sqlalchemy import select
-from store_helpers import BETO, T0, buy
+from store_helpers import BETO, T0, TTL, buy
 
 from commerce.alerts import AlertKind, AlertSpec, Destination
 from commerce.auctions import AuctionRules
 from commerce.db import make_engine
 from commerce.models import TABLES
 from commerce.store import Store
-from commerce.views import TipSource, ViewerRef
+from commerce.views import LineRequest, TipSource, ViewerRef
 
 KEEP = timedelta(days=90)
 # A name long enough to be found anywhere it is left (the shared ANA is just "ana").
@@ -148,6 +148,46 @@ def test_forget_leaves_no_personal_string_and_keeps_the_accounting(shop: Store) 
     assert (bid.name, bid.amount) == ("(borrado)", ars("1500"))
     assert shop.get_order(other.code).viewer.display_name == "beto"
     assert not shop.forget_buyer("twitch", "u-ana")  # nobody left by that id
+
+
+def test_forget_covers_private_chats_and_buyers_who_only_bid(shop: Store) -> None:
+    """On Telegram a private chat's id is the buyer's user id: it goes from their orders and
+    tips too. Someone who only bid has no viewer row, yet is forgotten (their bids)."""
+    tg = ViewerRef("telegram", "987654321", "MaríaDelMar")
+    order = shop.reserve(tg, tg.user_id, [LineRequest("TAZA", 1)], ttl=TTL, now=T0)
+    tip = shop.create_tip(
+        tg, tg.user_id, ars("500"), "", TipSource.LINK, ttl=timedelta(minutes=5), now=T0
+    )
+    shop.auction_start(
+        "STICK",
+        None,
+        ars("1000"),
+        timedelta(minutes=2),
+        AuctionRules(increment=ars("100")),
+        platform="twitch",
+        channel_id="canal",
+        now=T0,
+    )
+    bidder = ViewerRef("twitch", "u-solo-puja", "SoloPujaba")
+    shop.auction_bid(
+        bidder,
+        "canal",
+        ars("1200"),
+        now=T0 + timedelta(seconds=1),
+        events=lambda outcome: _event("AuctionChanged", auction=outcome.auction),
+    )
+    assert tg.user_id in _scan(shop.url) and "SoloPujaba" in _scan(shop.url)
+
+    assert shop.forget_buyer("telegram", tg.user_id)
+    assert shop.forget_buyer("twitch", "u-solo-puja")
+    after = _scan(shop.url)
+    for text in (tg.user_id, tg.display_name, "u-solo-puja", "SoloPujaba"):
+        assert text not in after, text
+    assert shop.get_order(order.code).total == order.total
+    assert shop.get_tip(tip.code).amount == ars("500")
+    [(bid, _)] = shop.auction_bids(shop.current_auction().id)  # type: ignore[union-attr]
+    assert (bid.name, bid.amount) == ("(borrado)", ars("1200"))
+    assert not shop.forget_buyer("twitch", "u-solo-puja")
 
 
 def test_details_are_erased_after_the_retention_time(shop: Store) -> None:
