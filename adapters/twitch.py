@@ -540,6 +540,12 @@ class TwitchAdapter:
 
     # -- life cycle --------------------------------------------------------------------
 
+    @property
+    def home_channel(self) -> str | None:
+        """The one chat this adapter speaks in (the broadcaster's), once started: where an
+        announcement to everyone goes (a giveaway's start, bots.runtime.giveaways)."""
+        return self.broadcaster_id or None
+
     async def start(self, inbox: Inbox) -> None:
         if self.endpoint:
             use_endpoint(self.endpoint)

@@ -347,6 +347,12 @@ class YouTubeAdapter:
             client_options=options,
         )
 
+    @property
+    def home_channel(self) -> str | None:
+        """The live chat this adapter speaks in, while a broadcast is live: where an
+        announcement to everyone goes (a giveaway's start, bots.runtime.giveaways)."""
+        return self.live_chat_id
+
     async def start(self, inbox: Inbox) -> None:
         """Check the credentials with one lookup, then read or wait for the chat in the background.
 

@@ -2,7 +2,8 @@
 
 Personal data is the buyer's name, contact and address (delivery_details), the name they
 are greeted by (viewers.display_name), their platform user id, the payer data a provider
-sends with a payment, and tip messages (free text that can name them). The accounting
+sends with a payment, and what they wrote: tip and shout-out messages (free text that can
+name them), kept also inside alerts, held alerts and outbox events. The accounting
 stays: orders, lines, amounts and payment rows (id, status, amount, currency) are kept,
 because the owner must be able to account for every sale.
 
@@ -19,7 +20,8 @@ because the owner must be able to account for every sale.
 Not personal, so left as they are: webhook bodies (a buyer is a keyed `ref` there, never a
 name or id: bots.runtime.webhook_payloads), provider notifications (a payment id and the
 seller's account), order history notes (the owner's carrier and tracking), panel sessions
-and owner settings (the owner's own).
+and owner settings (the owner's own). Giveaway entries lose the name but keep the user id
+(commerce.giveaways: the draw must stay checkable).
 """
 
 from __future__ import annotations
@@ -33,11 +35,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from commerce import rows
 from commerce.alerts import AlertKind
 from commerce.models import (
     AUCTION_BIDS,
     DELIVERY_DETAILS,
     EVENTS_OUTBOX,
+    GIVEAWAY_ENTRIES,
     HELD_ALERTS,
     ORDERS,
     OWNER_ALERTS,
@@ -92,9 +96,18 @@ def forget(s: Session, platform: str, user_id: str) -> bool:
             VIEWERS.c.platform == platform, VIEWERS.c.platform_user_id == user_id
         )
     ).scalar_one_or_none()
-    if viewer_id is None:  # never bought or tipped: perhaps only bid
+    # Giveaway entries keep the platform user id (a draw's entry list must still hash to
+    # what was drawn, commerce.giveaways); the name goes.
+    entered = rows.rowcount(
+        s,
+        update(GIVEAWAY_ENTRIES)
+        .where(GIVEAWAY_ENTRIES.c.platform == platform, GIVEAWAY_ENTRIES.c.user_id == user_id)
+        .values(display_name=FORGOTTEN),
+    )
+    if viewer_id is None:  # never bought or tipped: perhaps only bid or entered a giveaway
         bids = AUCTION_BIDS.c.platform == platform, AUCTION_BIDS.c.user_id == user_id
-        if s.execute(select(AUCTION_BIDS.c.id).where(*bids).limit(1)).first() is None:
+        bid = s.execute(select(AUCTION_BIDS.c.id).where(*bids).limit(1)).first() is not None
+        if not (bid or entered):
             return False
         who = _Buyer.of(s, platform, user_id, None)
         _forget_bids(s, platform, user_id, who.pseudonym)

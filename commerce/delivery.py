@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from commerce import coupons, errors, reports, rows
 from commerce.models import (
     DELIVERY_DETAILS,
+    GIVEAWAYS,
     ORDER_LINES,
     ORDERS,
     PRODUCTS,
@@ -382,9 +383,14 @@ def set_details(
     the total. Only while the order is pending: a paid order's total cannot change. The
     revision goes up (and the link is superseded) only when the total changed."""
     order = rows.lock_order(s, code)
-    if order.status != OrderStatus.PENDING:
-        raise errors.InvalidTransition("order", order.status, "delivery_details")
     assert order.id is not None
+    # A giveaway's prize (commerce.giveaways) is paid at no price: its details are asked
+    # after, and shipping is the owner's gift (its total stays zero).
+    prize = order.status == OrderStatus.PAID and (
+        s.scalar(select(GIVEAWAYS.c.id).where(GIVEAWAYS.c.order_id == order.id)) is not None
+    )
+    if order.status != OrderStatus.PENDING and not prize:
+        raise errors.InvalidTransition("order", order.status, "delivery_details")
     province = given.province.strip() or None
     offered = options(s, order, rules, province)
     if offered.needs == DIGITAL:
@@ -410,14 +416,14 @@ def set_details(
         for name in ("street", "city", "province", "postal_code"):
             if not getattr(details, name):
                 raise errors.InvalidDeliveryDetails(name, "missing")
-    shipping = choice.cost.minor
+    shipping = 0 if prize else choice.cost.minor
     with_id = None
     if choice.ship_with is not None:
         with_id = rows.find_order(s, choice.ship_with).id
     _write_details(s, order, details, "buyer", at)
     # A coupon's discount (commerce.coupons) stays inside the total.
     total = subtotal_minor(s, order.id) - coupons.discount_of(s, order.id) + shipping
-    if total != order.total_minor:
+    if total != order.total_minor and not prize:
         if order.preference_id is not None or order.payment_url is not None:
             s.execute(
                 SUPERSEDED_LINKS.insert().values(

@@ -856,3 +856,59 @@ class AuctionBid(SQLModel, table=True):
 AUCTIONS: Table = Auction.__table__  # type: ignore[attr-defined]
 AUCTION_BIDS: Table = AuctionBid.__table__  # type: ignore[attr-defined]
 TABLES = (*TABLES, AUCTIONS, AUCTION_BIDS)
+
+
+# --- giveaways (commerce.giveaways) -----------------------------------------------------
+
+
+class Giveaway(SQLModel, table=True):
+    """One prize given away, from `!sorteo` to the winner's zero-price order (or nobody's).
+
+    `running` is 1 while entries are taken, NULL after: the unique constraint keeps one
+    giveaway at a time per store. `holds_unit` says the giveaway holds the prize's unit
+    reserved (while open); at the draw the winner's order takes it as sold. `seed_hex` is
+    secret until the draw; `commitment` (its SHA-256) is published at the start."""
+
+    __tablename__ = "giveaways"
+    __table_args__ = (UniqueConstraint("running", name="uq_giveaways_running"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    running: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    product_id: int = Field(foreign_key="products.id")
+    variant_id: int | None = Field(default=None, foreign_key="variants.id")
+    holds_unit: bool = True
+    seed_hex: str = Field(sa_column=Column(String(64), nullable=False))
+    commitment: str = Field(sa_column=Column(String(64), nullable=False))
+    platform: str = Field(sa_column=Column(String(32), nullable=False))
+    channel_id: str = Field(sa_column=Column(String(128), nullable=False))
+    started_at: datetime = _when()
+    ends_at: datetime = _when()
+    closed_at: datetime | None = _when(nullable=True)
+    winner_entry_id: int | None = None
+    order_id: int | None = None
+
+
+class GiveawayEntry(SQLModel, table=True):
+    """One viewer's entry (`!participo`): once per giveaway per (platform, user id). The
+    draw orders entries by `id`, the order the store recorded them."""
+
+    __tablename__ = "giveaway_entries"
+    __table_args__ = (
+        UniqueConstraint("giveaway_id", "platform", "user_id", name="uq_giveaway_entries_viewer"),
+        Index("ix_giveaway_entries_giveaway", "giveaway_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    giveaway_id: int = Field(foreign_key="giveaways.id")
+    platform: str = Field(sa_column=Column(String(32), nullable=False))
+    user_id: str = Field(sa_column=Column(String(255), nullable=False))
+    display_name: str = Field(sa_column=Column(String(200), nullable=False))
+    channel_id: str = Field(sa_column=Column(String(128), nullable=False))
+    locale: str = Field(default="es", sa_column=Column(String(16), nullable=False))
+    entered_at: datetime = _when()
+
+
+GIVEAWAYS: Table = Giveaway.__table__  # type: ignore[attr-defined]
+GIVEAWAY_ENTRIES: Table = GiveawayEntry.__table__  # type: ignore[attr-defined]
+TABLES = (*TABLES, GIVEAWAYS, GIVEAWAY_ENTRIES)

@@ -25,6 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from commerce import errors
 from commerce.models import (
+    GIVEAWAYS,
     ORDER_EVENTS,
     ORDER_LINES,
     ORDERS,
@@ -484,7 +485,7 @@ class LiveFigures:
 def live_figures(
     s: Session, since: datetime, now: datetime, currency: str, soon: timedelta
 ) -> LiveFigures:
-    in_stream = and_(ORDERS.c.created_at >= since, ORDERS.c.currency == currency)
+    in_stream = and_(ORDERS.c.created_at >= since, ORDERS.c.currency == currency, _not_a_prize())
     revenue, orders, paid = s.execute(
         select(
             func.coalesce(func.sum(ORDERS.c.total_minor).filter(ORDERS.c.status.in_(SOLD)), 0),
@@ -573,9 +574,19 @@ class Summary:
         return (Decimal(self.converted) * 100 / self.orders).quantize(Decimal("0.1"))
 
 
+def _not_a_prize() -> Any:
+    """Leave out giveaways' prizes (commerce.giveaways): zero-price orders nobody bought,
+    which would count as sales converted without a sale."""
+    prizes = select(GIVEAWAYS.c.order_id).where(GIVEAWAYS.c.order_id.is_not(None))
+    return ORDERS.c.id.not_in(prizes)
+
+
 def summary(s: Session, since: datetime, until: datetime, currency: str) -> Summary:
     where = and_(
-        ORDERS.c.created_at >= since, ORDERS.c.created_at < until, ORDERS.c.currency == currency
+        ORDERS.c.created_at >= since,
+        ORDERS.c.created_at < until,
+        ORDERS.c.currency == currency,
+        _not_a_prize(),
     )
     sold = ORDERS.c.status.in_(SOLD)
     # One pass over the range: counts and sums per platform and status give the totals,

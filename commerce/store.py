@@ -37,6 +37,7 @@ from commerce import (
     eventlog,
     flash_sales,
     fulfilment,
+    giveaways,
     imports,
     leaderboards,
     ledger,
@@ -1258,6 +1259,99 @@ class Store:
     def auction_bids(self, auction_id: int) -> list[tuple[auctions.BidView, str | None]]:
         """Every bid received, in the order received, with its refusal reason (None: taken)."""
         return self._tx(lambda s: auctions.bids(s, auction_id))
+
+    # --- giveaways (commerce.giveaways) --------------------------------------------------
+
+    def giveaway_start(
+        self,
+        sku: str,
+        variant_key: str | None,
+        duration: timedelta,
+        *,
+        platform: str,
+        channel_id: str,
+        now: datetime | None = None,
+        seed: bytes | None = None,
+        events: EventsOf[giveaways.GiveawayView] | None = None,
+    ) -> giveaways.GiveawayView:
+        """Open a giveaway of one unit (taken off sale now), committed to a fresh seed."""
+        at = _utc(now)
+        return self._tx_reporting(
+            lambda s: giveaways.start(
+                s,
+                sku,
+                variant_key,
+                duration,
+                platform=platform,
+                channel_id=channel_id,
+                at=at,
+                seed=seed,
+            ),
+            events,
+            at,
+        )
+
+    def giveaway_enter(
+        self,
+        viewer: ViewerRef,
+        channel_id: str,
+        *,
+        locale: str = "es",
+        now: datetime | None = None,
+        events: EventsOf[giveaways.EntryOutcome] | None = None,
+    ) -> giveaways.EntryOutcome:
+        """One entry per viewer, `now` being when our process received it."""
+        at = _utc(now)
+        return self._tx_reporting(
+            lambda s: giveaways.enter(s, viewer, channel_id, locale=locale, at=at), events, at
+        )
+
+    def giveaway_draw(
+        self, now: datetime | None = None, *, events: EventsOf[giveaways.Drawn] | None = None
+    ) -> giveaways.Drawn:
+        """`!sorteo fin`: draw the winner now (their zero-price order is paid at once)."""
+        at = _utc(now)
+        return self._tx_reporting(lambda s: giveaways.draw(s, at), events, at)
+
+    def giveaway_cancel(
+        self, now: datetime | None = None, *, events: EventsOf[giveaways.Drawn] | None = None
+    ) -> giveaways.Drawn:
+        """`!sorteo cancelar`: nobody wins, the unit goes back on sale."""
+        at = _utc(now)
+        return self._tx_reporting(lambda s: giveaways.cancel(s, at), events, at)
+
+    def giveaway_tick(
+        self, now: datetime | None = None, *, events: EventsOf[giveaways.Drawn] | None = None
+    ) -> giveaways.Drawn:
+        """The giveaway clock's duty: draw what is due."""
+        at = _utc(now)
+        return self._tx_reporting(lambda s: giveaways.tick(s, at), events, at)
+
+    def giveaway_next_due(self) -> datetime | None:
+        return self._tx(giveaways.next_due)
+
+    def current_giveaway(self) -> giveaways.GiveawayView | None:
+        """The running giveaway, else the latest one."""
+        return self._tx(giveaways.current)
+
+    def get_giveaway(self, giveaway_id: int) -> giveaways.GiveawayView:
+        return self._tx(lambda s: giveaways.get(s, giveaway_id))
+
+    def giveaway_entries(self, giveaway_id: int) -> list[giveaways.EntryView]:
+        """Every entry, in the order recorded (the order the draw uses)."""
+        return self._tx(lambda s: giveaways.entries(s, giveaway_id))
+
+    def giveaway_proof(self, giveaway_id: int) -> giveaways.Proof:
+        """The giveaway, its entry list, its seed (after the draw) and the winner recomputed."""
+        return self._tx(lambda s: giveaways.proof(s, giveaway_id))
+
+    def giveaway_prize(self, code: str) -> int | None:
+        """The giveaway whose prize the order `code` is, if it is one."""
+        return self._tx(lambda s: giveaways.prize_of(s, int(rows.find_order(s, code).id or 0)))
+
+    def giveaway_entry(self, platform: str, user_id: str) -> giveaways.EntryView | None:
+        """The viewer's entry in the running giveaway."""
+        return self._tx(lambda s: giveaways.viewer_entry(s, platform, user_id))
 
 
 __all__ = [

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bots.cli import delivery as cli_delivery
+from bots.cli import giveaways as cli_giveaways
 from bots.cli import owners as cli_owners
 from bots.cli import webhooks as cli_webhooks
 from bots.config import Config, ConfigError, Problem, load_config, load_store_config
@@ -212,6 +213,7 @@ def _parser() -> argparse.ArgumentParser:
     _config_arg(upgrade)
     upgrade.set_defaults(func=_db_upgrade)
     cli_owners.register(sub)
+    cli_giveaways.register(sub)
     cli_webhooks.register(sub)
     return p
 

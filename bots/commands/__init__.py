@@ -18,6 +18,7 @@ def register(registry: Commands) -> None:
         claim,
         claim_words,
         delivery,
+        giveaways,
         orders,
         owner,
         promos,
@@ -30,7 +31,7 @@ def register(registry: Commands) -> None:
     from bots.commands import help as help_
 
     modules = (shop, orders, delivery, tips, owner, shoutouts, show, claim, waitlist, promos)
-    for module in (*modules, auctions, claim_words, help_):
+    for module in (*modules, auctions, claim_words, giveaways, help_):
         module.register(registry)
 
 

@@ -131,8 +131,18 @@ async def answer(ctx: Context) -> None:
     await _ask_next(ctx, draft)
 
 
+async def _open(ctx: Context, order: OrderView) -> bool:
+    """Whether `order` still takes delivery details: pending, or a giveaway's prize (paid
+    at no price, commerce.giveaways) before it is on its way."""
+    if order.status is OrderStatus.PENDING:
+        return True
+    if order.status is not OrderStatus.PAID or order.total.amount != 0:
+        return False
+    return await ctx.run(ctx.services.store.giveaway_prize, order.code) is not None
+
+
 async def _order(ctx: Context, code: str | None) -> OrderView | None:
-    """The author's pending order `code`, or their latest pending one."""
+    """The author's pending order (or prize) `code`, or their latest pending one."""
     store = ctx.services.store
     if code is not None:
         try:
@@ -140,7 +150,7 @@ async def _order(ctx: Context, code: str | None) -> OrderView | None:
         except OrderNotFound:
             return None
         mine = (order.viewer.platform, order.viewer.user_id) == (ctx.author.platform, ctx.author.id)
-        return order if mine and order.status is OrderStatus.PENDING else None
+        return order if mine and await _open(ctx, order) else None
     orders = await ctx.run(store.viewer_orders, ctx.author.platform, ctx.author.id, limit=20)
     pending = [o for o in orders if o.status is OrderStatus.PENDING]
     return max(pending, key=lambda o: o.created_at, default=None)
@@ -310,6 +320,9 @@ async def _save(ctx: Context, draft: Draft, *, form: bool = False) -> None:
         return
     conversations.drop(ctx.author.platform, ctx.author.id)
     order = await ctx.run(services.store.get_order, draft.code)
+    if order.status is OrderStatus.PAID:  # a giveaway's prize: nothing to pay
+        await ctx.respond("delivery_saved_prize", {"code": order.code}, private=True)
+        return
     await ctx.respond(
         "delivery_saved",
         {

@@ -27,7 +27,8 @@ LOCALES = ("es", "en", "pt")
 
 # Leetspeak digits and symbols, as letters. "1" is i or l: both are tried.
 LEET = {"4": "a", "@": "a", "3": "e", "0": "o", "$": "s", "5": "s", "7": "t", "!": "i", "|": "l"}
-_MAX_ONES = 4  # 16 readings at most
+_MAX_ONES = 6  # each "1" read on its own: 64 readings at most
+_MAX_RUNS = 4  # then each run of them: 16
 EDGES = "@$!|"  # a mention's "@" or an exclamation mark may also be just punctuation
 TOKEN = re.compile(r"(?:[^\W_]|[@$!|])+")
 # What may sit between the letters of a spelled-out word: "p.u.t.a", "p u t a", "p-u-t-a".
@@ -116,21 +117,30 @@ def _word_of(raw: str, words: WordList) -> str | None:
 
 
 def _ones(form: str) -> Iterator[str]:
-    """`form` with each "1" read as i or as l, independently: "ma1par1da" is "malparida".
+    """`form` with each "1" read as i or as l: "ma1par1da" is "malparida", "f11hodaputa"
+    is "filhodaputa".
 
-    Past a few ones the choices multiply, so a long run of them is read all-i or all-l."""
+    Past a few ones the choices multiply: then each run of ones is read as one letter held
+    down ("ma1111par1111da"), and past a few runs every one alike."""
     count = form.count("1")
     if count == 0:
         if form:
             yield form
         return
-    if count > _MAX_ONES:
+    parts = re.split(r"(1+)", form)
+    runs = parts[1::2]
+    if count <= _MAX_ONES:
+        choices = [["".join(p) for p in itertools.product("il", repeat=len(r))] for r in runs]
+    elif len(runs) <= _MAX_RUNS:
+        choices = [["i" * len(r), "l" * len(r)] for r in runs]
+    else:
         yield form.replace("1", "i")
         yield form.replace("1", "l")
         return
-    parts = form.split("1")
-    for letters in itertools.product("il", repeat=count):
-        yield parts[0] + "".join(c + rest for c, rest in zip(letters, parts[1:], strict=True))
+    for read in itertools.product(*choices):
+        yield "".join(
+            p for pair in itertools.zip_longest(parts[0::2], read, fillvalue="") for p in pair
+        )
 
 
 def find(text: str, words: WordList) -> list[Match]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import logging
@@ -58,6 +59,7 @@ from bots.runtime.events import (
     WaitlistHold,
     platform_of,
 )
+from bots.runtime.giveaways import GiveawayAnnouncer, GiveawayClock
 from bots.runtime.leases import DUTIES, Leases
 from bots.runtime.links import LinkService
 from bots.runtime.metrics import Metrics, Readings
@@ -229,6 +231,29 @@ class Bot:
                 role=f"chat:{announcer.platform}",
                 wants=_about(announcer.platform),
             )
+        # Giveaways (bots.runtime.giveaways): the clock is a duty; each platform's chat hears
+        # of the start and the draw from one process, the winner privately from the chat role's.
+        self.giveaway_clock = GiveawayClock(store, self.bus)
+        self.giveaway_announcers = [
+            GiveawayAnnouncer(
+                platform,
+                self.messages,
+                self.outboxes[platform].put,
+                locale=config.settings.locale,
+                prefix=config.settings.prefix,
+                public_url=config.web.public_url,
+                home=_home_of(adapter),
+                asks_details=functools.partial(self._asks_details, platform),
+            )
+            for platform, adapter in self.adapters.items()
+        ]
+        for g_announcer in self.giveaway_announcers:
+            self.bus.subscribe(g_announcer.on_changed, role=f"giveaway:{g_announcer.platform}")
+            self.bus.subscribe(
+                g_announcer.on_won,
+                role=f"chat:{g_announcer.platform}",
+                wants=_about(g_announcer.platform),
+            )
         # The owner's alert images and sounds: `media/` next to config.toml.
         media = MediaStore((config.path.parent if config.path else Path.cwd()) / "media")
         self.moderation = Moderation(store, config.settings.currency)
@@ -395,6 +420,7 @@ class Bot:
             self.notifications.start()
         self._duties.append(loop.create_task(self.webhooks.run()))
         self._duties.append(loop.create_task(self.auction_clock.run()))
+        self._duties.append(loop.create_task(self.giveaway_clock.run()))
         resumed = await self.links.resume()
         if resumed:
             log.info("retrying payment links for %d pending order(s)", resumed)
@@ -537,6 +563,9 @@ class Bot:
         try:
             if isinstance(event, ChatMessage) and not self.router.is_command(event):
                 return
+            if isinstance(event, ChatMessage):
+                for g_announcer in self.giveaway_announcers:
+                    g_announcer.heard(event)  # the chats a giveaway's start is said in
             if not await asyncio.to_thread(self.store.claim_message, event.platform, event.id):
                 return
             if isinstance(event, PlatformTip):
@@ -624,6 +653,11 @@ class Bot:
             contact=Verbatim(contact),
         )
         return Reply(order.channel_id, text, mention=_user(order), priority=Priority.ANNOUNCE)
+
+    def _asks_details(self, platform: str) -> bool:
+        """Whether `/entrega` takes delivery details in `platform`'s private chat."""
+        asked = self.services.conversations
+        return asked is not None and platform in asked.platforms
 
     def _awaiting_details(self, order: OrderView) -> bool:
         """A pending order whose link follows the delivery questions (not yet answered)."""
@@ -930,6 +964,16 @@ def _why(exc: BaseException) -> str:
         seen = seen.__cause__ or seen.__context__
     said = [c for c in chain if not any(c.split(": ", 1)[-1] in o for o in chain if o != c)]
     return " ← ".join(dict.fromkeys(said or chain))
+
+
+def _home_of(adapter: Adapter) -> Callable[[], str | None]:
+    """The adapter's own chat, for announcements to everyone, if it has one."""
+
+    def home() -> str | None:
+        found = getattr(adapter, "home_channel", None)
+        return found if isinstance(found, str) and found else None
+
+    return home
 
 
 def _about(platform: str) -> Callable[[Event], bool]:

@@ -19,6 +19,7 @@ from typing import Literal, Protocol, TypeVar
 from bots.runtime.event_codec import encode
 from commerce.auctions import AuctionView
 from commerce.flash_sales import FlashSaleView
+from commerce.giveaways import GiveawayView
 from commerce.money import Money
 from commerce.views import OrderView, ProductView, TipView
 
@@ -236,6 +237,29 @@ class ClaimWordsChanged:
     until: datetime | None = None
 
 
+# --- giveaways (commerce.giveaways, bots.commands.giveaways) ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class GiveawayChanged:
+    """The giveaway moved: `kind` is "started" (its commitment published), "entry" (one more
+    viewer in), "drawn" (the winner and the seed revealed), "empty" (nobody entered) or
+    "cancelled". The overlay shows `giveaway`; chat hears of the start and the end."""
+
+    giveaway: GiveawayView
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class GiveawayWon:
+    """The winner's prize: `order`, paid at no price (no payment), for the normal delivery
+    flow. Like OrderPaid for the panel's feed, but no thanks for a purchase, no sale alert,
+    and no revenue."""
+
+    order: OrderView
+    giveaway: GiveawayView
+
+
 Event = (
     OrderReserved
     | OrderPaid
@@ -261,6 +285,8 @@ Event = (
     | AuctionChanged
     | AuctionOffered
     | ClaimWordsChanged
+    | GiveawayChanged
+    | GiveawayWon
 )
 Listener = Callable[[Event], Awaitable[None]]
 T = TypeVar("T")

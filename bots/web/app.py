@@ -16,6 +16,7 @@ from aiohttp import web
 from bots.runtime.metrics import Metrics
 from bots.runtime.notifications import NotificationInbox
 from bots.runtime.payments import PaymentRecorder
+from bots.web import giveaways as giveaway_pages
 from bots.web import security
 from bots.web.checkout import CHECKOUT as CHECKOUT_KEY
 from commerce.errors import OrderNotFound
@@ -58,6 +59,7 @@ def build_app(
     app.router.add_post("/webhooks/mercadopago", mercadopago_webhook)
     app.router.add_get("/p/{code}", short_link)
     app.router.add_get("/healthz", health)
+    giveaway_pages.setup(app, store)  # public, read-only: anyone may check a draw
     for page in pages:
         page.setup(app)
     return app

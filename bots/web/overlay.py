@@ -38,19 +38,23 @@ from bots.runtime.events import (
     Event,
     FlashSaleEnded,
     FlashSaleStarted,
+    GiveawayChanged,
+    GiveawayWon,
     GoalChanged,
     OrderPaid,
     SpotlightChanged,
     TipReceived,
 )
+from bots.runtime.giveaways import prize_name, short
 from bots.web import alert_config, alert_media, alert_text, security, speech
 from bots.web.alert_config import AlertSettings
 from bots.web.alert_media import MediaStore
 from bots.web.alert_text import Screen, Screened
-from commerce import auctions
+from commerce import auctions, giveaways
 from commerce.auctions import AuctionView
 from commerce.errors import CommerceError
 from commerce.flash_sales import FlashSaleView
+from commerce.giveaways import GiveawayView
 from commerce.money import Money
 from commerce.store import Store
 from commerce.views import OrderView, ProductView, TipView
@@ -68,6 +72,7 @@ STATIC_FILES = {
 SOUND_FILES = frozenset(f"{name}.wav" for name in alert_config.SOUNDS)
 SPEECH_KEPT = 20  # server-made read-aloud clips kept for overlays that fetch them late
 AUCTION_SHOWN_AFTER = timedelta(seconds=30)  # a finished auction's card stays this long
+GIVEAWAY_SHOWN_AFTER = timedelta(seconds=60)  # a drawn giveaway's card stays this long
 # The names a test alert shows, per language: obviously made up.
 SAMPLE_BUYER = {"es": "Prueba", "en": "Test", "pt": "Teste"}
 
@@ -118,6 +123,8 @@ class Overlay:
         self.prefix = prefix  # for the auction card's "!oferto 6000"
         self.auction: AuctionView | None = None
         self._auction_read = False
+        self.giveaway: GiveawayView | None = None
+        self._giveaway_read = False
         self.moderation = moderation
         if moderation is not None:
             moderation.on_release(self.release)
@@ -167,6 +174,8 @@ class Overlay:
                 await self._show(self._tip_facts(event.tip), replay=True)
         elif isinstance(event, AuctionChanged | AuctionOffered):
             self._take_auction(event.auction)
+        elif isinstance(event, GiveawayChanged | GiveawayWon):
+            self._take_giveaway(event.giveaway)
         await self._refresh_spotlight()
         self._broadcast(_Message("state"))
 
@@ -208,6 +217,7 @@ class Overlay:
             "goal": self._goal_state(),
             "flash": flash,
             "auction": self._auction_state(),
+            "giveaway": self._giveaway_state(),
         }
 
     # -- flash sales (commerce.flash_sales) ------------------------------------------------
@@ -546,6 +556,75 @@ class Overlay:
             "bids": shown.bids,
         }
 
+    # -- the giveaway card (bots.runtime.giveaways) -------------------------------------
+
+    def _take_giveaway(self, shown: GiveawayView) -> None:
+        """Keep the newest state of the newest giveaway: entries' views may cross (several
+        processes), so a smaller count never replaces a larger one while it is open, and an
+        open view never replaces the drawn one."""
+        old = self.giveaway
+        self._giveaway_read = True
+        if old is not None and old.id == shown.id:
+            if not old.running and shown.running:
+                return
+            if old.running and shown.running and shown.entries < old.entries:
+                return
+        if old is None or shown.id >= old.id:
+            self.giveaway = shown
+
+    async def _read_giveaway(self) -> None:
+        """On the first page after a start, the store's giveaway (one may be running)."""
+        if self._giveaway_read:
+            return
+        self._giveaway_read = True
+        try:
+            found = await asyncio.to_thread(self.store.current_giveaway)
+        except Exception:
+            log.exception("reading the running giveaway failed")
+            return
+        if found is not None and self.giveaway is None:
+            self.giveaway = found
+
+    def _giveaway_state(self) -> dict[str, Any] | None:
+        """The card: prize, entries, the clock, the commitment; at the draw the winner,
+        their platform and the revealed seed."""
+        shown = self.giveaway
+        if shown is None:
+            return None
+        winner = shown.winner
+        if shown.status == giveaways.OPEN:
+            result = ""
+        elif shown.status == giveaways.DRAWN:
+            result = self._t("overlay_giveaway_winner")
+        elif shown.status == giveaways.EMPTY:
+            result = self._t("overlay_giveaway_empty")
+        else:
+            result = self._t("overlay_giveaway_cancelled")
+        closed = shown.closed_at
+        return {
+            "id": shown.id,
+            "status": shown.status,
+            "product": prize_name(shown),
+            "image_url": shown.image_url,
+            "tag_label": self._t("overlay_giveaway"),
+            "entries": shown.entries,
+            "entries_label": self._t("overlay_giveaway_entries", count=shown.entries),
+            "hint": self._t("overlay_giveaway_hint", p=self.prefix),
+            "commitment": shown.commitment,
+            "commitment_short": short(shown.commitment),
+            "commitment_label": self._t("overlay_giveaway_commitment"),
+            "seed": shown.seed_hex,
+            "seed_short": short(shown.seed_hex),
+            "seed_label": self._t("overlay_giveaway_seed"),
+            "winner": winner.name if winner else None,
+            "platform": winner.platform if winner else None,
+            "ends_at": shown.ends_at.isoformat(),
+            "now": datetime.now(UTC).isoformat(),
+            "result_label": result,
+            # A finished giveaway's card stays a while (the winner shown), then goes.
+            "hide_at": (closed + GIVEAWAY_SHOWN_AFTER).isoformat() if closed else None,
+        }
+
     # -- web ----------------------------------------------------------------------------
 
     def setup(self, app: web.Application) -> None:
@@ -607,6 +686,7 @@ class Overlay:
     async def _state(self, request: web.Request) -> web.Response:
         await self._read_flash()
         await self._read_auction()
+        await self._read_giveaway()
         return web.json_response(self.state(str(request.url.origin())))
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
@@ -620,6 +700,7 @@ class Overlay:
         await response.prepare(request)
         await self._read_flash()
         await self._read_auction()
+        await self._read_giveaway()
         base = str(request.url.origin())
         queue: asyncio.Queue[_Message] = asyncio.Queue()
         self._clients.add(queue)

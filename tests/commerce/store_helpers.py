@@ -81,8 +81,16 @@ def assert_stock_invariant(url: str) -> None:
                         ),
                         {"id": row_id},
                     ).scalar_one()
-                    pending = held.get("pending", 0) + int(by_auction)
-                    assert reserved == pending, (table, row_id, held, by_auction)
+                    # So does a giveaway while it takes entries (commerce.giveaways).
+                    by_giveaway = conn.execute(
+                        text(
+                            "SELECT COUNT(*) FROM giveaways WHERE running = 1 AND holds_unit"
+                            f" AND {auction_col} = :id{extra.replace('l.', '')}"
+                        ),
+                        {"id": row_id},
+                    ).scalar_one()
+                    pending = held.get("pending", 0) + int(by_auction) + int(by_giveaway)
+                    assert reserved == pending, (table, row_id, held, by_auction, by_giveaway)
                     delivered = held.get("fulfilled", 0) + held.get("delivered_refunded", 0)
                     assert sold == held.get("paid", 0) + delivered, (
                         table,

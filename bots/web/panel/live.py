@@ -26,6 +26,7 @@ from aiohttp import web
 from bots.runtime.events import (
     ClaimWordsChanged,
     Event,
+    GiveawayWon,
     GoalChanged,
     OrderExpired,
     OrderPaid,
@@ -62,6 +63,8 @@ class Feed:
         item: dict[str, Any] | None = None
         if isinstance(event, OrderPaid):
             item = self._order("paid", event.order)
+        elif isinstance(event, GiveawayWon):
+            item = self._order("prize", event.order)  # a zero-price order: no revenue
         elif isinstance(event, OrderExpired):
             item = self._order("expired", event.order)
         elif isinstance(event, OrderRefunded):

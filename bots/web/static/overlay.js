@@ -5,7 +5,7 @@
   "use strict";
   const params = new URLSearchParams(location.search);
   const body = document.body;
-  body.dataset.layout = params.get("layout") || "full"; // full | side | alerts | spotlight | goal
+  body.dataset.layout = params.get("layout") || "full"; // full | side | alerts | spotlight | goal | flash | giveaway
   body.dataset.theme = params.get("theme") || "dark"; // dark | light | neon
   if (params.has("preview")) body.dataset.preview = "true"; // a fake video behind, for setup
   const duration = Math.max(1, Number(params.get("duration")) || 6) * 1000;
@@ -356,6 +356,76 @@
     image.hidden = !auction.image_url;
     if (auction.image_url && image.getAttribute("src") !== auction.image_url) {
       image.src = auction.image_url;
+    }
+    if (!timer) timer = setInterval(tick, 250);
+    tick();
+  });
+})();
+
+// ---- giveaway card: the prize, how many entered, the clock and the seed's commitment; at
+// the draw, the winner with their platform's icon and the revealed seed. The clock counts
+// down from the bot's `ends_at`, corrected by the bot's `now` (as the auction card's).
+(() => {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  let giveaway = null;
+  let skew = 0;
+  let timer = null;
+
+  function tick() {
+    const card = $("giveaway");
+    if (!giveaway) {
+      card.hidden = true;
+      return;
+    }
+    const now = Date.now() + skew;
+    if (giveaway.hide_at && now >= Date.parse(giveaway.hide_at)) {
+      card.hidden = true;
+      return;
+    }
+    card.hidden = false;
+    const open = giveaway.status === "open";
+    const seconds = Math.ceil(Math.max(0, Date.parse(giveaway.ends_at) - now) / 1000);
+    $("giveaway-clock").textContent = open
+      ? `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`
+      : "0:00";
+    card.classList.toggle("ending", open && seconds <= 10);
+  }
+
+  document.addEventListener("vivo:state", (event) => {
+    const { state, icons } = event.detail;
+    giveaway = state.giveaway || null;
+    if (!giveaway) {
+      tick();
+      return;
+    }
+    skew = Date.parse(giveaway.now) - Date.now();
+    const card = $("giveaway");
+    const open = giveaway.status === "open";
+    card.dataset.status = giveaway.status;
+    card.dataset.platform = giveaway.platform || "";
+    $("giveaway-tag").textContent = `🎁 ${giveaway.tag_label}`;
+    $("giveaway-product").textContent = giveaway.product;
+    $("giveaway-entries").textContent = giveaway.entries_label;
+    $("giveaway-winner").hidden = !giveaway.winner;
+    $("giveaway-name").textContent = giveaway.winner || "";
+    $("giveaway-icon").innerHTML = giveaway.platform ? icons[giveaway.platform] || "" : "";
+    $("giveaway-result").textContent = giveaway.result_label;
+    $("giveaway-result").hidden = !giveaway.result_label;
+    $("giveaway-hint").textContent = open ? giveaway.hint : "";
+    // Before the draw the commitment; after it the seed (the full value in the title).
+    const revealed = !open && giveaway.seed;
+    $("giveaway-hash-label").textContent = revealed
+      ? giveaway.seed_label
+      : giveaway.commitment_label;
+    // The seed whole (anyone may copy it off the stream to check the draw).
+    $("giveaway-hash").textContent = revealed ? giveaway.seed : giveaway.commitment_short;
+    $("giveaway-hash").classList.toggle("seed", Boolean(revealed));
+    $("giveaway-hash").title = revealed ? giveaway.seed : giveaway.commitment;
+    const image = $("giveaway-image");
+    image.hidden = !giveaway.image_url;
+    if (giveaway.image_url && image.getAttribute("src") !== giveaway.image_url) {
+      image.src = giveaway.image_url;
     }
     if (!timer) timer = setInterval(tick, 250);
     tick();

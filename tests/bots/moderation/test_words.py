@@ -77,6 +77,9 @@ def disguised(draw: st.DrawFn) -> tuple[str, str]:
 
 @given(disguised(), st.sampled_from(("", "hola ", "ey, ", "olha só ")))
 @example(("malparida", "ma1par1da"), "")  # one "1" an l, the other an i
+@example(("malparida", "ma111par111da"), "")  # runs of them, too
+@example(("filhodaputa", "f11hodaputa"), "")  # an i and an l side by side
+@example(("malparida", "ma1111par1111da"), "")
 @settings(max_examples=400)
 def test_a_disguised_listed_word_is_found(case: tuple[str, str], before: str) -> None:
     word, text = case

@@ -12,6 +12,7 @@ from bots.runtime import events
 from bots.runtime.event_codec import decode, encode
 from commerce.auctions import AuctionView, BidView
 from commerce.flash_sales import FlashSaleView
+from commerce.giveaways import EntryView, GiveawayView
 from commerce.money import Money
 from commerce.views import (
     OrderLineView,
@@ -101,6 +102,24 @@ AUCTION = AuctionView(
     "ABC123",
     1,
 )
+ENTRY = EntryView(3, "telegram", "42", "beto", NOW, "-100", "pt")
+GIVEAWAY = GiveawayView(
+    4,
+    "drawn",
+    "REM",
+    "Remera",
+    "talle=M",
+    None,
+    "ab" * 32,
+    NOW,
+    NOW,
+    NOW,
+    9,
+    (("twitch", "chan"), ("telegram", "-100")),
+    "cd" * 32,
+    ENTRY,
+    "ABC123",
+)
 SAMPLES: list[object] = [
     events.OrderPaid(ORDER, late=True),
     events.OrderExpired(ORDER),
@@ -128,6 +147,8 @@ SAMPLES: list[object] = [
     events.AuctionOffered(ORDER, AUCTION, rank=2),
     events.ClaimWordsChanged(True, datetime(2026, 12, 2, 22, 0, tzinfo=UTC)),
     events.ClaimWordsChanged(False),
+    events.GiveawayChanged(GIVEAWAY, "drawn"),
+    events.GiveawayWon(ORDER, GIVEAWAY),
 ]
 
 
