@@ -320,7 +320,9 @@ class Overlay:
             (f"{line.quantity}× " if line.quantity > 1 else "") + line.product_name
             for line in order.lines
         )
-        return Facts("sale", order.viewer.display_name, items, order.total, "", order.platform)
+        return Facts(
+            "sale", order.viewer.display_name, items, order.total, "", order.platform, order.code
+        )
 
     def _tip_facts(self, tip: TipView) -> Facts:
         kind = alert_config.tip_kind(tip.source.value)

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
-from delivery_helpers import HOME, RULES, pay
+from delivery_helpers import HOME, RULES, ars, digital_catalog, pay
 from sqlalchemy import select
-from store_helpers import ANA, BETO, T0, buy
+from store_helpers import BETO, T0, TTL, buy
 
+from commerce.alerts import AlertKind, AlertSpec, Destination
+from commerce.auctions import AuctionRules
 from commerce.db import make_engine
 from commerce.models import TABLES
 from commerce.store import Store
-from commerce.views import TipSource
+from commerce.views import LineRequest, TipSource, ViewerRef
 
 KEEP = timedelta(days=90)
+# A name long enough to be found anywhere it is left (the shared ANA is just "ana").
+ANA = ViewerRef("twitch", "u-ana", "AnitaDelMate")
+TIP_NOTE = "soy Ana de Villa María"
+SHOUTOUT = "saludos a mi abuela Rosaura"
+
+
+def _event(kind: str, **fields: Any) -> list[tuple[str, str]]:
+    """An outbox row shaped as bots.runtime.event_codec writes it (views as JSON objects)."""
+    plain = {k: dataclasses.asdict(v) for k, v in fields.items()}
+    return [(f"bots.runtime.events:{kind}", json.dumps(plain, default=str))]
 
 
 def _scan(url: str) -> str:
@@ -32,7 +47,11 @@ def _scan(url: str) -> str:
 
 
 def test_forget_leaves_no_personal_string_and_keeps_the_accounting(shop: Store) -> None:
-    order = buy(shop)
+    """Every table that can hold the buyer's name, ids or words gets a row about them first:
+    delivery details, payer data, a tip message, a shout-out message, an owner alert, a held
+    alert, an auction bid and events in the outbox."""
+    digital_catalog(shop)
+    order = buy(shop, viewer=ANA)
     shop.set_delivery_details(order.code, RULES, "correo", HOME, now=T0)
     pay(shop, order.code, "p1", payer_name="Ana Pérez", payer_email="ana.perez@mail.com")
     shop.mark_shipped([order.code], "Correo", "CP1")
@@ -40,10 +59,55 @@ def test_forget_leaves_no_personal_string_and_keeps_the_accounting(shop: Store) 
         ANA,
         "c",
         shop.get_order(order.code).total,
-        "soy Ana de Villa María",
+        TIP_NOTE,
         TipSource.LINK,
         ttl=timedelta(minutes=5),
         now=T0,
+        events=lambda t: _event("TipReceived", tip=t),
+    )
+    shoutout = buy(shop, "SALUDO", viewer=ANA, now=T0 + timedelta(minutes=2))
+    shop.set_shoutout_message(shoutout.code, SHOUTOUT)
+    pay(shop, shoutout.code, "p2", minutes=3)
+    paid = shop.get_order(shoutout.code)
+    shop.publish_events(_event("OrderPaid", order=paid), now=T0)
+    shop.record_alert(
+        AlertSpec(
+            AlertKind.PAID,
+            f"paid:{paid.code}",
+            paid.code,
+            platform="twitch",
+            buyer=ANA.display_name,
+            summary="Saludo",
+            amount=paid.total,
+        ),
+        [Destination("telegram", "owner-1")],
+        now=T0,
+    )
+    alert = {
+        "buyer": ANA.display_name,
+        "platform": "twitch",
+        "headline": f"{ANA.display_name} dejó una propina: {TIP_NOTE}",
+        "message": TIP_NOTE,
+        "speak": TIP_NOTE,
+    }
+    held = {"alert": alert, "name": ANA.display_name, "message": TIP_NOTE, "matched": ["María"]}
+    shop.hold_alert("tip", tip.code, json.dumps(held, ensure_ascii=False), "word", now=T0)
+    shop.auction_start(
+        "STICK",
+        None,
+        ars("1000"),
+        timedelta(minutes=2),
+        AuctionRules(increment=ars("100")),
+        platform="twitch",
+        channel_id="canal",
+        now=T0,
+    )
+    shop.auction_bid(
+        ANA,
+        "canal",
+        ars("1500"),
+        now=T0 + timedelta(seconds=5),
+        events=lambda outcome: _event("AuctionChanged", auction=outcome.auction),
     )
     other = buy(shop, viewer=BETO)
     personal = [
@@ -54,9 +118,11 @@ def test_forget_leaves_no_personal_string_and_keeps_the_accounting(shop: Store) 
         "ana.perez",
         "u-ana",
         "timbre 2",
+        ANA.display_name,
+        "Rosaura",
     ]
     before = _scan(shop.url)
-    assert all(p in before for p in personal[:4])
+    assert all(p in before for p in personal[:4] + personal[-3:])
 
     assert shop.forget_buyer("twitch", "u-ana")
     after = _scan(shop.url)
@@ -67,8 +133,61 @@ def test_forget_leaves_no_personal_string_and_keeps_the_accounting(shop: Store) 
     assert kept.viewer.display_name == "(borrado)"
     assert [p.amount for p in shop.payments_for(order.code)] == [Decimal("13000.00")]
     assert shop.get_tip(tip.code).message == ""
+    assert shop.get_order(shoutout.code).total == paid.total
+    assert [s.message for s in shop.shoutout_queue()] == [None]  # still to do, unnamed
+    # The rows that other processes and the panel read still read as before.
+    events = shop.events_after(0)
+    assert len(events) == 3
+    for row in events:
+        json.loads(row.body)
+    [kept_alert] = shop.list_alerts(None, 10)
+    assert (kept_alert.buyer, kept_alert.amount) == ("(borrado)", paid.total)
+    [still_held] = shop.held_alerts()
+    assert json.loads(still_held.payload)["alert"]["buyer"] == "(borrado)"
+    [(bid, _)] = shop.auction_bids(shop.current_auction().id)  # type: ignore[union-attr]
+    assert (bid.name, bid.amount) == ("(borrado)", ars("1500"))
     assert shop.get_order(other.code).viewer.display_name == "beto"
     assert not shop.forget_buyer("twitch", "u-ana")  # nobody left by that id
+
+
+def test_forget_covers_private_chats_and_buyers_who_only_bid(shop: Store) -> None:
+    """On Telegram a private chat's id is the buyer's user id: it goes from their orders and
+    tips too. Someone who only bid has no viewer row, yet is forgotten (their bids)."""
+    tg = ViewerRef("telegram", "987654321", "MaríaDelMar")
+    order = shop.reserve(tg, tg.user_id, [LineRequest("TAZA", 1)], ttl=TTL, now=T0)
+    tip = shop.create_tip(
+        tg, tg.user_id, ars("500"), "", TipSource.LINK, ttl=timedelta(minutes=5), now=T0
+    )
+    shop.auction_start(
+        "STICK",
+        None,
+        ars("1000"),
+        timedelta(minutes=2),
+        AuctionRules(increment=ars("100")),
+        platform="twitch",
+        channel_id="canal",
+        now=T0,
+    )
+    bidder = ViewerRef("twitch", "u-solo-puja", "SoloPujaba")
+    shop.auction_bid(
+        bidder,
+        "canal",
+        ars("1200"),
+        now=T0 + timedelta(seconds=1),
+        events=lambda outcome: _event("AuctionChanged", auction=outcome.auction),
+    )
+    assert tg.user_id in _scan(shop.url) and "SoloPujaba" in _scan(shop.url)
+
+    assert shop.forget_buyer("telegram", tg.user_id)
+    assert shop.forget_buyer("twitch", "u-solo-puja")
+    after = _scan(shop.url)
+    for text in (tg.user_id, tg.display_name, "u-solo-puja", "SoloPujaba"):
+        assert text not in after, text
+    assert shop.get_order(order.code).total == order.total
+    assert shop.get_tip(tip.code).amount == ars("500")
+    [(bid, _)] = shop.auction_bids(shop.current_auction().id)  # type: ignore[union-attr]
+    assert (bid.name, bid.amount) == ("(borrado)", ars("1200"))
+    assert not shop.forget_buyer("twitch", "u-solo-puja")
 
 
 def test_details_are_erased_after_the_retention_time(shop: Store) -> None:

@@ -154,6 +154,29 @@ async def test_every_message_or_every_alert_from_an_amount_can_wait(
     assert saved.hold_above == Decimal("10000")
 
 
+async def test_each_held_sale_is_kept_under_its_own_order(
+    site: Site, store: Any, owner: Browser
+) -> None:
+    """Held sales are keyed by order code (two sales are two alerts; `vivo buyers forget`
+    finds a buyer's by their codes), not all under one empty code."""
+    await owner.post(
+        "/panel/moderacion/reglas", {"action": "replace", "hold": "above", "hold_above": "10.000"}
+    )
+    first = store.reserve(ANA, "canal", [LineRequest("TAZA", 2)], ttl=timedelta(minutes=5))
+    second = store.reserve(
+        ViewerRef("twitch", "u2", "beto"),
+        "canal",
+        [LineRequest("TAZA", 2)],
+        ttl=timedelta(minutes=5),
+    )
+    await site.served.bus.publish(OrderPaid(first))
+    await site.served.bus.publish(OrderPaid(second))
+    assert [(h.kind, h.code) for h in store.held_alerts()] == [
+        ("order", first.code),
+        ("order", second.code),
+    ]
+
+
 async def test_held_alerts_survive_a_restart(site: Site, store: Any, settings: Settings) -> None:
     await site.moderation.rules()
     store.save_moderation_settings("hold", "off", None)
