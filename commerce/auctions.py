@@ -273,18 +273,6 @@ def _target(auction: Auction, sku: str) -> rows.Target:
     return rows.Target(PRODUCTS, auction.product_id, sku)
 
 
-def _take_unit(s: Session, target: rows.Target) -> bool:
-    """One unit reserved with the guarded UPDATE; False when none is free."""
-    table = target.table
-    done = rows.rowcount(
-        s,
-        update(table)
-        .where(table.c.id == target.row_id, table.c.stock - table.c.reserved - table.c.sold >= 1)
-        .values(reserved=table.c.reserved + 1),
-    )
-    return done == 1
-
-
 def _sku(s: Session, auction: Auction) -> str:
     return str(s.scalar(select(PRODUCTS.c.sku).where(PRODUCTS.c.id == auction.product_id)))
 
@@ -309,22 +297,8 @@ def start(
     running = _running(s, lock=True)
     if running is not None:
         raise AuctionRunning(_sku(s, running))
-    product_id = rows.product_id(s, sku, lock=True)
-    product = s.execute(select(PRODUCTS).where(PRODUCTS.c.id == product_id)).one()
-    if not product.active:
-        raise errors.ProductInactive(product.sku)
-    variant_id: int | None = None
-    if variant_key is not None:
-        variant_id = s.scalar(
-            select(VARIANTS.c.id).where(
-                VARIANTS.c.product_id == product_id, VARIANTS.c.key == variant_key
-            )
-        )
-        if variant_id is None:
-            raise errors.VariantNotFound(product.sku, variant_key, [])
-    elif rows.active_variants(s, product_id):
-        options = [str(v.key) for v in rows.active_variants(s, product_id)]
-        raise errors.VariantRequired(product.sku, options)
+    unit = rows.single_unit(s, sku, variant_key)
+    product = unit.product
     if base.currency != product.currency:
         raise errors.InvalidAmount(str(base.amount), "wrong_currency")
     increment = (
@@ -335,8 +309,8 @@ def start(
     auction = Auction(
         running=1,
         status=OPEN,
-        product_id=product_id,
-        variant_id=variant_id,
+        product_id=product.id,
+        variant_id=unit.variant_id,
         currency=base.currency,
         base_minor=base.minor,
         increment_minor=increment.minor,
@@ -348,15 +322,7 @@ def start(
         started_at=at,
         ends_at=at + duration,
     )
-    target = _target(auction, product.sku)
-    if not _take_unit(s, target):
-        table = target.table
-        left = s.scalar(
-            select(table.c.stock - table.c.reserved - table.c.sold).where(
-                table.c.id == target.row_id
-            )
-        )
-        raise errors.OutOfStock(product.sku, 1, int(left or 0))
+    rows.take_one(s, unit.target)
     try:
         with s.begin_nested():  # two `!subasta` at once: uq_auctions_running admits one
             s.add(auction)
@@ -509,7 +475,7 @@ def _offer_next(s: Session, auction: Auction, at: datetime) -> Progress:
     target = _target(auction, sku)
     chosen = _next_bid(s, auction)
     if chosen is not None and not auction.holds_unit:
-        if _take_unit(s, target):
+        if rows.reserve_one(s, target):
             auction.holds_unit = True
         else:
             chosen = None  # the unit went to a buyer meanwhile: nothing left to offer

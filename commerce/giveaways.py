@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -390,30 +390,16 @@ def start(
     running = _running(s, lock=True)
     if running is not None:
         raise GiveawayRunning(_sku(s, running))
-    product_id = rows.product_id(s, sku, lock=True)
-    product = s.execute(select(PRODUCTS).where(PRODUCTS.c.id == product_id)).one()
-    if not product.active:
-        raise errors.ProductInactive(product.sku)
-    variant_id: int | None = None
-    if variant_key is not None:
-        variant_id = s.scalar(
-            select(VARIANTS.c.id).where(
-                VARIANTS.c.product_id == product_id, VARIANTS.c.key == variant_key
-            )
-        )
-        if variant_id is None:
-            raise errors.VariantNotFound(product.sku, variant_key, [])
-    elif rows.active_variants(s, product_id):
-        options = [str(v.key) for v in rows.active_variants(s, product_id)]
-        raise errors.VariantRequired(product.sku, options)
+    unit = rows.single_unit(s, sku, variant_key)
+    product = unit.product
     seed = seed if seed is not None else new_seed()
     if len(seed) != SEED_BYTES:
         raise ValueError("a giveaway's seed is 32 bytes")
     giveaway = Giveaway(
         running=1,
         status=OPEN,
-        product_id=product_id,
-        variant_id=variant_id,
+        product_id=product.id,
+        variant_id=unit.variant_id,
         holds_unit=True,
         seed_hex=seed.hex(),
         commitment=commitment_of(seed),
@@ -422,21 +408,7 @@ def start(
         started_at=at,
         ends_at=at + duration,
     )
-    target = _target(giveaway, product.sku)
-    table = target.table
-    taken = rows.rowcount(
-        s,
-        update(table)
-        .where(table.c.id == target.row_id, table.c.stock - table.c.reserved - table.c.sold >= 1)
-        .values(reserved=table.c.reserved + 1),
-    )
-    if taken != 1:
-        left = s.scalar(
-            select(table.c.stock - table.c.reserved - table.c.sold).where(
-                table.c.id == target.row_id
-            )
-        )
-        raise errors.OutOfStock(product.sku, 1, int(left or 0))
+    rows.take_one(s, unit.target)
     try:
         with s.begin_nested():  # two `!sorteo` at once: uq_giveaways_running admits one
             s.add(giveaway)

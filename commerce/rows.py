@@ -77,6 +77,61 @@ def active_variants(s: Session, product_id: int) -> list[Any]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class SingleUnit:
+    """The one unit a show puts up (an auction's lot, a giveaway's prize)."""
+
+    product: Any  # its products row
+    variant_id: int | None
+    target: Target
+
+
+def single_unit(s: Session, sku: str, variant_key: str | None) -> SingleUnit:
+    """The unit of `sku` (its variant `variant_key`) a show would take, with the refusals
+    `!comprar` gives: an inactive product, an unknown variant, a variant left unnamed."""
+    found = product_id(s, sku, lock=True)
+    product = s.execute(select(PRODUCTS).where(PRODUCTS.c.id == found)).one()
+    if not product.active:
+        raise errors.ProductInactive(product.sku)
+    if variant_key is not None:
+        variant_id = s.scalar(
+            select(VARIANTS.c.id).where(
+                VARIANTS.c.product_id == found, VARIANTS.c.key == variant_key
+            )
+        )
+        if variant_id is None:
+            raise errors.VariantNotFound(product.sku, variant_key, [])
+        return SingleUnit(product, int(variant_id), Target(VARIANTS, int(variant_id), product.sku))
+    variants = active_variants(s, found)
+    if variants:
+        raise errors.VariantRequired(product.sku, [str(v.key) for v in variants])
+    return SingleUnit(product, None, Target(PRODUCTS, found, product.sku))
+
+
+def reserve_one(s: Session, target: Target) -> bool:
+    """One unit of `target` reserved with the guarded UPDATE; False when none is free."""
+    table = target.table
+    taken = rowcount(
+        s,
+        update(table)
+        .where(table.c.id == target.row_id, table.c.stock - table.c.reserved - table.c.sold >= 1)
+        .values(reserved=table.c.reserved + 1),
+    )
+    return taken == 1
+
+
+def take_one(s: Session, target: Target) -> None:
+    """Reserve one unit of `target`; OutOfStock, with what is left, when none is free."""
+    if not reserve_one(s, target):
+        table = target.table
+        left = s.scalar(
+            select(table.c.stock - table.c.reserved - table.c.sold).where(
+                table.c.id == target.row_id
+            )
+        )
+        raise errors.OutOfStock(target.sku, 1, int(left or 0))
+
+
 def viewer_id(s: Session, viewer: ViewerRef) -> int:
     """Find or create the viewer, locking the row so per-viewer limits are race-free."""
     insert_ignore(
