@@ -14,6 +14,7 @@ Pure text logic, no database: the shipped lists live next to this file (one word
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -27,8 +28,8 @@ LOCALES = ("es", "en", "pt")
 
 # Leetspeak digits and symbols, as letters. "1" is i or l: both are tried.
 LEET = {"4": "a", "@": "a", "3": "e", "0": "o", "$": "s", "5": "s", "7": "t", "!": "i", "|": "l"}
-_MAX_ONES = 6  # each "1" read on its own: 64 readings at most
-_MAX_RUNS = 4  # then each run of them: 16
+_MAX_ONES = 10  # a run this long is read letter by letter; longer ones by segments
+_MAX_READINGS = 512
 EDGES = "@$!|"  # a mention's "@" or an exclamation mark may also be just punctuation
 TOKEN = re.compile(r"(?:[^\W_]|[@$!|])+")
 # What may sit between the letters of a spelled-out word: "p.u.t.a", "p u t a", "p-u-t-a".
@@ -107,7 +108,7 @@ def _word_of(raw: str, words: WordList) -> str | None:
     a leading "@" or trailing "!" (punctuation, or leetspeak: "@ss", "sh!t")."""
     if not any(c.isalpha() for c in raw):
         return None  # "100", "$$$": numbers and symbols are never words
-    forms = {raw, raw.strip(EDGES)}
+    forms = dict.fromkeys((raw, raw.strip(EDGES)))  # the whole token first: "cabron@" is "cabrona"
     for form in forms:
         for reading in _ones(form):
             found = words.match(fold(reading))
@@ -118,29 +119,43 @@ def _word_of(raw: str, words: WordList) -> str | None:
 
 def _ones(form: str) -> Iterator[str]:
     """`form` with each "1" read as i or as l: "ma1par1da" is "malparida", "f11hodaputa"
-    is "filhodaputa".
+    is "filhodaputa", "mogo1111111ca" is "mogollllica".
 
-    Past a few ones the choices multiply: then each run of ones is read as one letter held
-    down ("ma1111par1111da"), and past a few runs every one alike."""
-    count = form.count("1")
-    if count == 0:
+    A run of ones is read as at most three letters held down ("llll" then "iii"); should
+    the readings multiply past a few hundred, every one is read alike."""
+    if "1" not in form:
         if form:
             yield form
         return
     parts = re.split(r"(1+)", form)
-    runs = parts[1::2]
-    if count <= _MAX_ONES:
-        choices = [["".join(p) for p in itertools.product("il", repeat=len(r))] for r in runs]
-    elif len(runs) <= _MAX_RUNS:
-        choices = [["i" * len(r), "l" * len(r)] for r in runs]
-    else:
+    choices = [_run_readings(len(run)) for run in parts[1::2]]
+    if math.prod(len(c) for c in choices) > _MAX_READINGS:
         yield form.replace("1", "i")
         yield form.replace("1", "l")
         return
     for read in itertools.product(*choices):
-        yield "".join(
-            p for pair in itertools.zip_longest(parts[0::2], read, fillvalue="") for p in pair
-        )
+        pairs = itertools.zip_longest(parts[0::2], read, fillvalue="")
+        yield "".join(p for pair in pairs for p in pair)
+
+
+@lru_cache(maxsize=64)
+def _run_readings(n: int) -> tuple[str, ...]:
+    """Every way to read n ones as i's and l's that changes letter at most twice."""
+    found = []
+    for reading in itertools.product("il", repeat=n) if n <= _MAX_ONES else ():
+        found.append("".join(reading))
+    if found:
+        return tuple(r for r in found if _changes(r) <= 2)
+    out = set()
+    for a in range(n + 1):
+        for b in range(a, n + 1):
+            for first, second in (("i", "l"), ("l", "i")):
+                out.add(first * a + second * (b - a) + first * (n - b))
+    return tuple(sorted(out))
+
+
+def _changes(reading: str) -> int:
+    return sum(1 for x, y in itertools.pairwise(reading) if x != y)
 
 
 def find(text: str, words: WordList) -> list[Match]:

@@ -80,6 +80,8 @@ def disguised(draw: st.DrawFn) -> tuple[str, str]:
 @example(("malparida", "ma111par111da"), "")  # runs of them, too
 @example(("filhodaputa", "f11hodaputa"), "")  # an i and an l side by side
 @example(("malparida", "ma1111par1111da"), "")
+@example(("mogolica", "mogo1111111ca"), "")  # llll then iii, side by side
+@example(("cabrona", "cabroN@"), "")  # a final "@" is an a before it is punctuation
 @settings(max_examples=400)
 def test_a_disguised_listed_word_is_found(case: tuple[str, str], before: str) -> None:
     word, text = case
