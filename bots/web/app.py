@@ -135,9 +135,6 @@ def _named(provider: PaymentProvider) -> str:
     return "MercadoPago" if provider.name == "mercadopago" else provider.name
 
 
-mercadopago_webhook = provider_webhook  # the route's name before plugins brought providers
-
-
 async def short_link(request: web.Request) -> web.StreamResponse:
     """A short, secret-free address for an order's checkout (for QR codes and small chats)."""
     code = request.match_info["code"]
