@@ -11,8 +11,11 @@ ships so that tests and outside checks drive Vivo exactly the way its own suite 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import dataclasses
 import itertools
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -38,6 +41,7 @@ from bots.runtime.bot import Bot
 from bots.runtime.demo import EXAMPLE, new_sandbox, sandbox_config
 from bots.runtime.launch import make_provider, open_store
 from bots.runtime.plugins import Loaded, registered
+from commerce.db import sqlite_file, upgrade
 from commerce.store import Store
 from sandbox.app import Sandbox, StandIn
 
@@ -183,6 +187,28 @@ def replace_stand_in(sandbox: Sandbox, stand_in: StandIn) -> None:
     raise ValueError(f"the sandbox has no {stand_in.name!r} stand-in to replace")
 
 
+_template: Path | None = None
+
+
+def _copy_migrated_template(url: str) -> None:
+    """Give a new SQLite store file the schema by copying one migrated once per process.
+
+    Migrating runs every revision in a child process (about a second of CPU); a stage's store
+    is always new, so the first stage migrates a template and the others copy it. The store
+    then finds itself at head, exactly as after its own upgrade."""
+    global _template
+    path = sqlite_file(url)
+    if path is None or Path(path).exists():
+        return
+    if _template is None or not _template.exists():
+        folder = Path(tempfile.mkdtemp(prefix="vivo-stage-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        template = folder / "template.db"
+        upgrade(f"sqlite:///{template}", apart=True)
+        _template = template
+    shutil.copyfile(_template, path)
+
+
 @asynccontextmanager
 async def open_stage(
     workdir: Path,
@@ -224,6 +250,7 @@ async def open_stage(
             listener_timeout=listener_timeout or config.listener_timeout,
             payment_provider=payment_provider or config.payment_provider,
         )
+        _copy_migrated_template(config.database_url)
         store = open_store(config)
         stack.callback(store.close)
         chats = adapters(config, store, sandbox)

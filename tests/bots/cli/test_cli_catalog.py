@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from cli_helpers import Ran, owner_config, vivo
+from cli_helpers import Ran, owner_config, owner_shop, vivo
 
 from commerce.store import Store
 from commerce.views import LineRequest, ViewerRef
@@ -19,8 +19,7 @@ from tests.pg import fresh_database
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
-    owner_config(tmp_path)
-    assert vivo(tmp_path, "db", "upgrade").code == 0
+    owner_shop(tmp_path)
     return tmp_path
 
 

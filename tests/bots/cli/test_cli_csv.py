@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_helpers import owner_config, vivo
+from cli_helpers import owner_shop, vivo
 
 from commerce.store import Store
 
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Path:
-    owner_config(tmp_path)
-    assert vivo(tmp_path, "db", "upgrade").code == 0
+    owner_shop(tmp_path)
     return tmp_path
 
 

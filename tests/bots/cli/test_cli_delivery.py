@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cli_helpers import owner_config, vivo
+from cli_helpers import owner_shop, vivo
 
 from commerce.delivery import DeliveryRules, PickupPoint, ShippingOption
 from commerce.store import Store
@@ -31,8 +31,7 @@ HOME = DeliveryDetails(
 
 @pytest.fixture
 def shop(tmp_path: Path) -> Iterator[tuple[Path, Store]]:
-    owner_config(tmp_path)
-    assert vivo(tmp_path, "db", "upgrade").code == 0
+    owner_shop(tmp_path)
     store = Store(f"sqlite:///{tmp_path / 'vivo.db'}")
     store.seed_catalog([ProductSpec("GORRA", "Gorra", Decimal("9000"), "ARS", stock=9)])
     yield tmp_path, store
