@@ -439,12 +439,15 @@ class TelegramAdapter:
         self._opened.add(user.id)
         self._closed.discard(user.id)
         held = self._held_by_token.get(payload)
+        ours = held is not None  # a link this adapter made for held replies
         if held is not None and held.user.id != str(user.id):
             held = None
         if held is not None or user.id in self._held_by_user:
             await self._release(user.id)
             return
-        await self._hand_over(message, "/tienda")
+        # Another deep link's payload (an order's, bots.chat.deep_links) is the bot's to
+        # read; a bare /start shows the shop.
+        await self._hand_over(message, f"/start {payload}" if payload and not ours else "/tienda")
 
     async def _hand_over(self, message: Message, text: str) -> None:
         assert self._inbox is not None and message.from_user is not None
