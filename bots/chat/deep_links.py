@@ -6,7 +6,7 @@ bot in private (Telegram's deep linking: the payload is at most 64 characters of
 `A-Za-z0-9_-`), and the delivery questions run there for that order.
 
 The token is `<code>_<expiry>_<mac>`: the order's code, when the link stops working (Unix
-seconds in base 36) and an HMAC-SHA256 of both under the bot's secret, cut to 16 bytes,
+seconds in base 36) and an HMAC-SHA256 of both under the bot's secret, cut to 12 bytes,
 base64url. Nobody can make one for another order or stretch its life without the secret;
 every process of one store derives the same secret (bots.runtime.bot), so any of them
 reads it. The first Telegram user who opens it keeps the order (commerce.delivery.link):
@@ -24,12 +24,12 @@ from datetime import datetime, timedelta
 
 #: How long a deep link takes the buyer to the questions after the payment.
 LIFETIME = timedelta(days=3)
-_TOKEN = re.compile(r"([A-Z0-9]{1,16})_([0-9a-z]{1,10})_([A-Za-z0-9_-]{22})")
+_TOKEN = re.compile(r"([A-Z0-9]{1,16})_([0-9a-z]{1,10})_([A-Za-z0-9_-]{16})")
 
 
 def _mac(secret: bytes, code: str, expiry: str) -> str:
     digest = hmac.new(secret, f"deep link:{code}:{expiry}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
+    return base64.urlsafe_b64encode(digest[:12]).decode().rstrip("=")
 
 
 def _base36(number: int) -> str:
