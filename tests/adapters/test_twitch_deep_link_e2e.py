@@ -83,6 +83,18 @@ async def test_the_deep_link_after_a_twitch_payment_takes_the_details_in_telegra
         assert (details.payer_name, details.payer_contact) == ("Ana Pérez", "ana.paga@example.com")
         assert stage.store.orders_missing_details(older_than=timedelta(0)) == []
 
+        # Shipped: the buyer is told with the tracking in that private chat, not on Twitch.
+        stage.store.mark_shipped([order.code], "Correo Argentino", "CP123456789AR")
+        await stage.bot.notices.run_once()
+        told = await until(
+            lambda: [e for e in _asked(stage, buyer["id"]) if "CP123456789AR" in e["text"]]
+        )
+        assert order.code in told[0]["text"]
+        await stage.twitch("ana", "!tienda")
+        await until(lambda: stage.twitch_said("@ana", "Taza"))
+        await stage.bot.wait_idle(quiet=0.3)
+        assert not stage.twitch_said("CP123456789AR")
+
         # The link was posted in public chat: another viewer who opens it gets nothing.
         telegram.open("beto_tg", found.group(0))
         beto = telegram.user("beto_tg")
