@@ -170,6 +170,7 @@ SECRET_KEYS: dict[str, str] = {
 WEBHOOK_KEYS = ("name", "url", "events", "secret")
 WEBHOOK_SECRET_MIN = 16
 _WEBHOOK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+WEBHOOK_NAME = _WEBHOOK_NAME  # the panel checks its webhooks' names the same way
 _TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _YES = ("true", "yes", "si", "sí", "on", "1")
 _NO = ("false", "no", "off", "0")

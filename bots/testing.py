@@ -192,13 +192,16 @@ async def open_stage(
     config_path: Path = EXAMPLE,
     plugins: Sequence[tuple[Plugin[Any], object]] = (),
     listener_timeout: float | None = None,
+    payment_provider: str | None = None,
     **bot_options: Any,
 ) -> AsyncIterator[Stage]:
     """Start the sandbox and the whole bot on it; stop both (and close the store) on exit.
 
     `plugins` are (plugin, its settings) pairs added to those the config enables, for a
     plugin's own tests before it is installed; `listener_timeout` overrides
-    `[plugins] listener_timeout_seconds`.
+    `[plugins] listener_timeout_seconds`; `payment_provider` picks a provider by name, as
+    `[payments] provider` does (one a plugin in `plugins` registers, say: its webhook is
+    then `<web_url>/webhooks/<name>`).
 
     `stand_ins` replace the sandbox's default ones by name. `bot_options` go to `Bot`; by
     default the web app takes a free port and payments are also polled, as in `vivo demo`.
@@ -219,6 +222,7 @@ async def open_stage(
             config,
             plugins=(*config.plugins, *extra),
             listener_timeout=listener_timeout or config.listener_timeout,
+            payment_provider=payment_provider or config.payment_provider,
         )
         store = open_store(config)
         stack.callback(store.close)

@@ -593,6 +593,29 @@ class WebhookAttempt(SQLModel, table=True):
 WEBHOOK_DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[attr-defined]
 WEBHOOK_ATTEMPTS: Table = WebhookAttempt.__table__  # type: ignore[attr-defined]
 TABLES = (*TABLES, WEBHOOK_DELIVERIES, WEBHOOK_ATTEMPTS)
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """A webhook the owner added in the panel (commerce.webhook_endpoints). `[[webhooks]]`
+    in config.toml stay in the config; these live here so every `vivo run` on the database
+    sends to them. `events` is a comma-separated list of event names; `secret` signs each
+    delivery and is shown to the owner once, when it is made."""
+
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (UniqueConstraint("name", name="uq_webhook_endpoints_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(64), nullable=False))
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    events: str = Field(sa_column=Column(Text, nullable=False))
+    secret: str = Field(sa_column=Column(String(128), nullable=False))
+    enabled: bool = True
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+
+
+WEBHOOK_ENDPOINTS: Table = WebhookEndpoint.__table__  # type: ignore[attr-defined]
+TABLES = (*TABLES, WEBHOOK_ENDPOINTS)
 # --- several processes: events written with the change they report, and who read them ---
 
 

@@ -55,6 +55,7 @@ from commerce import (
     shoutouts,
     tips,
     waitlist,
+    webhook_endpoints,
     webhooks,
 )
 from commerce.codes import (
@@ -90,6 +91,7 @@ from commerce.views import (
     TipView,
     ViewerRef,
 )
+from commerce.webhook_endpoints import EndpointView
 from commerce.webhooks import AttemptView, DeliveryView, NewDelivery
 
 T = TypeVar("T")
@@ -994,6 +996,50 @@ class Store:
             return [(d, tries[d.id]) for d in found]
 
         return self._tx(work)
+
+    # --- the panel's webhooks (commerce.webhook_endpoints) ------------------------------
+
+    def webhook_endpoints(self) -> list[EndpointView]:
+        """Every webhook added in the panel, paused ones too (the config's are not here)."""
+        return self._tx(webhook_endpoints.list_all)
+
+    def get_webhook_endpoint(self, name: str) -> EndpointView:
+        return self._tx(lambda s: webhook_endpoints.get(s, name))
+
+    def create_webhook_endpoint(
+        self,
+        name: str,
+        url: str,
+        events: Iterable[str],
+        secret: str,
+        now: datetime | None = None,
+    ) -> EndpointView:
+        at = _utc(now)
+        wanted = list(events)
+        return self._tx(lambda s: webhook_endpoints.create(s, name, url, wanted, secret, at))
+
+    def update_webhook_endpoint(
+        self,
+        name: str,
+        url: str,
+        events: Iterable[str],
+        enabled: bool,
+        now: datetime | None = None,
+    ) -> EndpointView:
+        at = _utc(now)
+        wanted = list(events)
+        return self._tx(
+            lambda s: webhook_endpoints.update_endpoint(s, name, url, wanted, enabled, at)
+        )
+
+    def rotate_webhook_secret(
+        self, name: str, secret: str, now: datetime | None = None
+    ) -> EndpointView:
+        at = _utc(now)
+        return self._tx(lambda s: webhook_endpoints.set_secret(s, name, secret, at))
+
+    def delete_webhook_endpoint(self, name: str) -> None:
+        self._tx(lambda s: webhook_endpoints.remove(s, name))
 
     # --- owner alerts (commerce.alerts) --------------------------------------------------
 

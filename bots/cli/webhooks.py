@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     log.set_defaults(func=_with_store(_log))
     test = actions.add_parser("test", help="send a signed test event to a webhook now")
     _config_arg(test)
-    test.add_argument("webhook", help="a webhook's name or URL from [[webhooks]]")
+    test.add_argument("webhook", help="a webhook's name or URL ([[webhooks]] or the panel)")
     test.set_defaults(func=_with_store(_test))
 
 
@@ -65,11 +65,26 @@ def _with_store(
 
 
 def _list(args: argparse.Namespace, config: Config, store: Store) -> int:
-    if not config.webhooks:
-        print(f"No [[webhooks]] in {args.config} (see docs/webhooks.md).")
+    panel = [e for e in store.webhook_endpoints() if config.webhook(e.name) is None]
+    if not config.webhooks and not panel:
+        print(f"No [[webhooks]] in {args.config} nor in the panel (see docs/webhooks.md).")
     for hook in config.webhooks:
         print(f"{hook.name}  {hook.url}  events: {', '.join(sorted(hook.events))}")
+    for e in panel:
+        state = "panel" if e.enabled else "panel, paused"
+        print(f"{e.name}  {e.url}  events: {', '.join(sorted(e.events))}  ({state})")
     return 0
+
+
+def _find(config: Config, store: Store, wanted: str) -> WebhookConfig | None:
+    """A config webhook by name or URL, else a panel one (paused ones too)."""
+    hook = config.webhook(wanted)
+    if hook is not None:
+        return hook
+    for e in store.webhook_endpoints():
+        if wanted in (e.name, e.url):
+            return WebhookConfig(e.name, e.url, e.events, e.secret)
+    return None
 
 
 def _log(args: argparse.Namespace, config: Config, store: Store) -> int:
@@ -84,9 +99,10 @@ def _log(args: argparse.Namespace, config: Config, store: Store) -> int:
 def _test(args: argparse.Namespace, config: Config, store: Store) -> int:
     from bots.runtime.webhooks import WebhookSender
 
-    hook = config.webhook(args.webhook)
+    hook = _find(config, store, args.webhook)
     if hook is None:
-        names = ", ".join(h.name for h in config.webhooks) or "none yet"
+        every = [h.name for h in config.webhooks] + [e.name for e in store.webhook_endpoints()]
+        names = ", ".join(every) or "none yet"
         print(
             f"error: {args.webhook!r} is not a webhook of {args.config} (webhooks: {names});"
             " add it as [[webhooks]] with url, events and secret (docs/webhooks.md)",

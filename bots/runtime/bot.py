@@ -140,7 +140,7 @@ class Bot:
             provider,
             self.bus,
             store_name=config.settings.store_name,
-            notification_url=f"{public}/webhooks/mercadopago" if public else None,
+            notification_url=f"{public}/webhooks/{provider.name}" if public else None,
             tip_ttl=config.settings.reservation_ttl,
             short_base=public,
         )

@@ -421,10 +421,13 @@ def startup_summary(
     public = config.web.public_url
     if public:
         buy = f"{public}/c/<sku>"
-        how = f"webhook at {public}/webhooks/mercadopago (and a slow poll as a safety net)"
+        hook = f"{public}/webhooks/{config.payment_provider}"
+        how = f"webhook at {hook} (and a slow poll as a safety net)"
     else:
         buy = f"{web}/c/<sku>  (phones reach it with [web] public_url: docs/public-url.md)"
-        how = "polled from MercadoPago every few seconds (no [web] public_url)"
+        named = "MercadoPago" if config.payment_provider == "mercadopago" else None
+        source = named or config.payment_provider
+        how = f"polled from {source} every few seconds (no [web] public_url)"
     payments = payments or how
     lines = [
         f"Vivo is running for {config.settings.store_name}.",

@@ -107,7 +107,8 @@ class WebhookSender:
         kind = event_type(event)
         if kind is None:
             return
-        targets = [hook for hook in self.hooks.values() if kind in hook.events]
+        hooks = await asyncio.to_thread(self.current)
+        targets = [hook for hook in hooks.values() if kind in hook.events]
         if not targets:
             return
         rows = self._rows(event, kind, targets)
@@ -136,6 +137,19 @@ class WebhookSender:
             )
             for hook in hooks
         ]
+
+    def current(self, *, paused: bool = False) -> dict[str, WebhookConfig]:
+        """The config's webhooks and the panel's (commerce.webhook_endpoints), read now: a
+        webhook added, changed, paused or deleted in any process's panel counts at the next
+        event and the next attempt. Paused ones only with `paused` (a test send). A panel
+        webhook named like a config one is never sent to (the panel refuses that name)."""
+        found = dict(self.hooks)
+        for endpoint in self.store.webhook_endpoints():
+            if (endpoint.enabled or paused) and endpoint.name not in found:
+                found[endpoint.name] = WebhookConfig(
+                    endpoint.name, endpoint.url, endpoint.events, endpoint.secret
+                )
+        return found
 
     # --- out: rows become requests --------------------------------------------------------
 
@@ -171,8 +185,7 @@ class WebhookSender:
                 task.add_done_callback(self._done)
             if leased and len(leased) == free:
                 continue  # there may be more due: lease again once a request finishes
-            if not self.hooks and not leased and not self._active:
-                return  # no webhooks: what was left for old ones is given up, nothing comes
+            # Even with no webhooks: the owner may add one in the panel at any time.
             await self._sleep()
 
     def _done(self, task: asyncio.Task[None]) -> None:
@@ -207,10 +220,16 @@ class WebhookSender:
             self._waiter = None
 
     async def _deliver(self, delivery: DeliveryView) -> None:
-        hook = self.hooks.get(delivery.endpoint)
+        try:
+            hooks = await asyncio.to_thread(self.current)
+        except Exception:
+            log.exception("reading the panel's webhooks failed (the delivery is tried later)")
+            return
+        hook = hooks.get(delivery.endpoint)
         if hook is None:
             log.warning(
-                "webhook %s is no longer in the config: gave up on %s %s",
+                "webhook %s is no longer in the config or the panel (or is paused):"
+                " gave up on %s %s",
                 delivery.endpoint,
                 delivery.event_type,
                 delivery.event_id,

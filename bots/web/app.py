@@ -1,4 +1,4 @@
-"""The bot's own web app: MercadoPago webhooks, short payment links, health.
+"""The bot's own web app: the payment provider's webhooks, short payment links, health.
 
 Kept small and typed in the spirit of Starlette: each handler is a function of the request
 and the objects it needs, stored on the app under typed keys.
@@ -56,7 +56,8 @@ def build_app(
     if metrics is not None:
         app[METRICS] = metrics
     _own_inbox(app, inbox or NotificationInbox(store, provider, recorder))
-    app.router.add_post("/webhooks/mercadopago", mercadopago_webhook)
+    # `/webhooks/mercadopago` for MercadoPago; a plugin's provider gets its own name's.
+    app.router.add_post("/webhooks/{provider}", provider_webhook)
     app.router.add_get("/p/{code}", short_link)
     app.router.add_get("/healthz", health)
     giveaway_pages.setup(app, store)  # public, read-only: anyone may check a draw
@@ -80,16 +81,22 @@ def _own_inbox(app: web.Application, inbox: NotificationInbox) -> None:
     app.on_cleanup.append(stop)
 
 
-async def mercadopago_webhook(request: web.Request) -> web.Response:
+async def provider_webhook(request: web.Request) -> web.Response:
     """Verify, persist, acknowledge; the payment is fetched and recorded afterwards.
 
+    `/webhooks/<provider>` answers for the provider this bot was started with (its `name`:
+    `mercadopago`, or a plugin's); any other name is 404, nothing read or written. The
+    provider's `verify_notification` decides the rest, the same for every provider.
+
     401 (nothing written) for a missing or bad signature, 400 (nothing written) for what
-    MercadoPago never sends: a body that is not a UTF-8 JSON object, a payment id that is
-    not a number. A verified notification, or an unverifiable legacy IPN
+    the provider never sends (MercadoPago: a body that is not a UTF-8 JSON object, a payment
+    id that is not a number). A verified notification, or an unverifiable legacy IPN
     (`?topic=payment&id=123`), is only a hint to ask the API about that payment id, so
     storing it is safe. Topics other than `payment` are answered 200 and dropped, so
-    MercadoPago does not retry them. Only a store that cannot write answers 5xx.
+    the provider does not retry them. Only a store that cannot write answers 5xx.
     """
+    if request.match_info["provider"] != request.app[PROVIDER].name:
+        raise web.HTTPNotFound()
     outcome, response = await _webhook(request)
     metrics = request.app.get(METRICS)
     if metrics is not None:
@@ -104,10 +111,10 @@ async def _webhook(request: web.Request) -> tuple[str, web.Response]:
     try:
         notification = provider.verify_notification(request.headers, request.query, body)
     except MalformedNotification as exc:
-        log.warning("refused a malformed MercadoPago notification: %s", exc)
+        log.warning("refused a malformed %s notification: %s", _named(provider), exc)
         return "malformed", web.json_response({"error": "malformed notification"}, status=400)
     except InvalidSignature as exc:
-        log.warning("rejected a MercadoPago notification: %s", exc)
+        log.warning("rejected a %s notification: %s", _named(provider), exc)
         return "invalid_signature", web.json_response({"error": "invalid signature"}, status=401)
     inbox = request.app[INBOX]
     if not inbox.wants(notification):
@@ -122,6 +129,10 @@ async def _webhook(request: web.Request) -> tuple[str, web.Response]:
         )
         return "store_error", web.json_response({"error": "retry later"}, status=503)
     return "accepted", web.json_response({"received": row_id})
+
+
+def _named(provider: PaymentProvider) -> str:
+    return "MercadoPago" if provider.name == "mercadopago" else provider.name
 
 
 async def short_link(request: web.Request) -> web.StreamResponse:

@@ -2,8 +2,8 @@
 what the buyer typed later, and which private chat took an order's details (the Telegram
 deep link a Twitch or YouTube buyer opens after paying).
 
-Revision ID: 0020_delivery_link
-Revises: 0019_giveaways
+Revision ID: 0021_delivery_link
+Revises: 0020_panel_webhooks
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0020_delivery_link'
-down_revision: str | None = '0019_giveaways'
+revision: str = '0021_delivery_link'
+down_revision: str | None = '0020_panel_webhooks'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
