@@ -439,12 +439,18 @@ class TelegramAdapter:
         self._opened.add(user.id)
         self._closed.discard(user.id)
         held = self._held_by_token.get(payload)
+        ours = held is not None  # a link this adapter made for held replies
         if held is not None and held.user.id != str(user.id):
             held = None
-        if held is not None or user.id in self._held_by_user:
+        released = held is not None or user.id in self._held_by_user
+        if released:
             await self._release(user.id)
-            return
-        await self._hand_over(message, "/tienda")
+        # Another deep link's payload (an order's, bots.chat.deep_links) is the bot's to
+        # read; a bare /start shows the shop, unless held replies were just delivered.
+        if payload and not ours:
+            await self._hand_over(message, f"/start {payload}")
+        elif not released:
+            await self._hand_over(message, "/tienda")
 
     async def _hand_over(self, message: Message, text: str) -> None:
         assert self._inbox is not None and message.from_user is not None

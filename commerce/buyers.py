@@ -104,10 +104,15 @@ def forget(s: Session, platform: str, user_id: str) -> bool:
         .where(GIVEAWAY_ENTRIES.c.platform == platform, GIVEAWAY_ENTRIES.c.user_id == user_id)
         .values(display_name=FORGOTTEN),
     )
+    # Details typed in a private chat for an order bought elsewhere (a Telegram deep link
+    # after a Twitch payment, commerce.delivery.link) are this person's too.
+    linked = rows.rowcount(
+        s, delete(DELIVERY_DETAILS).where(DELIVERY_DETAILS.c.linked_to == f"{platform}:{user_id}")
+    )
     if viewer_id is None:  # never bought or tipped: perhaps only bid or entered a giveaway
         bids = AUCTION_BIDS.c.platform == platform, AUCTION_BIDS.c.user_id == user_id
         bid = s.execute(select(AUCTION_BIDS.c.id).where(*bids).limit(1)).first() is not None
-        if not (bid or entered):
+        if not (bid or entered or linked):
             return False
         who = _Buyer.of(s, platform, user_id, None)
         _forget_bids(s, platform, user_id, who.pseudonym)

@@ -191,6 +191,8 @@ def to_details(row: Any) -> DeliveryDetails:
         postal_code=row.postal_code,
         notes=row.notes,
         source=row.source,
+        payer_name=row.payer_name,
+        payer_contact=row.payer_contact,
     )
 
 
@@ -389,7 +391,11 @@ def set_details(
     prize = order.status == OrderStatus.PAID and (
         s.scalar(select(GIVEAWAYS.c.id).where(GIVEAWAYS.c.order_id == order.id)) is not None
     )
-    if order.status != OrderStatus.PENDING and not prize:
+    # An order paid before anyone could ask (Twitch, YouTube without a public URL) takes
+    # its details once, until it is on its way; its total is what was paid, so a shipping
+    # cost is not charged here (the buyer is told it is settled with the seller).
+    late = order.status == OrderStatus.PAID and not prize and awaits_details(s, order)
+    if order.status != OrderStatus.PENDING and not prize and not late:
         raise errors.InvalidTransition("order", order.status, "delivery_details")
     province = given.province.strip() or None
     offered = options(s, order, rules, province)
@@ -416,14 +422,14 @@ def set_details(
         for name in ("street", "city", "province", "postal_code"):
             if not getattr(details, name):
                 raise errors.InvalidDeliveryDetails(name, "missing")
-    shipping = 0 if prize else choice.cost.minor
+    shipping = 0 if prize or late else choice.cost.minor
     with_id = None
     if choice.ship_with is not None:
         with_id = rows.find_order(s, choice.ship_with).id
     _write_details(s, order, details, "buyer", at)
     # A coupon's discount (commerce.coupons) stays inside the total.
     total = subtotal_minor(s, order.id) - coupons.discount_of(s, order.id) + shipping
-    if total != order.total_minor and not prize:
+    if total != order.total_minor and not prize and not late:
         if order.preference_id is not None or order.payment_url is not None:
             s.execute(
                 SUPERSEDED_LINKS.insert().values(
@@ -494,9 +500,10 @@ def _write_details(
 
 def record_payer(s: Session, order: Order, name: str, email: str, at: datetime) -> bool:
     """Keep the payer's name and email from the provider's payment when the order has no
-    details yet (a buyer no private chat can reach); True when recorded."""
+    details yet (a buyer no private chat can reach); True when recorded. They stay in
+    `payer_name`/`payer_contact` when the buyer gives their own details later."""
     assert order.id is not None
-    if details_row(s, order.id) is not None or needs(s, order.id) == DIGITAL:
+    if needs(s, order.id) == DIGITAL:
         return False
     name = " ".join(name.split())[:200]
     try:
@@ -505,8 +512,54 @@ def record_payer(s: Session, order: Order, name: str, email: str, at: datetime) 
         contact = ""
     if not name and not contact:
         return False
+    payer = {"payer_name": name, "payer_contact": contact}
+    row = details_row(s, order.id)
+    if row is not None:
+        if row.source == "buyer" and not (row.payer_name or row.payer_contact):
+            s.execute(
+                update(DELIVERY_DETAILS).where(DELIVERY_DETAILS.c.id == row.id).values(**payer)
+            )
+        return False
     _write_details(s, order, DeliveryDetails(name=name, contact=contact), "payer", at)
+    s.execute(
+        update(DELIVERY_DETAILS).where(DELIVERY_DETAILS.c.order_id == order.id).values(**payer)
+    )
     return True
+
+
+def awaits_details(s: Session, order: Order) -> bool:
+    """A paid order, not yet on its way, whose buyer has not given their details."""
+    assert order.id is not None
+    if order.status != OrderStatus.PAID or order.fulfilment not in (None, "ready_to_ship"):
+        return False
+    need = needs(s, order.id)
+    row = details_row(s, order.id)
+    if need == DIGITAL or (row is not None and row.source == "buyer"):
+        return False
+    return not complete(need, order.delivery_method, to_details(row) if row else None)
+
+
+def link(s: Session, code: str, who: str, at: datetime) -> bool:
+    """Tie a paid order awaiting details to the private chat `who` ("telegram:<id>") that
+    opened its deep link: the first to open it keeps it. True when `who` holds it now."""
+    order = rows.lock_order(s, code)
+    assert order.id is not None
+    if not awaits_details(s, order):
+        return False
+    row = details_row(s, order.id)
+    if row is None:
+        _write_details(s, order, DeliveryDetails(), "payer", at)
+        row = details_row(s, order.id)
+    if row.linked_to is not None:
+        return bool(row.linked_to == who)
+    s.execute(update(DELIVERY_DETAILS).where(DELIVERY_DETAILS.c.id == row.id).values(linked_to=who))
+    return True
+
+
+def linked_to(s: Session, code: str) -> str | None:
+    order = rows.find_order(s, code)
+    row = details_row(s, int(order.id or 0))
+    return None if row is None else row.linked_to
 
 
 __all__ = [

@@ -213,6 +213,16 @@ class DeliveryDetails(SQLModel, table=True):
     postal_code: str = Field(default="", sa_column=Column(String(20), nullable=False))
     notes: str = Field(default="", sa_column=Column(Text, nullable=False))
     updated_at: datetime = _when()
+    # The payer as the provider's payment named them, kept when the buyer types their own
+    # details later (source "buyer"), and the private chat ("telegram:<id>") that took
+    # them through a deep link after the payment (bots.chat.deep_links).
+    payer_name: str = Field(
+        default="", sa_column=Column(String(200), nullable=False, server_default="")
+    )
+    payer_contact: str = Field(
+        default="", sa_column=Column(String(200), nullable=False, server_default="")
+    )
+    linked_to: str | None = Field(default=None, sa_column=Column(String(160), nullable=True))
 
 
 class SupersededLink(SQLModel, table=True):

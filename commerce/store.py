@@ -411,9 +411,10 @@ class Store:
         now: datetime | None = None,
     ) -> OrderView:
         """Record the buyer's choice (an id from `delivery_options`) and details, and put
-        the shipping cost into the total. Pending orders only; when the total changes the
-        revision goes up, so the caller makes a new payment link (as after a cart addition).
-        Raises InvalidDeliveryDetails naming the field, InvalidTransition when not pending."""
+        the shipping cost into the total. Pending orders (and, once, a paid order whose
+        buyer gave no details yet: its total stays what was paid); when the total changes
+        the revision goes up, so the caller makes a new payment link (as after a cart
+        addition). Raises InvalidDeliveryDetails naming the field, InvalidTransition else."""
         at = _utc(now)
         return self._tx(
             lambda s: order_view(s, delivery.set_details(s, code, rules, choice, details, at))
@@ -447,6 +448,17 @@ class Store:
         return self._tx(
             lambda s: delivery.record_payer(s, rows.find_order(s, code), name, email, at)
         )
+
+    def link_delivery(self, code: str, who: str, now: datetime | None = None) -> bool:
+        """Tie a paid order still awaiting its buyer's details to the private chat `who`
+        (e.g. "telegram:123") that opened its deep link; the first chat keeps it. True when
+        `who` may give the details now (`delivery_linked_to` tells later)."""
+        at = _utc(now)
+        return self._tx(lambda s: delivery.link(s, code, who, at))
+
+    def delivery_linked_to(self, code: str) -> str | None:
+        """The private chat that took this order's deep link, if any."""
+        return self._tx(lambda s: delivery.linked_to(s, code))
 
     # --- fulfilment (commerce.fulfilment) ------------------------------------------------
 

@@ -152,6 +152,9 @@ class DeliveryDetails:
     postal_code: str = ""
     notes: str = ""
     source: str = "buyer"  # "buyer" typed it; "payer" came from the provider's payment
+    # The payer as the provider's payment named them, kept when the buyer typed their own.
+    payer_name: str = ""
+    payer_contact: str = ""
 
     def __repr__(self) -> str:
         return "DeliveryDetails(<redacted>)"

@@ -2,8 +2,8 @@
 
 `python -m scripts.readme_demo` runs `vivo demo` with SCRIPT on stdin and writes what the
 console printed between the README's markers; tests/bots/test_readme.py fails when the
-README and the bot disagree. Ports and the order code change every run, so they are
-replaced by fixed stand-ins before comparing.
+README and the bot disagree. Ports, the order code and a deep link's signature change
+every run, so they are replaced by fixed stand-ins before comparing.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ START = "<!-- demo:start (python -m scripts.readme_demo rewrites this block) -->
 END = "<!-- demo:end -->"
 SCRIPT = ["!tienda", "!comprar remera M", "/pagar"]
 SAMPLE_CODE = "K7Q2M9XPZA"
+SAMPLE_LINK = "_tpmlv2_pnxFinIlw0fXyYsg"
 
 
 def transcript(timeout: float = 90) -> str:
@@ -36,6 +37,8 @@ def transcript(timeout: float = 90) -> str:
     for code in set(re.findall(r"\b[Pp]edido ([A-Z0-9]{10})\b", text)):
         text = text.replace(code, SAMPLE_CODE)
     text = re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:8080", text)
+    # A Telegram deep link carries its expiry and signature (bots.chat.deep_links).
+    text = re.sub(r"(\?start=[A-Z0-9]{10})_[0-9a-z]+_[A-Za-z0-9_-]+", r"\1" + SAMPLE_LINK, text)
     return text.strip()
 
 

@@ -8,6 +8,12 @@ may keep their previous details with one tap. Once the Store accepts the details
 total includes shipping and the payment link follows. `/entrega` resumes (the questions
 still missing are derived from the order), its "Cancel" button stops asking, and a draft
 dies with its reservation.
+
+A Twitch or YouTube buyer without a public checkout page pays first; the thank-you gives
+them a Telegram deep link (bots.chat.deep_links). Opening it sends `/start <token>` here:
+the order is tied to that Telegram user (`Store.link_delivery`) and the same questions run
+for it, once, until it is on its way. Its total is what was paid: a shipping cost chosen
+then is told to the buyer as owed, not charged.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from adapters.base import Button, Form, FormField, Priority
+from bots.chat import deep_links
 from bots.chat.conversations import PICKUP_FIELDS, SHIP_FIELDS, Draft
 from bots.chat.router import Command, Commands, Context, Router
 from bots.chat.text import words
@@ -131,18 +138,58 @@ async def answer(ctx: Context) -> None:
     await _ask_next(ctx, draft)
 
 
+async def start(ctx: Context) -> None:
+    """`/start <token>`: a buyer opened an order's deep link (Telegram's private chat).
+    Anything else `/start` carries (or nothing) shows the shop."""
+    payload = ctx.args.strip()
+    conversations = ctx.services.conversations
+    if not payload or not ctx.message.private or conversations is None:
+        shop = ctx.router.get("tienda")
+        if shop is not None:
+            await shop.handler(ctx)
+        return
+    code = deep_links.read(ctx.services.link_secret, payload, datetime.now(UTC))
+    if code is None:
+        await ctx.respond("delivery_link_expired", {}, private=True)
+        return
+    store = ctx.services.store
+    try:
+        linked = await ctx.run(store.link_delivery, code, _who(ctx))
+    except OrderNotFound:
+        linked = False
+    if not linked:
+        await ctx.respond("delivery_link_used", {}, private=True)
+        return
+    await ctx.respond(
+        "delivery_link_welcome", {"name": ctx.author.name, "code": code}, private=True
+    )
+    conversations.start(ctx.author.platform, ctx.author.id, code)
+    offered = await ctx.run(store.delivery_options, code, ctx.services.delivery)
+    await _ask_method(ctx, code, offered)
+
+
+def _who(ctx: Context) -> str:
+    return f"{ctx.author.platform}:{ctx.author.id}"
+
+
 async def _open(ctx: Context, order: OrderView) -> bool:
-    """Whether `order` still takes delivery details: pending, or a giveaway's prize (paid
-    at no price, commerce.giveaways) before it is on its way."""
+    """Whether `order` still takes delivery details: pending, a giveaway's prize (paid at
+    no price, commerce.giveaways), or a paid order still lacking them (a deep link's),
+    before it is on its way."""
     if order.status is OrderStatus.PENDING:
         return True
-    if order.status is not OrderStatus.PAID or order.total.amount != 0:
+    if order.status is not OrderStatus.PAID:
+        return False
+    if not order.details_complete and order.fulfilment in ("ready_to_ship", "preparing"):
+        return True
+    if order.total.amount != 0:
         return False
     return await ctx.run(ctx.services.store.giveaway_prize, order.code) is not None
 
 
 async def _order(ctx: Context, code: str | None) -> OrderView | None:
-    """The author's pending order (or prize) `code`, or their latest pending one."""
+    """The author's pending order (or prize) `code`, or their latest pending one; also an
+    order whose deep link the author opened (`start`)."""
     store = ctx.services.store
     if code is not None:
         try:
@@ -150,6 +197,8 @@ async def _order(ctx: Context, code: str | None) -> OrderView | None:
         except OrderNotFound:
             return None
         mine = (order.viewer.platform, order.viewer.user_id) == (ctx.author.platform, ctx.author.id)
+        if not mine and order.status is OrderStatus.PAID:
+            mine = await ctx.run(store.delivery_linked_to, code) == _who(ctx)
         return order if mine and await _open(ctx, order) else None
     orders = await ctx.run(store.viewer_orders, ctx.author.platform, ctx.author.id, limit=20)
     pending = [o for o in orders if o.status is OrderStatus.PENDING]
@@ -284,6 +333,13 @@ async def _save(ctx: Context, draft: Draft, *, form: bool = False) -> None:
     conversations = services.conversations
     assert conversations is not None
     details = DeliveryDetails(**{f: draft.answers.get(f, "") for f in draft.fields()})
+    before = await ctx.run(services.store.get_order, draft.code)
+    chosen: DeliveryChoice | None = None
+    if before.status is OrderStatus.PAID:  # paid already: what the choice costs, to tell
+        offered = await ctx.run(
+            services.store.delivery_options, draft.code, services.delivery, details.province or None
+        )
+        chosen = next((c for c in offered.choices if c.id == draft.choice), None)
     try:
         await ctx.run(
             services.store.set_delivery_details,
@@ -320,8 +376,20 @@ async def _save(ctx: Context, draft: Draft, *, form: bool = False) -> None:
         return
     conversations.drop(ctx.author.platform, ctx.author.id)
     order = await ctx.run(services.store.get_order, draft.code)
-    if order.status is OrderStatus.PAID:  # a giveaway's prize: nothing to pay
+    if order.status is OrderStatus.PAID and order.total.amount == 0:  # a giveaway's prize
         await ctx.respond("delivery_saved_prize", {"code": order.code}, private=True)
+        return
+    if order.status is OrderStatus.PAID:  # paid before its details (a deep link's)
+        owed = ""
+        if chosen is not None and chosen.cost.amount:
+            cost = services.messages.money(chosen.cost, ctx.locale)
+            owed = ctx.t("delivery_shipping_owed", cost=cost)
+        option = _label(ctx, chosen) if chosen is not None else draft.choice
+        await ctx.respond(
+            "delivery_saved_paid",
+            {"code": order.code, "option": option, "shipping": owed},
+            private=True,
+        )
         return
     await ctx.respond(
         "delivery_saved",
@@ -342,6 +410,7 @@ async def _save(ctx: Context, draft: Draft, *, form: bool = False) -> None:
 
 def register(registry: Commands) -> None:
     registry.add(Command(names={"entrega": None, "delivery": "en"}, handler=entrega))
+    registry.add(Command(names={"start": None}, handler=start))
 
 
 def answer_in(router: Router) -> None:

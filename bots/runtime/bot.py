@@ -36,6 +36,7 @@ from aiohttp import web
 
 from adapters.base import Adapter, ChatMessage, ChatUser, PlatformTip, Priority, Reply
 from adapters.youtube_quota import QuotaPlanner
+from bots.chat import deep_links
 from bots.chat.claims import OwnerClaims
 from bots.chat.conversations import Conversations
 from bots.chat.i18n import Messages, Verbatim
@@ -162,6 +163,9 @@ class Bot:
             auctions=config.auctions,
             claim_words=config.claim_words,
         )
+        secret = _buy_secret(config)
+        if secret is not None:
+            self.services.link_secret = hmac.new(secret, b"deep links", hashlib.sha256).digest()
         self.links.hold = self._awaiting_details
         self.router = Router(self.services)
         # Claim words: every process's router follows the spotlight and the on/off switch.
@@ -629,9 +633,11 @@ class Bot:
                 await self._send(follow_up)
 
     async def _details_follow_up(self, order: OrderView) -> Reply | None:
-        """After the thanks, where to send delivery details, for a buyer no question could
-        reach before paying: no private chat asked them (Twitch, YouTube) and no public
-        checkout page did. The payer's name and email came with the payment already."""
+        """After the thanks, how to complete delivery, for a buyer no question could reach
+        before paying: no private chat asked them (Twitch, YouTube) and no public checkout
+        page did. The payer's name and email came with the payment already. With the
+        Telegram bot running, a deep link takes them to its private chat, where the
+        questions run for this order; else the owner's contact, else the payer's email."""
         asked = self.services.conversations
         if asked is not None and order.viewer.platform in asked.platforms:
             return None
@@ -642,17 +648,30 @@ class Bot:
             return None
         contact = self.config.delivery_chat.contact
         # Without a contact of the owner's, the payer's email (recorded with the payment, shown
-        # in the panel's missing-details list) is how the seller reaches the buyer: a chat
-        # with the Telegram bot could not take the address of an order paid elsewhere.
+        # in the panel's missing-details list) is how the seller reaches the buyer.
         key = "order_paid_details_contact" if contact else "order_paid_details_email"
+        link = ""
+        username = self._telegram_username()
+        if username is not None:
+            payload = deep_links.make(self.services.link_secret, order.code, datetime.now(UTC))
+            key, link = "order_paid_details_telegram", deep_links.url(username, payload)
         text = self.messages.t(
             order.locale,
             key,
             name=order.viewer.display_name,
             code=order.code,
             contact=Verbatim(contact),
+            link=Verbatim(link),
         )
         return Reply(order.channel_id, text, mention=_user(order), priority=Priority.ANNOUNCE)
+
+    def _telegram_username(self) -> str | None:
+        """The Telegram bot's @name when its private chat can take delivery details."""
+        rules = self.config.delivery
+        if not self._asks_details("telegram") or not (rules.shipping or rules.pickup):
+            return None
+        username = getattr(self.adapters.get("telegram"), "username", None)
+        return username if isinstance(username, str) and username else None
 
     def _asks_details(self, platform: str) -> bool:
         """Whether `/entrega` takes delivery details in `platform`'s private chat."""

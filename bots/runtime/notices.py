@@ -5,7 +5,9 @@ What is owed comes from the store (commerce.notices), so a step taken from the C
 or another process is told as well. Telegram and Discord have a private channel: the notice
 goes there as soon as it is owed. Twitch and YouTube have none: the buyer hears it with the
 answer to their next command in that chat, and a digital item's text (often a code or a
-download link) is never said in public there: they are told the owner will send it.
+download link) is never said in public there: they are told the owner will send it. A
+buyer of those platforms who gave their details in the Telegram bot's private chat (its
+deep link, bots.chat.deep_links) is told there instead, privately.
 """
 
 from __future__ import annotations
@@ -88,6 +90,9 @@ class BuyerNotices:
             if order.platform in self.private:
                 await self._deliver(notice, order.channel_id, private=True)
                 sent += 1
+            elif (linked := await self._linked(notice)) is not None:
+                await self._deliver(notice, linked.id, private=True, to=linked)
+                sent += 1
             else:
                 waiting.setdefault((order.platform, order.viewer.user_id), []).append(notice)
         self.waiting = waiting
@@ -100,9 +105,22 @@ class BuyerNotices:
         for notice in owed or ():
             await self._deliver(notice, message.channel, private=False)
 
-    async def _deliver(self, notice: Notice, channel: str, *, private: bool) -> None:
+    async def _linked(self, notice: Notice) -> ChatUser | None:
+        """The private chat that took this order's details through a deep link, when this
+        bot reaches it (a shipment or pickup: digital orders have no details to give)."""
+        if notice.state == DIGITAL:
+            return None
+        linked = await asyncio.to_thread(self.store.delivery_linked_to, notice.order.code)
+        platform, _, user_id = (linked or "").partition(":")
+        if platform not in self.private or platform not in self.platforms or not user_id:
+            return None
+        return ChatUser(platform, user_id, notice.order.viewer.display_name)
+
+    async def _deliver(
+        self, notice: Notice, channel: str, *, private: bool, to: ChatUser | None = None
+    ) -> None:
         order = notice.order
-        user = ChatUser(order.platform, order.viewer.user_id, order.viewer.display_name)
+        user = to or ChatUser(order.platform, order.viewer.user_id, order.viewer.display_name)
         for text in self._texts(notice, private):
             await self._send(
                 Reply(channel, text, mention=user, private=private, priority=Priority.REPLY)

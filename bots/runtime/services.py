@@ -6,6 +6,7 @@ around a real Store and a real provider without starting any platform.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -106,3 +107,5 @@ class Services:
     conversations: Conversations | None = None
     auctions: AuctionSettings = field(default_factory=AuctionSettings)  # `!subasta`
     claim_words: ClaimWordsSettings = field(default_factory=ClaimWordsSettings)  # `!palabras`
+    # Signs the Telegram deep links of orders paid before their details (bots.chat.deep_links).
+    link_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32))

@@ -190,6 +190,15 @@ async def test_private_reply_goes_to_a_buyer_who_opened_the_bot(world: World) ->
     assert sent["text"] == "ana, tu link: https://pago"
 
 
+async def test_a_deep_link_the_adapter_did_not_make_is_the_bots_to_read(world: World) -> None:
+    await world.adapter()
+    world.standin.open("ana", "https://t.me/vivo_sandbox_bot?start=K7Q2M9XPZA_t1_abc-DEF")
+    world.standin.open("beto", "https://t.me/vivo_sandbox_bot")
+    said = {m.author.name: m for m in await world.inbox.wait_for(2)}
+    assert (said["ana"].text, said["ana"].private) == ("/start K7Q2M9XPZA_t1_abc-DEF", True)
+    assert said["beto"].text == "/tienda"  # a bare /start shows the shop
+
+
 async def test_deep_link_holds_the_link_until_the_buyer_opens_the_bot(world: World) -> None:
     adapter = await world.adapter()
     world.standin.say("ana", "/comprar remera M")

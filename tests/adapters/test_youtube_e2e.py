@@ -11,6 +11,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -108,6 +109,32 @@ async def test_a_purchase_end_to_end(stage: YouTubeStage) -> None:
     assert "@ana" in thanks[0]
     # The bot knows what it spent: its count meets the stand-in's meter once no call is in flight.
     await until(lambda: stage.adapter.planner.spent == stage.youtube.spent)
+
+
+async def test_a_purchase_to_ship_is_followed_by_where_its_delivery_goes_on(
+    stage: YouTubeStage,
+) -> None:
+    # No public URL, no Telegram bot, no contact in [delivery]: the seller writes to the
+    # email the buyer paid with, which the payment brought and the Store kept.
+    assert stage.config.web.public_url is None and not stage.config.delivery_chat.contact
+    said = stage.youtube.say("ana", "!comprar remera M")
+    ana = said["authorDetails"]["channelId"]
+    [order] = await until(lambda: stage.store.viewer_orders("youtube", ana))
+    await until(lambda: [t for t in stage.sent() if "http" in t and order.code in t])
+    payer = {"email": "Ana.Paga@Example.com", "first_name": "Ana", "last_name": "Pérez"}
+    await stage.pay(order.code, payer=payer)
+    [follow_up] = await until(
+        lambda: [t for t in stage.sent() if "te escribimos al email" in t and order.code in t]
+    )
+    # YouTube's quota folds announcements: the thanks and the follow-up may share a message.
+    said_all = " · ".join(stage.sent())
+    assert said_all.index("Gracias @ana") < said_all.index("te escribimos al email")
+    assert "@ana, para el envío del pedido" in follow_up
+    assert not [t for t in said_all if "example.com" in t.lower()]  # never in the chat
+    details = stage.store.delivery_details(order.code)
+    assert details is not None and details.source == "payer"
+    assert (details.name, details.contact) == ("Ana Pérez", "ana.paga@example.com")
+    assert [o.code for o in stage.store.orders_missing_details(timedelta(0))] == [order.code]
 
 
 async def test_a_super_chat_is_recorded_as_a_tip_and_thanked(stage: YouTubeStage) -> None:

@@ -190,6 +190,22 @@ def test_forget_covers_private_chats_and_buyers_who_only_bid(shop: Store) -> Non
     assert not shop.forget_buyer("twitch", "u-solo-puja")
 
 
+def test_forget_covers_details_given_in_a_private_chat_for_an_order_bought_elsewhere(
+    shop: Store,
+) -> None:
+    order = buy(shop)  # on Twitch; the details came later through the Telegram bot
+    pay(shop, order.code, "p-link", payer_name="Ana Pérez", payer_email="ana@pago.example")
+    assert shop.link_delivery(order.code, "telegram:555")
+    shop.set_delivery_details(order.code, RULES, "correo", HOME, now=T0)
+    assert "ana@pago.example" in _scan(shop.url)
+
+    assert shop.forget_buyer("telegram", "555")
+    after = _scan(shop.url)
+    for text in ("telegram:555", "ana@pago.example", HOME.street, HOME.name):
+        assert text not in after, text
+    assert shop.get_order(order.code).total == order.total
+
+
 def test_details_are_erased_after_the_retention_time(shop: Store) -> None:
     done = buy(shop)
     shop.set_delivery_details(done.code, RULES, "correo", HOME, now=T0)

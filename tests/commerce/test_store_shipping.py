@@ -103,11 +103,40 @@ def test_an_option_not_offered_is_refused(shop: Store) -> None:
     assert caught.value.field == "method"
 
 
-def test_details_only_while_pending(shop: Store) -> None:
+def test_a_paid_order_takes_the_buyers_details_once_before_it_ships(shop: Store) -> None:
     order = buy(shop)
-    pay(shop, order.code, "p1")
-    with pytest.raises(errors.InvalidTransition):
-        shop.set_delivery_details(order.code, RULES, "correo", HOME)
+    pay(shop, order.code, "p1", payer_name="Ana Pérez", payer_email="ANA@mail.com")
+    paid = shop.get_order(order.code)
+    after = shop.set_delivery_details(order.code, RULES, "correo", replace(HOME, name="Ana G."))
+    # What was paid stays the total: the shipping chosen now is not charged by Vivo.
+    assert after.total == paid.total and after.revision == paid.revision
+    assert after.shipping.amount == 0 and after.details_complete
+    got = shop.delivery_details(order.code)
+    assert got is not None and (got.name, got.source) == ("Ana G.", "buyer")
+    assert (got.payer_name, got.payer_contact) == ("Ana Pérez", "ana@mail.com")
+    with pytest.raises(errors.InvalidTransition):  # once given, not again
+        shop.set_delivery_details(order.code, RULES, "local", HOME)
+    shipped = buy(shop, viewer=BETO)
+    pay(shop, shipped.code, "p2")
+    shop.mark_shipped([shipped.code])
+    with pytest.raises(errors.InvalidTransition):  # on its way: too late
+        shop.set_delivery_details(shipped.code, RULES, "correo", HOME)
+
+
+def test_a_deep_link_is_kept_by_the_first_chat_that_opens_it(shop: Store) -> None:
+    order = buy(shop)
+    assert not shop.link_delivery(order.code, "telegram:1")  # pending: asked before paying
+    pay(shop, order.code, "p1", payer_name="Ana Pérez", payer_email="ana@mail.com")
+    assert shop.link_delivery(order.code, "telegram:1")
+    assert shop.link_delivery(order.code, "telegram:1")  # the same chat again: still its
+    assert not shop.link_delivery(order.code, "telegram:2")
+    assert shop.delivery_linked_to(order.code) == "telegram:1"
+    shop.set_delivery_details(order.code, RULES, "local", HOME)
+    assert not shop.link_delivery(order.code, "telegram:1")  # details given: done
+    bare = buy(shop, viewer=BETO)
+    pay(shop, bare.code, "p2")  # no payer named: the link makes the row
+    assert shop.link_delivery(bare.code, "telegram:3")
+    assert not shop.get_order(bare.code).details_complete
 
 
 def test_email_contact_and_pickup_need_no_address(shop: Store) -> None:
@@ -171,6 +200,7 @@ def test_payer_details_fill_an_order_without_details_only(shop: Store) -> None:
     assert (got.name, got.contact, got.source) == ("Ana Pérez", "ana@mail.com", "payer")
     kept = shop.delivery_details(typed.code)
     assert kept is not None and kept.name == "Ana Pérez" and kept.source == "buyer"
+    assert (kept.payer_name, kept.payer_contact) == ("Otro Nombre", "otro@mail.com")
     assert not shop.get_order(plain.code).details_complete  # no address yet
     assert not shop.record_payer_details(plain.code, "X", "x@mail.com")
     # Payer data is not kept in the stored payment.

@@ -15,6 +15,7 @@ from adapters.base import ChatMessage, Reply
 from bots.chat.conversations import Conversations
 from bots.chat.router import Router
 from commerce.delivery import DeliveryRules, PickupPoint, ShippingOption
+from commerce.views import PaymentReport
 from tests.bots.chat_helpers import PLATFORM, VIEWER, Clock, Links
 
 RULES = DeliveryRules(
@@ -72,6 +73,35 @@ async def test_a_cart_that_grows_after_the_details_is_priced_again_without_quest
     assert again.total.amount == 2 * Decimal("8500") + Decimal("3000")
     assert links.orders[-1].total == again.total and links.orders[-1].revision == again.revision
     assert any(f"http://pay.test/{order.code}-r" in r.text for r in grown)
+
+
+async def test_a_second_order_in_the_stream_is_offered_to_ship_with_the_first(
+    router: Router, clock: Clock, links: Links, store: Any
+) -> None:
+    chat = Private(_router(router), clock)
+    asked = await chat.send("!comprar taza")
+    correo = next(b for r in asked for b in r.buttons if b.command.endswith("elegir correo"))
+    await chat.send(correo.command)
+    for answer in ("Ana Pérez", "ana@example.com", "Calle 1", "Rosario", "Santa Fe", "2000"):
+        await chat.send(answer)
+    [first] = store.viewer_orders(PLATFORM, VIEWER.id)
+    paid = store.get_order(first.code)
+    store.record_payment(
+        PaymentReport("mercadopago", "p-1", "approved", paid.total.amount, "ARS", first.code)
+    )
+
+    asked = await chat.send("!comprar taza")
+    [question] = [r for r in asked if r.buttons]
+    together = next(b for b in question.buttons if b.command.endswith(f"with:{first.code}"))
+    assert together.label == f"Junto con el pedido {first.code} — sin costo"
+    await chat.send(together.command)
+    await chat.send("Ana Pérez")
+    told = await chat.send("ana@example.com")  # no address asked: it goes with the first
+    second = next(o for o in store.viewer_orders(PLATFORM, VIEWER.id) if o.code != first.code)
+    now = store.get_order(second.code)
+    assert now.ship_with == first.code and now.details_complete
+    assert now.total.amount == Decimal("8500") and now.shipping.amount == 0  # shipping once
+    assert any(f"http://pay.test/{second.code}" in r.text for r in told)
 
 
 async def test_a_line_without_a_prefix_is_an_answer_only_while_a_question_waits(

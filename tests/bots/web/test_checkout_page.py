@@ -23,7 +23,7 @@ from bots.runtime.services import Settings
 from bots.web.app import STORE, short_link
 from bots.web.checkout import POSTS_PER_WINDOW, CheckoutPage
 from commerce.delivery import DeliveryRules, PickupPoint, ShippingOption
-from commerce.views import LineRequest, ProductSpec, ViewerRef
+from commerce.views import LineRequest, PaymentReport, ProductSpec, ViewerRef
 
 RULES = DeliveryRules(
     shipping=(ShippingOption("correo", "Correo", price=Decimal("3000")),),
@@ -105,6 +105,33 @@ async def test_a_shipped_order_asks_for_details_then_pays_the_total_with_shippin
     assert now.total.amount == Decimal("11500") and now.details_complete
     assert links.orders[-1].total.amount == Decimal("11500")
     assert store.delivery_details(code).contact == "ana@example.com"
+
+
+async def test_a_second_order_in_the_stream_is_offered_to_ship_with_the_first_for_free(
+    url: str, store: Any
+) -> None:
+    first = order(store)
+    async with aiohttp.ClientSession() as http:
+        _, text = await page(http, f"{url}/p/{first}")
+        await post(http, f"{url}/p/{first}", {**HOME, "token": token(text)})
+        paid = store.get_order(first)
+        store.record_payment(
+            PaymentReport("mercadopago", "p-1", "approved", paid.total.amount, "ARS", first)
+        )
+        second = order(store, "STICK", channel="otro")
+        goods = store.get_order(second).total
+        status, text = await page(http, f"{url}/p/{second}")
+        assert status == 200
+        assert f'value="with:{first}"' in text and f"Enviar junto con tu pedido {first}" in text
+        assert "Siempreviva" not in text  # where the parcel goes is shown only masked
+        form = {"choice": f"with:{first}", "name": "Ana Pérez", "contact": "ana@example.com"}
+        status, location, _ = await post(http, f"{url}/p/{second}", {**form, "token": token(text)})
+    assert status == 303 and location == f"http://pay.test/{second}"  # the total is the same
+    now = store.get_order(second)
+    assert now.ship_with == first and now.details_complete
+    assert now.total == goods and now.shipping.amount == 0  # shipping is charged once
+    details = store.delivery_details(second)
+    assert details is not None and details.street == HOME["street"]
 
 
 async def test_complete_details_or_a_digital_order_go_straight_to_pay(url: str, store: Any) -> None:

@@ -140,6 +140,16 @@ async def test_the_missing_list_shows_only_orders_lacking_details(
     assert f">{lacking.code}</a>" in page and f">{complete.code}</a>" not in page
     order_page = await text(owner, f"/panel/pedidos/{lacking.code}")
     assert 'data-field="missing"' in order_page
+    # The buyer gives their details after paying (a Telegram deep link): the order leaves
+    # the list, and the payer MercadoPago named is still shown beside them.
+    store.record_payer_details(lacking.code, "Beto Pagador", "beto@pago.example")
+    later = DeliveryDetails(name="Beto Gómez", contact="+54 9 11 5555-0000")
+    store.set_delivery_details(lacking.code, RULES, "local", later)
+    page = await text(owner, "/panel/pedidos/sin-datos")
+    assert f">{lacking.code}</a>" not in page
+    order_page = await text(owner, f"/panel/pedidos/{lacking.code}")
+    assert 'data-field="missing"' not in order_page and "Beto Gómez" in order_page
+    assert 'data-field="payer">Beto Pagador · beto@pago.example<' in order_page
 
 
 async def test_the_packing_list_groups_by_buyer_and_address(owner: Browser, store: Any) -> None:
