@@ -163,10 +163,11 @@ async def test_a_grown_cart_gets_a_new_preference_for_its_new_total(rig: Rig) ->
 async def test_a_link_made_while_the_cart_grew_is_replaced_by_one_for_the_new_total(
     rig: Rig,
 ) -> None:
-    rig.sandbox.mercadopago.set_faults(latency_ms=300)
+    # a slow API, so the cart surely grows while the first preference is on its way
+    rig.sandbox.mercadopago.set_faults(latency_ms=1000)
     first = reserve(rig)
     making = asyncio.ensure_future(rig.links.for_order(first))
-    await asyncio.sleep(0.1)  # the first preference is on its way
+    await asyncio.sleep(0.1)
     grown = await asyncio.to_thread(reserve, rig)
     url = await making
     current = rig.store.get_order(first.code)
