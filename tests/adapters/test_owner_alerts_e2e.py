@@ -151,6 +151,8 @@ async def test_a_telegram_outage_loses_no_alert(
     await stage.pay(order.code)
     await until(lambda: [r for r in caplog.records if "sending to telegram" in r.getMessage()])
     await until(lambda: stage.owner_dms() or None)  # Discord is unaffected
+    # the DM is recorded as sent once Discord has answered it, a moment after it arrived
+    await until(lambda: stage.store.list_alerts()[0].sent_to or None)
     [alert] = stage.store.list_alerts()
     assert alert.code == order.code
     assert alert.sent_to == ("discord",) and alert.waiting_for == ("telegram",)

@@ -64,7 +64,7 @@ class VivoProcess:
 
     async def started(self) -> None:
         assert self.proc is not None
-        for _ in range(900):
+        for _ in range(2400):  # 120 s: bounds a start that hangs, on a loaded machine
             if re.search(r"Web app:", self.log.read_text()):
                 return
             if self.proc.returncode is not None:

@@ -49,7 +49,8 @@ class BotProcess:
                 stderr=out,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
-        for _ in range(600):
+        # 120 s only bounds a start that hangs: a loaded 2-core machine took over 30 s
+        for _ in range(2400):
             found = re.search(r"Web app:\s+(http://\S+)", self.log.read_text())
             if found:
                 return found.group(1)
