@@ -166,9 +166,14 @@ async def start(ctx: Context) -> None:
         claim = ClaimView(Claim.TAKEN)
     if claim.state is Claim.OPEN:  # prove it first: the link was posted in public chat
         conversations.start(ctx.author.platform, ctx.author.id, code).proving = True
-        await ctx.respond("delivery_proof_ask", {"code": code}, private=True)
+        await _ask_proof(ctx, code)
         return
     await _claimed(ctx, code, claim)
+
+
+async def _ask_proof(ctx: Context, code: str) -> None:
+    where = ctx.t("delivery_proof_where")
+    await ctx.respond("delivery_proof_ask", {"code": code, "where": where}, private=True)
 
 
 async def _prove(ctx: Context, code: str) -> None:
@@ -178,7 +183,7 @@ async def _prove(ctx: Context, code: str) -> None:
     except OrderNotFound:
         claim = ClaimView(Claim.TAKEN)
     if claim.state is Claim.BLANK:
-        await ctx.respond("delivery_proof_ask", {"code": code}, private=True)
+        await _ask_proof(ctx, code)
     elif claim.state is Claim.WRONG and claim.left:
         await ctx.respond("delivery_proof_wrong", {"code": code, "left": claim.left}, private=True)
     elif claim.state is Claim.WRONG:  # that was the last try: locked now
