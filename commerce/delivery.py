@@ -539,21 +539,15 @@ def awaits_details(s: Session, order: Order) -> bool:
     return not complete(need, order.delivery_method, to_details(row) if row else None)
 
 
-def link(s: Session, code: str, who: str, at: datetime) -> bool:
-    """Tie a paid order awaiting details to the private chat `who` ("telegram:<id>") that
-    opened its deep link: the first to open it keeps it. True when `who` holds it now."""
-    order = rows.lock_order(s, code)
+def ensure_row(s: Session, order: Order, at: datetime) -> Any:
+    """The order's details row, made empty (source "payer") when it has none yet: where a
+    deep link's proof is counted and its private chat kept (commerce.payer_proof)."""
     assert order.id is not None
-    if not awaits_details(s, order):
-        return False
     row = details_row(s, order.id)
     if row is None:
         _write_details(s, order, DeliveryDetails(), "payer", at)
         row = details_row(s, order.id)
-    if row.linked_to is not None:
-        return bool(row.linked_to == who)
-    s.execute(update(DELIVERY_DETAILS).where(DELIVERY_DETAILS.c.id == row.id).values(linked_to=who))
-    return True
+    return row
 
 
 def linked_to(s: Session, code: str) -> str | None:

@@ -223,6 +223,11 @@ class DeliveryDetails(SQLModel, table=True):
         default="", sa_column=Column(String(200), nullable=False, server_default="")
     )
     linked_to: str | None = Field(default=None, sa_column=Column(String(160), nullable=True))
+    # Wrong operation numbers given for this order's deep link, by anyone: it locks at
+    # commerce.payer_proof.TRIES, and `linked_to` is only set by the right one.
+    proof_attempts: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
 
 
 class SupersededLink(SQLModel, table=True):

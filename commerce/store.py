@@ -49,6 +49,7 @@ from commerce import (
     owner_settings,
     owners,
     packing,
+    payer_proof,
     reports,
     rows,
     sessions,
@@ -449,12 +450,19 @@ class Store:
             lambda s: delivery.record_payer(s, rows.find_order(s, code), name, email, at)
         )
 
-    def link_delivery(self, code: str, who: str, now: datetime | None = None) -> bool:
-        """Tie a paid order still awaiting its buyer's details to the private chat `who`
-        (e.g. "telegram:123") that opened its deep link; the first chat keeps it. True when
-        `who` may give the details now (`delivery_linked_to` tells later)."""
+    def delivery_claim(self, code: str, who: str) -> payer_proof.ClaimView:
+        """Where order `code`'s deep link stands for the private chat `who` (e.g.
+        "telegram:123"): open to the payer's proof, `who`'s already, taken, or locked."""
+        return self._tx(lambda s: payer_proof.state(s, code, who))
+
+    def prove_delivery(
+        self, code: str, who: str, answer: str, now: datetime | None = None
+    ) -> payer_proof.ClaimView:
+        """`answer` is the operation number of the payment that paid order `code`: when it
+        is, the order is tied to `who`, who may give its details now (`delivery_linked_to`
+        tells later); a wrong one counts toward locking the link (commerce.payer_proof)."""
         at = _utc(now)
-        return self._tx(lambda s: delivery.link(s, code, who, at))
+        return self._tx(lambda s: payer_proof.prove(s, code, who, answer, at))
 
     def delivery_linked_to(self, code: str) -> str | None:
         """The private chat that took this order's deep link, if any."""

@@ -29,6 +29,9 @@ class Draft:
     choice: str = ""  # the chosen DeliveryChoice id, once chosen
     method: str = ""  # "ship" or "pickup", once chosen
     answers: dict[str, str] = field(default_factory=dict)
+    # Waiting for the payer's operation number before a deep link's questions
+    # (commerce.payer_proof): the next private line is that answer, not a detail.
+    proving: bool = False
 
     def fields(self) -> tuple[str, ...]:
         return SHIP_FIELDS if self.method == "ship" else PICKUP_FIELDS
@@ -64,4 +67,6 @@ class Conversations:
         if not message.private:
             return False
         draft = self._drafts.get((message.platform, message.author.id))
-        return draft is not None and draft.next_field() is not None and bool(draft.method)
+        if draft is None:
+            return False
+        return draft.proving or (draft.next_field() is not None and bool(draft.method))

@@ -9,9 +9,10 @@ The token is `<code>_<expiry>_<mac>`: the order's code, when the link stops work
 seconds in base 36) and an HMAC-SHA256 of both under the bot's secret, cut to 12 bytes,
 base64url. Nobody can make one for another order or stretch its life without the secret;
 every process of one store derives the same secret (bots.runtime.bot), so any of them
-reads it. The first Telegram user who opens it keeps the order (commerce.delivery.link):
-the link is posted in a public chat, so another viewer who opens it later gets nothing,
-and once the details are given it takes none again.
+reads it. The link is posted in a public chat, so opening it proves nothing: the opener
+must send the operation number of the payment that paid the order, and only then is the
+order theirs (commerce.payer_proof); another viewer who opens it gets nothing, and once
+the details are given it takes none again.
 """
 
 from __future__ import annotations

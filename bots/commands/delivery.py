@@ -11,9 +11,12 @@ dies with its reservation.
 
 A Twitch or YouTube buyer without a public checkout page pays first; the thank-you gives
 them a Telegram deep link (bots.chat.deep_links). Opening it sends `/start <token>` here:
-the order is tied to that Telegram user (`Store.link_delivery`) and the same questions run
-for it, once, until it is on its way. Its total is what was paid: a shipping cost chosen
-then is told to the buyer as owed, not charged.
+anyone in that public chat may have opened it, so the opener first sends the operation
+number of the MercadoPago payment (their receipt's), and nothing about the order but its
+code is told until they do (commerce.payer_proof). The right number ties the order to that
+Telegram user (`Store.prove_delivery`) and the same questions run for it, once, until it
+is on its way; after a few wrong ones the link is locked and the owner is told. Its total
+is what was paid: a shipping cost chosen then is told to the buyer as owed, not charged.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ from bots.chat.conversations import PICKUP_FIELDS, SHIP_FIELDS, Draft
 from bots.chat.router import Command, Commands, Context, Router
 from bots.chat.text import words
 from bots.commands import send_link
+from bots.runtime.events import DeliveryLinkLocked
 from commerce.delivery import PICKUP, SHIP, DeliveryChoice, DeliveryOptions
 from commerce.errors import InvalidDeliveryDetails, InvalidTransition, OrderNotFound
+from commerce.payer_proof import Claim, ClaimView
 from commerce.views import DeliveryDetails, OrderStatus, OrderView
 
 CHOOSE = "elegir"
@@ -84,7 +89,7 @@ async def entrega(ctx: Context) -> None:
     action = parts[1].casefold() if len(parts) > 1 else ""
     platform, user = ctx.author.platform, ctx.author.id
     draft = conversations.get(platform, user)
-    if draft is None or draft.code != order.code:
+    if draft is None or draft.code != order.code or draft.proving:
         draft = conversations.start(platform, user, order.code)
     if action == STOP:
         conversations.drop(platform, user)
@@ -131,6 +136,9 @@ async def answer(ctx: Context) -> None:
     draft = conversations.get(ctx.author.platform, ctx.author.id)
     if draft is None:
         return
+    if draft.proving:
+        await _prove(ctx, draft.code)
+        return
     field = draft.next_field()
     if field is None:
         return
@@ -152,19 +160,60 @@ async def start(ctx: Context) -> None:
     if code is None:
         await ctx.respond("delivery_link_expired", {}, private=True)
         return
-    store = ctx.services.store
     try:
-        linked = await ctx.run(store.link_delivery, code, _who(ctx))
+        claim = await ctx.run(ctx.services.store.delivery_claim, code, _who(ctx))
     except OrderNotFound:
-        linked = False
-    if not linked:
+        claim = ClaimView(Claim.TAKEN)
+    if claim.state is Claim.OPEN:  # prove it first: the link was posted in public chat
+        conversations.start(ctx.author.platform, ctx.author.id, code).proving = True
+        await _ask_proof(ctx, code)
+        return
+    await _claimed(ctx, code, claim)
+
+
+async def _ask_proof(ctx: Context, code: str) -> None:
+    where = ctx.t("delivery_proof_where")
+    await ctx.respond("delivery_proof_ask", {"code": code, "where": where}, private=True)
+
+
+async def _prove(ctx: Context, code: str) -> None:
+    """A private line answering "your payment's operation number?" for order `code`."""
+    try:
+        claim = await ctx.run(ctx.services.store.prove_delivery, code, _who(ctx), ctx.args)
+    except OrderNotFound:
+        claim = ClaimView(Claim.TAKEN)
+    if claim.state is Claim.BLANK:
+        await _ask_proof(ctx, code)
+    elif claim.state is Claim.WRONG and claim.left:
+        await ctx.respond("delivery_proof_wrong", {"code": code, "left": claim.left}, private=True)
+    elif claim.state is Claim.WRONG:  # that was the last try: locked now
+        await _claimed(ctx, code, ClaimView(Claim.LOCKED))
+        bus = ctx.services.bus
+        if bus is not None:
+            order = await ctx.run(ctx.services.store.get_order, code)
+            await bus.publish(DeliveryLinkLocked(order))
+    else:
+        await _claimed(ctx, code, claim)
+
+
+async def _claimed(ctx: Context, code: str, claim: ClaimView) -> None:
+    """Go on after the proof (MINE: the delivery questions), or say why not."""
+    conversations = ctx.services.conversations
+    assert conversations is not None
+    draft = conversations.get(ctx.author.platform, ctx.author.id)
+    if draft is not None and draft.code == code:
+        conversations.drop(ctx.author.platform, ctx.author.id)
+    if claim.state is Claim.LOCKED:
+        await ctx.respond("delivery_proof_locked", {"code": code}, private=True)
+        return
+    if claim.state is not Claim.MINE:
         await ctx.respond("delivery_link_used", {}, private=True)
         return
     await ctx.respond(
         "delivery_link_welcome", {"name": ctx.author.name, "code": code}, private=True
     )
     conversations.start(ctx.author.platform, ctx.author.id, code)
-    offered = await ctx.run(store.delivery_options, code, ctx.services.delivery)
+    offered = await ctx.run(ctx.services.store.delivery_options, code, ctx.services.delivery)
     await _ask_method(ctx, code, offered)
 
 

@@ -16,6 +16,8 @@ from commerce.alerts import AlertKind, AlertView
 from commerce.money import Money
 
 REASONS = ("out_of_stock", "already_paid", "superseded")
+#: A missing-details alert's reason when the order's deep link locked (commerce.payer_proof).
+LINK_LOCKED = "link_locked"
 MAX_CODES = 10  # a digest names at most this many codes per kind, then "…"
 
 
@@ -54,6 +56,8 @@ def alert_line(messages: Messages, locale: str, alert: AlertView, missing_after:
         return messages.t(
             locale, "alert_refund_needed", code=alert.code, amount=amount, reason=reason
         )
+    if alert.reason == LINK_LOCKED:
+        return messages.t(locale, "alert_link_locked", code=alert.code, product=alert.summary)
     hours = max(1, int(missing_after.total_seconds() // 3600))
     return messages.t(
         locale, "alert_missing_details", code=alert.code, product=alert.summary, hours=hours

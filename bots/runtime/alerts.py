@@ -15,6 +15,9 @@ Destinations are the owners the store knows: those who claimed the store with
 chat with the bot, whose id is their user id; they must have opened the bot once) and on
 Discord (a DM). Digest mode sends one message per owner and period instead of one per alert.
 
+An order's Telegram deep link locked after too many wrong operation numbers
+(commerce.payer_proof) is a "missing details" alert too, with the reason `link_locked`.
+
 "Missing details" is found by a periodic check that asks a `MissingDetails` callable for
 paid orders still lacking delivery details after `missing_details_hours`. Until the
 delivery core provides `Store.orders_missing_details`, `missing_details_source` stands in.
@@ -32,8 +35,8 @@ from typing import Protocol
 from adapters.base import ChatUser, Priority, Reply
 from bots.chat.i18n import Messages
 from bots.config import ALERT_DESTINATIONS, ALERT_EVENTS, AlertSettings
-from bots.runtime.alert_text import alert_line, digest
-from bots.runtime.events import Event, OrderPaid, RefundNeeded, TipReceived
+from bots.runtime.alert_text import LINK_LOCKED, alert_line, digest
+from bots.runtime.events import DeliveryLinkLocked, Event, OrderPaid, RefundNeeded, TipReceived
 from commerce.alerts import AlertKind, AlertSpec, DeliveryView, Destination, Preferences
 from commerce.store import Store
 from commerce.views import OrderView
@@ -307,6 +310,18 @@ def _spec(event: Event) -> AlertSpec | None:
             summary=_products(order),
             amount=amount,
             reason=event.reason,
+        )
+    if isinstance(event, DeliveryLinkLocked):  # still missing details: the owner's to ask
+        order = event.order
+        return AlertSpec(
+            AlertKind.MISSING_DETAILS,
+            f"link_locked:{order.code}",
+            order.code,
+            platform=order.platform,
+            buyer=order.viewer.display_name,
+            summary=_products(order),
+            amount=order.total,
+            reason=LINK_LOCKED,
         )
     return None
 

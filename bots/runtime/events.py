@@ -260,6 +260,14 @@ class GiveawayWon:
     giveaway: GiveawayView
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryLinkLocked:
+    """An order's Telegram deep link took too many wrong operation numbers
+    (commerce.payer_proof): nobody can take its details there now, the owner must."""
+
+    order: OrderView
+
+
 Event = (
     OrderReserved
     | OrderPaid
@@ -287,6 +295,7 @@ Event = (
     | ClaimWordsChanged
     | GiveawayChanged
     | GiveawayWon
+    | DeliveryLinkLocked
 )
 Listener = Callable[[Event], Awaitable[None]]
 T = TypeVar("T")

@@ -2,8 +2,11 @@
 
 Real twitchio and python-telegram-bot against the stand-ins, the whole bot, the Store. The
 buyer pays first (Twitch has no private channel to ask in); the thank-you is followed by
-the Telegram bot's deep link; opening it sends `/start <token>` privately, and the delivery
-questions run there for that Twitch order. The payer's name and email stay recorded.
+the Telegram bot's deep link; opening it sends `/start <token>` privately. The link is in
+public chat, so the opener must first send the payment's operation number (MercadoPago's
+payment id, on the payer's receipt): a viewer who opens it first and guesses gets nothing;
+the buyer answers it and the delivery questions run there for that Twitch order. The
+payer's name and email stay recorded.
 """
 
 from __future__ import annotations
@@ -40,16 +43,29 @@ async def test_the_deep_link_after_a_twitch_payment_takes_the_details_in_telegra
         paid_for = order.total.amount
 
         payer = {"email": "Ana.Paga@Example.com", "first_name": "Ana", "last_name": "Pérez"}
-        await stage.pay(order.code, payer=payer)
+        payment = await stage.pay(order.code, payer=payer)
         [follow_up] = await until(lambda: stage.twitch_said("@ana", order.code, "t.me/"))
         found = _DEEP_LINK.search(follow_up)
         assert found is not None
         assert not stage.twitch_said("example.com")  # the payer's email never reaches chat
 
-        # The buyer opens the link in Telegram: the questions for the Twitch order.
+        # A viewer who saw the link in chat opens it first and guesses: nothing of Ana's.
+        telegram.open("carla_tg", found.group(0))
+        carla = telegram.user("carla_tg")
+        [asked] = await until(lambda: _asked(stage, carla["id"]))
+        assert order.code in asked["text"] and "número de operación" in asked["text"]
+        telegram.say("carla_tg", "12345678", chat="private")
+        await until(lambda: len(_asked(stage, carla["id"])) == 2)
+        for said in _asked(stage, carla["id"]):
+            assert "reply_markup" not in said
+            assert not any(p in said["text"] for p in ("Ana", "Pérez", "example.com"))
+        assert stage.store.delivery_linked_to(order.code) is None
+
+        # The buyer opens it and sends the operation number from the MercadoPago receipt.
         telegram.open("ana_tg", found.group(0))
         buyer = telegram.user("ana_tg")
-        await until(lambda: any(order.code in e["text"] for e in _asked(stage, buyer["id"])))
+        await until(lambda: _asked(stage, buyer["id"]))
+        telegram.say("ana_tg", str(payment["id"]), chat="private")
         keyboard = await until(
             lambda: [e for e in _asked(stage, buyer["id"]) if "reply_markup" in e]
         )

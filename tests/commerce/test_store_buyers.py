@@ -16,6 +16,7 @@ from commerce.alerts import AlertKind, AlertSpec, Destination
 from commerce.auctions import AuctionRules
 from commerce.db import make_engine
 from commerce.models import TABLES
+from commerce.payer_proof import Claim
 from commerce.store import Store
 from commerce.views import LineRequest, TipSource, ViewerRef
 
@@ -195,7 +196,7 @@ def test_forget_covers_details_given_in_a_private_chat_for_an_order_bought_elsew
 ) -> None:
     order = buy(shop)  # on Twitch; the details came later through the Telegram bot
     pay(shop, order.code, "p-link", payer_name="Ana Pérez", payer_email="ana@pago.example")
-    assert shop.link_delivery(order.code, "telegram:555")
+    assert shop.prove_delivery(order.code, "telegram:555", "p-link").state is Claim.MINE
     shop.set_delivery_details(order.code, RULES, "correo", HOME, now=T0)
     assert "ana@pago.example" in _scan(shop.url)
 

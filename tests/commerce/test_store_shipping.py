@@ -123,22 +123,6 @@ def test_a_paid_order_takes_the_buyers_details_once_before_it_ships(shop: Store)
         shop.set_delivery_details(shipped.code, RULES, "correo", HOME)
 
 
-def test_a_deep_link_is_kept_by_the_first_chat_that_opens_it(shop: Store) -> None:
-    order = buy(shop)
-    assert not shop.link_delivery(order.code, "telegram:1")  # pending: asked before paying
-    pay(shop, order.code, "p1", payer_name="Ana Pérez", payer_email="ana@mail.com")
-    assert shop.link_delivery(order.code, "telegram:1")
-    assert shop.link_delivery(order.code, "telegram:1")  # the same chat again: still its
-    assert not shop.link_delivery(order.code, "telegram:2")
-    assert shop.delivery_linked_to(order.code) == "telegram:1"
-    shop.set_delivery_details(order.code, RULES, "local", HOME)
-    assert not shop.link_delivery(order.code, "telegram:1")  # details given: done
-    bare = buy(shop, viewer=BETO)
-    pay(shop, bare.code, "p2")  # no payer named: the link makes the row
-    assert shop.link_delivery(bare.code, "telegram:3")
-    assert not shop.get_order(bare.code).details_complete
-
-
 def test_email_contact_and_pickup_need_no_address(shop: Store) -> None:
     order = buy(shop)
     details = DeliveryDetails(name="Beto", contact="Beto@Example.com")

@@ -18,7 +18,7 @@ from adapters.base import Reply
 from bots.chat.i18n import Messages
 from bots.config import AlertSettings
 from bots.runtime.alerts import OwnerAlerts, missing_details_source
-from bots.runtime.events import OrderPaid, RefundNeeded, TipReceived
+from bots.runtime.events import DeliveryLinkLocked, OrderPaid, RefundNeeded, TipReceived
 from commerce.alerts import AlertKind, Destination
 from commerce.money import Money
 from commerce.views import LineRequest, OrderView, PaymentReport, TipSource, ViewerRef
@@ -159,6 +159,22 @@ async def test_orders_missing_details_after_n_hours_are_told_once(store: Any) ->
         recent.code,
         late.code,
     ]
+
+
+async def test_a_locked_deep_link_tells_the_owner_to_complete_the_details(store: Any) -> None:
+    owner = Owner()
+    alerts = alerts_on(store, owner)
+    order = paid_order(store, T0)
+    await alerts.on_event(DeliveryLinkLocked(order))
+    await alerts.on_event(DeliveryLinkLocked(order))  # another process heard it too: once
+    await alerts.dispatch()
+    [reply] = owner.sent
+    assert reply.text == (
+        f"🔒 El enlace de Telegram del pedido {order.code} (Taza) se bloqueó por números "
+        "de operación equivocados: completa su entrega en el panel."
+    )
+    [kept] = store.list_alerts([AlertKind.MISSING_DETAILS])
+    assert (kept.code, kept.reason) == (order.code, "link_locked")  # the panel's list too
 
 
 async def test_a_send_that_never_reached_the_platform_is_retried_then_done(store: Any) -> None:

@@ -149,6 +149,7 @@ SAMPLES: list[object] = [
     events.ClaimWordsChanged(False),
     events.GiveawayChanged(GIVEAWAY, "drawn"),
     events.GiveawayWon(ORDER, GIVEAWAY),
+    events.DeliveryLinkLocked(ORDER),
 ]
 
 
