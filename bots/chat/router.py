@@ -200,14 +200,16 @@ class Context:
         """Answer the author with `key`, privately and/or ahead of other replies if asked.
 
         `receipt` comes back to the bot once the platform's adapter took the reply."""
-        if not self.services.messages.has(key):
+        messages, locale = self.services.messages, self.locale
+        if not messages.has(key):
             log.warning("no reply template %r; answering generically", key)
             key = "error_generic"
-        if "example" not in params and "{example}" in self.services.messages.template(
-            self.locale, key, params
-        ):
-            params = {**params, "example": self.example(params.get("item"))}
-        text = self.t(key, **{"p": self.prefix, **params})
+        # What `t` does, choosing the template once for the `{example}` check and the text.
+        filled = localize_all({"p": self.prefix, **params}, messages, locale)
+        template = messages.template(locale, key, filled)
+        if "example" not in params and "{example}" in template:
+            filled["example"] = self.example(params.get("item"))
+        text = messages.fill(template, key, locale, filled)
         await self._send(
             Reply(
                 channel=self.message.channel,
