@@ -379,6 +379,11 @@ class FastReserve:
         finally:
             self._now_lock.release()
 
+    @property
+    def reserves_now(self) -> bool:
+        """Whether `reserve_now` can ever reserve (it has `connect_now` and is not closed)."""
+        return self._connect_now is not None and not self._now_closed
+
     def close(self) -> None:
         """Close the connection `reserve_now` keeps; it answers None from then on."""
         with self._now_lock:

@@ -353,6 +353,11 @@ class Store:
         at = _reservation_time(lines, now)
         return self._reserver.reserve_now(viewer, channel_id, lines, at=at, ttl=ttl, locale=locale)
 
+    @property
+    def reserves_now(self) -> bool:
+        """Whether `reserve_now` can ever reserve here (a SQLite file, not closed)."""
+        return self._reserver.reserves_now
+
     @cached_property
     def _reserver(self) -> FastReserve:
         path = sqlite_file(self.url)

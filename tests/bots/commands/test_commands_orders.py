@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from decimal import Decimal
 from typing import Any
 
@@ -417,3 +419,21 @@ async def test_buy_finds_a_product_another_process_added_moments_ago(
         other.close()
     await chat.send("!comprar pulsera", user=OTHER)
     assert lines(store, OTHER.id) == [("PULSERA", None, 1)]
+
+
+async def test_buy_waits_off_the_loop_while_another_process_writes(chat: Chat, store: Any) -> None:
+    """SQLite's lock held by someone else: the purchase is not made on the event loop's
+    thread (Store.reserve_now gives up) but waits in a worker thread and goes through once
+    the lock is free; the loop keeps running meanwhile."""
+    other = sqlite3.connect(store.url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        buying = asyncio.create_task(chat.send("!comprar taza"))
+        while store._engine.pool.checkedout() == 0:  # the loop runs: a thread waits for SQLite
+            await asyncio.sleep(0.001)
+        assert not buying.done()
+        other.execute("ROLLBACK")
+        await buying
+    finally:
+        other.close()
+    assert lines(store) == [("TAZA", None, 1)]
