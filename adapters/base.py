@@ -201,4 +201,6 @@ def neutralize(text: str) -> str:
     Idempotent, so text built from already neutralised pieces stays as it is. Adapters
     that add their own mention of the viewer being answered look for `neutralize(name)`.
     """
+    if "@" not in text and "<" not in text:
+        return text  # most text: nothing that could start a mention
     return _MENTION_START.sub(lambda m: m.group(0) + QUOTE_MARK, text)

@@ -69,21 +69,43 @@ def make_engine(url: str, *, echo: bool = False, checkpoint_apart: bool = False)
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" hook below own transaction control.
         dbapi_conn.isolation_level = None
-        cursor = dbapi_conn.cursor()
-        if make_url(url).database not in (None, "", ":memory:"):
-            cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        if checkpoint_apart:
-            cursor.execute("PRAGMA wal_autocheckpoint=0")
-        cursor.close()
+        file_backed = make_url(url).database not in (None, "", ":memory:")
+        configure_sqlite(dbapi_conn, file_backed=file_backed, checkpoint_apart=checkpoint_apart)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def configure_sqlite(
+    dbapi_conn: Any,
+    *,
+    file_backed: bool,
+    checkpoint_apart: bool,
+    busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS,
+) -> None:
+    """The pragmas every store connection to SQLite runs with."""
+    cursor = dbapi_conn.cursor()
+    if file_backed:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    if checkpoint_apart:
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
+
+
+def sqlite_connect_now(path: str, *, checkpoint_apart: bool) -> sqlite3.Connection:
+    """A connection to the store's SQLite file that never waits for the write lock: a
+    `BEGIN IMMEDIATE` while someone else writes fails at once ("database is locked")."""
+    connection = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    configure_sqlite(
+        connection, file_backed=True, checkpoint_apart=checkpoint_apart, busy_timeout_ms=0
+    )
+    return connection
 
 
 _REVISION = re.compile(r"^(down_)?revision\b[^=]*=\s*(?:'([^']*)'|\"([^\"]*)\"|None)", re.M)

@@ -35,16 +35,18 @@ The SQL is written once with `:name` parameters (sqlite3's style) and translated
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Column, Engine, Table
-from sqlalchemy.exc import DBAPIError, StatementError
-from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
+from sqlalchemy.pool import PoolProxiedConnection, QueuePool
 
 from commerce import coupons, errors
 from commerce.flash_sales import sale_price_minor
@@ -141,6 +143,11 @@ _VIEW_LINES = (
 )
 
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
+
+
+def _busy(exc: OperationalError) -> bool:
+    """SQLite's lock was taken by someone else (the only thing `reserve_now` gives up on)."""
+    return "database is locked" in str(exc.orig)
 
 
 class VariantRow(NamedTuple):
@@ -241,8 +248,16 @@ class FastReserve:
         *,
         new_code: Callable[[], str],
         match_variant: Callable[[str, list[VariantRow], str], int],
+        connect_now: Callable[[], Any] | None = None,
     ) -> None:
+        """`connect_now` opens a DBAPI connection to the same database that never waits for
+        a lock (commerce.db.sqlite_connect_now): with it, `reserve_now` can run the
+        reservation on the event loop's thread, with no hop to a worker thread and back."""
         self._engine = engine
+        self._connect_now = connect_now
+        self._now_connection: Any = None
+        self._now_lock = threading.Lock()
+        self._now_closed = False
         self._dialect = engine.dialect
         self._sqlite = self._dialect.name == "sqlite"
         if self._dialect.name not in ("sqlite", "postgresql"):
@@ -326,23 +341,86 @@ class FastReserve:
         as SQLAlchemy's, as a Session would)."""
         fairy = self._engine.raw_connection()
         try:
-            cursor = fairy.cursor()
-            try:
-                if self._sqlite:
-                    self._execute(cursor, "BEGIN IMMEDIATE", None)
-                view = self._work(cursor, viewer, channel_id, lines, at, ttl, locale)
-                try:
-                    fairy.commit()
-                except self._dbapi_error as exc:
-                    raise self._wrap(fairy, cursor, "COMMIT", None, exc) from exc
-                return view
-            except BaseException:
-                self._abort(fairy)
-                raise
-            finally:
-                cursor.close()
+            return self._transaction(fairy, viewer, channel_id, lines, at, ttl, locale)
         finally:
             fairy.close()
+
+    def reserve_now(
+        self,
+        viewer: ViewerRef,
+        channel_id: str,
+        lines: list[LineRequest],
+        *,
+        at: datetime,
+        ttl: timedelta,
+        locale: str,
+    ) -> OrderView | None:
+        """The same transaction on the caller's thread, only if it can start without waiting:
+        None (nothing done) when there is no connection that never waits (see __init__'s
+        `connect_now`), the Store's own connection is in use or wanted by another thread
+        (whoever waits for it goes first), or SQLite's write lock is taken. A lock lost
+        half-way is a rollback and None too: the caller then runs `reserve` as usual."""
+        if self._connect_now is None or self._pool_busy():
+            return None
+        if not self._now_lock.acquire(blocking=False):
+            return None
+        try:
+            if self._now_closed:
+                return None
+            connection = self._now_connection
+            if connection is None:
+                connection = self._now_connection = self._connect_now()
+            try:
+                return self._transaction(connection, viewer, channel_id, lines, at, ttl, locale)
+            except OperationalError as exc:
+                if _busy(exc):
+                    return None
+                raise
+        finally:
+            self._now_lock.release()
+
+    @property
+    def reserves_now(self) -> bool:
+        """Whether `reserve_now` can ever reserve (it has `connect_now` and is not closed)."""
+        return self._connect_now is not None and not self._now_closed
+
+    def close(self) -> None:
+        """Close the connection `reserve_now` keeps; it answers None from then on."""
+        with self._now_lock:
+            self._now_closed = True
+            if self._now_connection is not None:
+                self._now_connection.close()
+                self._now_connection = None
+
+    def _pool_busy(self) -> bool:
+        pool = self._engine.pool
+        return not isinstance(pool, QueuePool) or pool.checkedout() > 0
+
+    def _transaction(
+        self,
+        connection: Any,
+        viewer: ViewerRef,
+        channel_id: str,
+        lines: list[LineRequest],
+        at: datetime,
+        ttl: timedelta,
+        locale: str,
+    ) -> OrderView:
+        cursor = connection.cursor()
+        try:
+            if self._sqlite:
+                self._execute(cursor, "BEGIN IMMEDIATE", None)
+            view = self._work(cursor, viewer, channel_id, lines, at, ttl, locale)
+            try:
+                connection.commit()
+            except self._dbapi_error as exc:
+                raise self._wrap(connection, cursor, "COMMIT", None, exc) from exc
+            return view
+        except BaseException:
+            self._abort(connection)
+            raise
+        finally:
+            cursor.close()
 
     def _work(
         self,
@@ -800,14 +878,18 @@ class FastReserve:
 
     def _wrap(
         self,
-        fairy: PoolProxiedConnection | None,
+        connection: Any,
         cursor: Any,
         statement: str,
         params: dict[str, Any] | None,
         exc: Any,
     ) -> StatementError:
         """The SQLAlchemy exception a Session would have raised for this DBAPI error."""
-        dbapi_conn = fairy.dbapi_connection if fairy is not None else None
+        dbapi_conn = (
+            connection.dbapi_connection
+            if isinstance(connection, PoolProxiedConnection)
+            else connection
+        )
         invalidated = self._dialect.is_disconnect(exc, dbapi_conn, cursor)
         wrapped: StatementError = DBAPIError.instance(
             statement,
@@ -819,9 +901,15 @@ class FastReserve:
         )
         return wrapped
 
-    def _abort(self, fairy: PoolProxiedConnection) -> None:
-        """Roll back; a connection that cannot even do that is dropped from the pool."""
+    def _abort(self, connection: Any) -> None:
+        """Roll back; a connection that cannot even do that is dropped (from the pool, or
+        the one `reserve_now` keeps)."""
         try:
-            fairy.rollback()
+            connection.rollback()
         except Exception as exc:
-            fairy.invalidate(exc)
+            if isinstance(connection, PoolProxiedConnection):
+                connection.invalidate(exc)
+            else:
+                with contextlib.suppress(Exception):
+                    connection.close()
+                self._now_connection = None

@@ -75,6 +75,8 @@ class Money:
     @classmethod
     def from_minor(cls, minor: int, currency: str) -> Money:
         """From an integer count of the currency's smallest unit (how the database stores it)."""
+        if cls is Money and type(minor) is int:
+            return _from_minor(minor, currency)  # immutable, so one per amount will do
         return cls(Decimal(minor).scaleb(-exponent(currency)), currency)
 
     @property
@@ -268,6 +270,13 @@ def _babel_locale(locale: str, currency: str) -> Locale:
         return Locale.parse(name)
     except (UnknownLocaleError, ValueError):
         return Locale.parse("es_AR")
+
+
+@functools.lru_cache(maxsize=4096)
+def _from_minor(minor: int, currency: str) -> Money:
+    """`Money.from_minor`, kept: a store prices in a few amounts, and every order and reply
+    builds them again (a Decimal, its exponent and its rounding each time)."""
+    return Money(Decimal(minor).scaleb(-exponent(currency)), currency)
 
 
 def format_money(money: Money, locale: str) -> str:

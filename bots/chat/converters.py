@@ -13,6 +13,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import pairwise
+from operator import is_
+from typing import NamedTuple
 
 from adapters.base import Button
 from bots.chat.labels import Options, options_label
@@ -68,15 +70,39 @@ def _keys(product: ProductView) -> list[tuple[str, ...]]:
     return [k for k in keys if k]
 
 
+class _Names(NamedTuple):
+    by_stems: dict[tuple[str, ...], ProductView]  # every name's stems -> the product it names
+    longest: int  # words in the longest name
+    queue: frozenset[tuple[str, ...]]  # the names of queue products (split_shoutout)
+
+
+_last_names: tuple[tuple[ProductView, ...], _Names] | None = None
+
+
+def _names(products: Sequence[ProductView]) -> _Names:
+    """The names of `products`, worked out once per catalog: every `!comprar` parses against
+    the same reading (Store.recent_products), so the last answer is kept and reused while
+    the very same product objects come again."""
+    global _last_names
+    given = tuple(products)
+    last = _last_names
+    if last is not None and len(last[0]) == len(given) and all(map(is_, last[0], given)):
+        return last[1]
+    index: dict[tuple[str, ...], ProductView] = {}
+    for product in given:
+        for key in _keys(product):
+            index.setdefault(key, product)
+    queue = frozenset(key for p in given if p.queue for key in _keys(p))
+    names = _Names(index, max((len(k) for k in index), default=0), queue)
+    _last_names = (given, names)
+    return names
+
+
 def find_product(
     tokens: Sequence[Word], products: Sequence[ProductView]
 ) -> tuple[ProductView, int, int] | None:
     """The product named by the longest run of `tokens`, with the run's [start, end)."""
-    index: dict[tuple[str, ...], ProductView] = {}
-    for product in products:
-        for key in _keys(product):
-            index.setdefault(key, product)
-    longest = max((len(k) for k in index), default=0)
+    index, longest, _ = _names(products)  # by_stems, longest, queue
     for size in range(min(longest, len(tokens)), 0, -1):
         for start in range(len(tokens) - size + 1):
             run = tuple(t.stem for t in tokens[start : start + size])
@@ -260,7 +286,7 @@ def split_shoutout(text: str, products: Sequence[ProductView]) -> tuple[str, str
     should say, commas and all. Anything else (`saludo, taza`, `remera M`, a queue product
     after another item) is (text, None) and parses exactly as without queue products.
     """
-    keys = {key for p in products if p.queue for key in _keys(p)}
+    keys = _names(products).queue
     if not keys:
         return text, None
     found = [(m, strip_edges(m.group())) for m in _PART.finditer(text)]

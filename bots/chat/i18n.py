@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 LOCALES = ("es", "en", "pt")
 FALLBACK = "es"
+_REMEMBERED = 4096  # lookups a Messages keeps (see Messages.has)
 PLURAL_FORMS = ("zero", "one", "two", "few", "many", "other")
 # Placeholders that hold a number of things: a template using one must have plural forms
 # (tests/bots/chat/test_locales.py holds the few exceptions, where no noun is counted).
@@ -86,9 +87,16 @@ def plural_keys(catalog: Mapping[str, str]) -> set[str]:
 def plural_category(locale: str, count: object) -> str:
     """CLDR's category for `count` in `locale`: 'one', 'other', and so on."""
     try:
-        return str(_locale(_base(locale)).plural_form(abs(int(str(count)))))
+        return _category(_base(locale), abs(int(str(count))))
     except (ValueError, TypeError, ArithmeticError, UnknownLocaleError):
         return "other"
+
+
+@functools.lru_cache(maxsize=4096)
+def _category(base: str, number: int) -> str:
+    """Babel evaluates the CLDR rule text on every call; a reply counts a handful of
+    different numbers (minutes, units left), so each answer is kept."""
+    return str(_locale(base).plural_form(number))
 
 
 @functools.cache
@@ -96,6 +104,7 @@ def _locale(base: str) -> Locale:
     return Locale.parse(base)
 
 
+@functools.lru_cache(maxsize=256)
 def _base(locale: str) -> str:
     return locale.replace("_", "-").split("-", 1)[0].lower()
 
@@ -123,6 +132,10 @@ class Messages:
                 if key.startswith("value."):
                     value = key.removeprefix("value.")
                     self._synonyms[value] = self._synonyms.get(value, frozenset()) | {word}
+        # Answers of `has` and `_lookup`, which every reply asks: the catalogs change only
+        # here and in `extend`, which forgets them.
+        self._has: dict[str, bool] = {}
+        self._found: dict[tuple[str, str], tuple[str, dict[str, str], bool] | None] = {}
 
     def extend(self, templates: Mapping[str, Mapping[str, str]]) -> None:
         """Add a plugin's templates (flat keys by locale); an owner's own spelling wins."""
@@ -130,16 +143,33 @@ class Messages:
             catalog = self._catalogs.setdefault(_base(locale), {})
             for key, text in given.items():
                 catalog.setdefault(key, text)
+        self._has.clear()
+        self._found.clear()
 
     def has(self, key: str) -> bool:
-        return any(
-            key in catalog or f"{key}.other" in catalog for catalog in self._catalogs.values()
-        )
+        known = self._has.get(key)
+        if known is None:
+            if len(self._has) >= _REMEMBERED:
+                self._has.clear()
+            known = self._has[key] = any(
+                key in catalog or f"{key}.other" in catalog for catalog in self._catalogs.values()
+            )
+        return known
 
     def _lookup(self, locale: str, key: str) -> tuple[str, dict[str, str], bool] | None:
         """The language and catalog holding `key` for `locale` (or the fallback), and whether
         it is plural there (the forms follow that language's rules)."""
-        for candidate in (_base(locale), FALLBACK):
+        base = _base(locale)
+        try:
+            return self._found[(base, key)]
+        except KeyError:
+            if len(self._found) >= _REMEMBERED:
+                self._found.clear()  # odd locales or keys from outside: stay bounded
+            found = self._found[(base, key)] = self._search(base, key)
+            return found
+
+    def _search(self, base: str, key: str) -> tuple[str, dict[str, str], bool] | None:
+        for candidate in (base, FALLBACK):
             catalog = self._catalogs.get(candidate, {})
             if key in catalog:
                 return candidate, catalog, False
@@ -167,7 +197,10 @@ class Messages:
         parameters are neutralised (see `adapters.base.neutralize`): what a viewer typed, a
         display name or a Super Chat comment quoted back can never ping someone else.
         `Verbatim` ones are kept."""
-        template = self.template(locale, key, params)
+        return self.fill(self.template(locale, key, params), key, locale, params)
+
+    def fill(self, template: str, key: str, locale: str, params: Mapping[str, object]) -> str:
+        """`template` (as `template` chose it for `key`) filled in, exactly as `t` does."""
         safe = {
             k: neutralize(v) if isinstance(v, str) and not isinstance(v, Verbatim) else v
             for k, v in params.items()

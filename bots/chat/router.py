@@ -200,14 +200,16 @@ class Context:
         """Answer the author with `key`, privately and/or ahead of other replies if asked.
 
         `receipt` comes back to the bot once the platform's adapter took the reply."""
-        if not self.services.messages.has(key):
+        messages, locale = self.services.messages, self.locale
+        if not messages.has(key):
             log.warning("no reply template %r; answering generically", key)
             key = "error_generic"
-        if "example" not in params and "{example}" in self.services.messages.template(
-            self.locale, key, params
-        ):
-            params = {**params, "example": self.example(params.get("item"))}
-        text = self.t(key, **{"p": self.prefix, **params})
+        # What `t` does, choosing the template once for the `{example}` check and the text.
+        filled = localize_all({"p": self.prefix, **params}, messages, locale)
+        template = messages.template(locale, key, filled)
+        if "example" not in params and "{example}" in template:
+            filled["example"] = self.example(params.get("item"))
+        text = messages.fill(template, key, locale, filled)
         await self._send(
             Reply(
                 channel=self.message.channel,
@@ -330,6 +332,7 @@ class Router:
         self.claim_phrases = phrases(services.claim_words.words)
         self._claimed_at: _Bounded[tuple[str, str, str], float] = _Bounded()
         self._last_probe: tuple[ChatMessage, ClaimSnapshot, Claim | None] | None = None
+        self._reading: asyncio.Future[list[ProductView]] | None = None
         if default_commands:
             from bots.commands import register_all  # commands import this module
 
@@ -392,6 +395,20 @@ class Router:
             log.exception("could not read the store's owners; keeping the ones known")
             return
         self._claimed = frozenset((o.platform, o.user_id) for o in owners)
+
+    async def read_catalog(self) -> list[ProductView]:
+        """Every product (inactive too) read afresh, one reading shared by the commands that
+        ask while it is under way: when the last reading grows too old in a flash sale,
+        every `!comprar` in flight finds it so at once, and each reading its own would queue
+        dozens of them on the Store's connection."""
+        reading = self._reading
+        if reading is None or reading.done():
+            store = self.services.store
+            reading = asyncio.ensure_future(
+                asyncio.to_thread(store.list_products, include_inactive=True)
+            )
+            self._reading = reading
+        return await asyncio.shield(reading)
 
     # -- claim words (bots.chat.claim_words; the state is the store's, commerce.live_state)
 

@@ -36,6 +36,10 @@ def clean(text: str) -> str:
     Platforms deliver zero-width joiners, bidi marks and stray control bytes; they become
     spaces (or vanish) so they can never split or glue a word unexpectedly.
     """
+    if text.isascii() and text.isprintable():
+        # Most chat lines: NFKC leaves ASCII as it is and no printable ASCII character is
+        # a control or format one, so only the spacing changes (as below, without the walk).
+        return " ".join(text.split())
     normalized = unicodedata.normalize("NFKC", text)
     out: list[str] = []
     for ch in normalized:
@@ -51,6 +55,9 @@ def clean(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case, accent-free, single-spaced: the form every comparison uses."""
+    if text.isascii():
+        # NFKD leaves ASCII as it is, with nothing to strip, and casefold is lower there.
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACE.sub(" ", bare.casefold()).strip()

@@ -54,10 +54,13 @@ async def catalog(
     """The store's products; also teaches `ctx` their names for error replies.
 
     `recent` accepts a reading of the last seconds (Store.recent_products), for parsing what
-    a viewer typed: no database round trip on most purchases."""
+    a viewer typed: no database round trip on most purchases, and one shared by the
+    purchases in flight when it is read again (Router.read_catalog)."""
     store = ctx.services.store
-    products = store.recent_products() if recent else None
-    if products is None:
+    if recent:
+        found = store.recent_products()
+        products = await ctx.router.read_catalog() if found is None else found
+    else:
         products = await ctx.run(store.list_products, include_inactive=True)
     if not include_inactive:
         products = [p for p in products if p.active]

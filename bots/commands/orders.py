@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from adapters.base import neutralize
@@ -12,7 +13,7 @@ from bots.commands import catalog, delivery, minutes, order_items, promos, send_
 from bots.runtime.events import OrderReserved
 from commerce.errors import CommerceError, InvalidTransition, OrderNotFound, OutOfStock
 from commerce.shoutouts import MAX_MESSAGE
-from commerce.views import OrderStatus, OrderView
+from commerce.views import LineRequest, OrderStatus, OrderView
 
 
 async def buy(ctx: Context) -> None:
@@ -33,14 +34,7 @@ async def buy(ctx: Context) -> None:
             ctx, wanted, products, settings.max_line_items
         )
     try:
-        order = await ctx.run(
-            services.store.reserve,
-            ctx.viewer,
-            ctx.message.channel,
-            [item.line() for item in items],
-            ttl=settings.reservation_ttl,
-            locale=ctx.locale,
-        )
+        order = await _reserve(ctx, [item.line() for item in items])
     except OutOfStock as exc:
         if exc.available > 0 or len(items) != 1:
             raise
@@ -84,6 +78,34 @@ async def buy(ctx: Context) -> None:
     url = await services.links.for_order(order)
     await send_link(ctx, url, order.code, ttl)
     await ctx.publish(OrderReserved(order))  # after the buyer has their answer
+
+
+# How long `_reserve` waits, in steps, for the database to be free again before it hands
+# the reservation to a worker thread instead.
+_RETRY_NOW = (0.0005, 0.001, 0.002, 0.004, 0.008)
+
+
+async def _reserve(ctx: Context, lines: list[LineRequest]) -> OrderView:
+    """The reservation, at once on this thread when the Store can take it (SQLite, nothing
+    else holding the database: Store.reserve_now), else off the loop.
+
+    The Store's own connection is busy now and then (the catalog read again every few
+    seconds): waiting a few milliseconds for it keeps the reservations here, where a hop
+    to a worker thread would hold that connection in its turn and send the next command,
+    and the next, to a thread too. PostgreSQL (None at once, and always) goes straight
+    to the thread."""
+    store, settings = ctx.services.store, ctx.services.settings
+    ttl, viewer, channel = settings.reservation_ttl, ctx.viewer, ctx.message.channel
+    order = store.reserve_now(viewer, channel, lines, ttl=ttl, locale=ctx.locale)
+    if order is None and store.reserves_now:
+        for delay in _RETRY_NOW:
+            await asyncio.sleep(delay)
+            order = store.reserve_now(viewer, channel, lines, ttl=ttl, locale=ctx.locale)
+            if order is not None:
+                break
+    if order is None:
+        order = await ctx.run(store.reserve, viewer, channel, lines, ttl=ttl, locale=ctx.locale)
+    return order
 
 
 def _items_text(items: list[Item]) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -417,3 +420,42 @@ async def test_buy_finds_a_product_another_process_added_moments_ago(
         other.close()
     await chat.send("!comprar pulsera", user=OTHER)
     assert lines(store, OTHER.id) == [("PULSERA", None, 1)]
+
+
+async def test_buy_waits_off_the_loop_while_another_process_writes(chat: Chat, store: Any) -> None:
+    """SQLite's lock held by someone else: the purchase is not made on the event loop's
+    thread (Store.reserve_now gives up) but waits in a worker thread and goes through once
+    the lock is free; the loop keeps running meanwhile."""
+    other = sqlite3.connect(store.url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        buying = asyncio.create_task(chat.send("!comprar taza"))
+        while store._engine.pool.checkedout() == 0:  # the loop runs: a thread waits for SQLite
+            await asyncio.sleep(0.001)
+        assert not buying.done()
+        other.execute("ROLLBACK")
+        await buying
+    finally:
+        other.close()
+    assert lines(store) == [("TAZA", None, 1)]
+
+
+async def test_purchases_in_flight_share_one_fresh_catalog_reading(
+    chat: Chat, store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no recent reading, the purchases that arrive together read the catalog once
+    (Router.read_catalog), not once each; and each buys what it asked for."""
+    reads: list[bool] = []
+    list_products = store.list_products
+
+    def counted(*, include_inactive: bool = False) -> Any:
+        reads.append(include_inactive)
+        return list_products(include_inactive=include_inactive)
+
+    monkeypatch.setattr(store, "list_products", counted)
+    assert store.recent_products() is None
+    buyers = [replace(VIEWER, id=f"v-{i}", name=f"buyer{i}") for i in range(5)]
+    await asyncio.gather(*(chat.send("!comprar taza", user, wait=0) for user in buyers))
+    assert reads == [True]
+    for user in buyers:
+        assert lines(store, user.id) == [("TAZA", None, 1)]
